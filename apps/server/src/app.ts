@@ -1,0 +1,76 @@
+import websocket from '@fastify/websocket';
+import { negotiateSubprotocol } from '@tandem/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Fanout } from './fanout/fanout.js';
+import { healthRoutes } from './http/health-routes.js';
+import { homeRoute } from './http/home-route.js';
+import { syncRoute } from './http/sync-route.js';
+import { startHeartbeat } from './rooms/heartbeat.js';
+import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
+import { createRoomRegistry, type RoomRegistry } from './rooms/room-registry.js';
+import type { Session } from './rooms/session.js';
+import type { DocStore } from './storage/doc-store.js';
+
+/** Everything the app uses that has a lifetime of its own; the caller creates and closes them. */
+export interface AppDeps {
+  readonly store: DocStore;
+  readonly fanout: Fanout;
+  readonly logger: Logger;
+}
+
+/** What the app exposes beyond Fastify: the room registry and live sessions. */
+export interface TandemState {
+  readonly registry: RoomRegistry;
+  readonly sessions: ReadonlySet<Session>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tandem: TandemState;
+  }
+}
+
+/** Builds the server. It never listens by itself; `app.close()` drains sessions with 1012 first. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, return503OnClosing: true,
+  });
+  const persistence = createPersistenceScheduler(deps.store);
+  const registry = createRoomRegistry({
+    store: deps.store,
+    fanout: deps.fanout,
+    persistence,
+    logger: deps.logger,
+    idleMs: config.roomIdleMs,
+  });
+  const sessions = new Set<Session>();
+  const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
+  app.decorate('tandem', { registry, sessions });
+
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.maxMessageBytes,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => {
+        const negotiated = negotiateSubprotocol(offered);
+        return negotiated.kind === 'plain' ? false : negotiated.selected;
+      },
+    },
+    errorHandler: (err, _socket, request) => {
+      // ws closes the socket itself (e.g. 1009 for an oversized frame); this only records why.
+      request.log.warn({ err }, 'websocket error');
+    },
+    preClose: async function drain(this: FastifyInstance) {
+      heartbeat.stop();
+      await registry.shutdown(config.shutdownTimeoutMs);
+      for (const client of this.websocketServer.clients) client.terminate();
+      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+    },
+  });
+  await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout });
+  await app.register(homeRoute);
+  await app.register(syncRoute, { config, registry, sessions, logger: deps.logger });
+  return app;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: intFrom(0, 65_535).default(1234),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ID: z.string().min(1).max(64).optional(),
+  HEARTBEAT_INTERVAL_MS: intFrom(50, 3_600_000).default(30_000),
+  ROOM_IDLE_MS: intFrom(0, 86_400_000).default(30_000),
+  MAX_MESSAGE_BYTES: intFrom(1024, 1024 * MiB).default(16 * MiB),
+  MAX_BUFFERED_BYTES: intFrom(1024, 1024 * MiB).default(8 * MiB),
+  SLOW_CLOSE_GRACE_MS: intFrom(0, 60_000).default(1_000),
+  SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+});
+
+/** The server's configuration: parsed once, validated, typed and frozen. */
+export interface Config {
+  /** HTTP + WebSocket port (0 picks a free one). */
+  readonly port: number;
+  /** Bind address. */
+  readonly host: string;
+  /** Where the embedded store keeps its files. */
+  readonly dataDir: string;
+  /** pino log level. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** This process's id in the cluster; fan-out drops its own echoes by it. */
+  readonly nodeId: string;
+  /** WS ping interval; a session that has not answered the previous ping by the next one is terminated. */
+  readonly heartbeatIntervalMs: number;
+  /** How long a room with no sessions stays loaded. */
+  readonly roomIdleMs: number;
+  /** Largest incoming frame; larger ones close the session with 1009. */
+  readonly maxMessageBytes: number;
+  /** A session whose outgoing buffer passes this is closed with 1013. */
+  readonly maxBufferedBytes: number;
+  /** How long a slow consumer gets to take its close frame before its socket is destroyed. */
+  readonly slowCloseGraceMs: number;
+  /** Upper bound on a graceful shutdown before sockets are destroyed. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses configuration from an environment map. The only place that reads environment variables. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    nodeId: e.NODE_ID ?? randomUUID(),
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    roomIdleMs: e.ROOM_IDLE_MS,
+    maxMessageBytes: e.MAX_MESSAGE_BYTES,
+    maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    slowCloseGraceMs: e.SLOW_CLOSE_GRACE_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** A full configuration for tests and embedding: defaults with overrides. */
+export function configWith(overrides: Partial<Config> = {}): Config {
+  return Object.freeze({ ...loadConfig({}), ...overrides });
+}

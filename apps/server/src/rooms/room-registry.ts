@@ -1,0 +1,194 @@
+import { CloseCode } from '@tandem/protocol';
+import type { Logger } from 'pino';
+import type { Fanout } from '../fanout/fanout.js';
+import type { DocStore } from '../storage/doc-store.js';
+import type { PersistenceScheduler } from './persistence-scheduler.js';
+import { Room } from './room.js';
+import type { Session } from './session.js';
+
+/** What the registry needs. */
+export interface RoomRegistryDeps {
+  readonly store: DocStore;
+  readonly fanout: Fanout;
+  readonly persistence: PersistenceScheduler;
+  readonly logger: Logger;
+  /** How long a room with no sessions stays loaded. */
+  readonly idleMs: number;
+}
+
+/** Why a join failed. */
+export class JoinError extends Error {
+  override readonly name = 'JoinError';
+  constructor(
+    readonly closeCode: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Counters and gauges read by tests, health checks and (later) metrics. */
+export interface RegistryStats {
+  readonly rooms: number;
+  readonly loading: number;
+  readonly sessions: number;
+  /** The largest outgoing buffer of any session right now. */
+  readonly maxBufferedBytes: number;
+  /** Completed loads since start. */
+  readonly loads: number;
+}
+
+/** Loads rooms on first join (single-flight), unloads them when idle, drains them at shutdown. */
+export interface RoomRegistry {
+  /** Adds `session` to its room, loading the room first if needed. Rejects with {@link JoinError}. */
+  join(session: Session): Promise<Room>;
+  /** Removes `session` from its room; an empty room unloads after the idle delay. */
+  leave(session: Session): void;
+  /** The loaded room, if any. */
+  get(roomId: string): Room | undefined;
+  stats(): RegistryStats;
+  /**
+   * Closes every session with 1012, waits for their sockets (up to `timeoutMs`, then terminates them),
+   * hands everything pending to the store and unloads every room.
+   */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+interface Entry {
+  room: Room | null;
+  loading: Promise<Room> | null;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/** Creates a registry. */
+export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
+  const entries = new Map<string, Entry>();
+  let shuttingDown = false;
+  let loads = 0;
+
+  const evict = (room: Room) => {
+    const entry = entries.get(room.id);
+    if (entry?.room !== room) return;
+    clearTimeout(entry.idleTimer);
+    entries.delete(room.id);
+    room.destroy(CloseCode.internalError, 'document could not be stored; reconnect to reload it');
+  };
+
+  const load = (roomId: string, entry: Entry): Promise<Room> => {
+    const started = Date.now();
+    const promise = deps.store.load(roomId).then(
+      (stored) => {
+        const room = new Room(roomId, stored, {
+          fanout: deps.fanout,
+          persistence: deps.persistence,
+          logger: deps.logger,
+          onFailed: evict,
+        });
+        entry.room = room;
+        entry.loading = null;
+        loads++;
+        deps.logger.info({ room: roomId, updates: stored.updates.length, ms: Date.now() - started }, 'room loaded');
+        return room;
+      },
+      (err: unknown) => {
+        // Nothing is cached: the next join retries the load.
+        entries.delete(roomId);
+        deps.logger.error({ err, room: roomId }, 'room failed to load');
+        throw new JoinError(CloseCode.internalError, 'document failed to load', { cause: err });
+      },
+    );
+    entry.loading = promise;
+    return promise;
+  };
+
+  const scheduleUnload = (roomId: string, entry: Entry) => {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => void unloadIfIdle(roomId, entry), deps.idleMs);
+    entry.idleTimer.unref();
+  };
+
+  const unloadIfIdle = async (roomId: string, entry: Entry) => {
+    const room = entry.room;
+    if (room === null || room.sessionCount > 0 || entries.get(roomId) !== entry) return;
+    // Never drop what the store has not taken yet (ROOM-2).
+    await deps.persistence.flush();
+    if (room.sessionCount > 0 || entries.get(roomId) !== entry) return;
+    entries.delete(roomId);
+    room.destroy();
+    deps.logger.info({ room: roomId }, 'room unloaded');
+  };
+
+  return {
+    async join(session) {
+      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+      let entry = entries.get(session.roomId);
+      if (entry === undefined) {
+        entry = { room: null, loading: null, idleTimer: undefined };
+        entries.set(session.roomId, entry);
+        load(session.roomId, entry);
+      }
+      clearTimeout(entry.idleTimer);
+      const room = entry.room ?? (await (entry.loading as Promise<Room>));
+      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+      if (!session.isOpen) {
+        if (room.sessionCount === 0) scheduleUnload(session.roomId, entry);
+        return room;
+      }
+      room.add(session);
+      return room;
+    },
+    leave(session) {
+      const entry = entries.get(session.roomId);
+      const room = entry?.room;
+      if (entry === undefined || room == null) return;
+      room.remove(session);
+      if (room.sessionCount === 0 && !shuttingDown) scheduleUnload(session.roomId, entry);
+    },
+    get(roomId) {
+      return entries.get(roomId)?.room ?? undefined;
+    },
+    stats() {
+      let rooms = 0;
+      let loading = 0;
+      let sessions = 0;
+      let maxBufferedBytes = 0;
+      for (const entry of entries.values()) {
+        if (entry.room === null) {
+          loading++;
+          continue;
+        }
+        rooms++;
+        for (const session of entry.room.allSessions()) {
+          sessions++;
+          maxBufferedBytes = Math.max(maxBufferedBytes, session.bufferedAmount);
+        }
+      }
+      return { rooms, loading, sessions, maxBufferedBytes, loads };
+    },
+    async shutdown(timeoutMs) {
+      shuttingDown = true;
+      const sessions: Session[] = [];
+      for (const entry of entries.values()) {
+        clearTimeout(entry.idleTimer);
+        if (entry.room !== null) sessions.push(...entry.room.allSessions());
+      }
+      for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');
+      const allClosed = Promise.all(sessions.map((s) => s.closed));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
+        deps.logger.warn({ open: sessions.filter((s) => s.isOpen).length }, 'shutdown timeout: terminating sockets');
+        for (const session of sessions) session.terminate('shutdown timeout');
+      }
+      clearTimeout(timer);
+      // Updates that arrived while sessions were closing are handed to the store before exit (CONN-3).
+      await deps.persistence.flush();
+      await Promise.allSettled([...entries.values()].map((e) => e.loading).filter((p) => p !== null));
+      for (const entry of entries.values()) entry.room?.destroy(CloseCode.serviceRestart, 'server restarting');
+      entries.clear();
+    },
+  };
+}

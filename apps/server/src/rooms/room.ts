@@ -1,0 +1,254 @@
+import { CloseCode, encode, type Frame } from '@tandem/protocol';
+import type { Logger } from 'pino';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
+import type { StoredDoc } from '../storage/doc-store.js';
+import { readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
+import type { PersistenceScheduler } from './persistence-scheduler.js';
+import type { Session } from './session.js';
+
+/** Transaction origin of updates that came from another node (never persisted again, never republished). */
+const FROM_FANOUT = Symbol('fanout');
+/** Transaction origin of the stored state applied at load. */
+const FROM_STORE = Symbol('store');
+/** Transaction origin of awareness removals when a session leaves. */
+const SESSION_LEFT = Symbol('session-left');
+
+/** What a room needs from the rest of the server. */
+export interface RoomDeps {
+  readonly fanout: Fanout;
+  readonly persistence: PersistenceScheduler;
+  readonly logger: Logger;
+  /** Called once when the room can no longer guarantee that its state is stored; the registry evicts it. */
+  readonly onFailed: (room: Room) => void;
+}
+
+interface Outgoing {
+  readonly origin: Session | null;
+  readonly update: Uint8Array;
+}
+
+/**
+ * One document's live state: the Y.Doc, awareness, and the sessions editing it.
+ * Relays updates (coalesced per event-loop turn), persists local ones, publishes them on the fan-out.
+ */
+export class Room {
+  readonly id: string;
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  private readonly deps: RoomDeps;
+  private readonly sessions = new Set<Session>();
+  /** Which session introduced each awareness client id (AW-2). */
+  private readonly awarenessOwners = new Map<number, Session>();
+  private outbox: Outgoing[] = [];
+  private flushScheduled = false;
+  private readonly unsubscribe: () => void;
+  private failed = false;
+
+  constructor(id: string, stored: StoredDoc, deps: RoomDeps) {
+    this.id = id;
+    this.deps = deps;
+    this.doc = new Y.Doc({ gc: true });
+    Y.transact(
+      this.doc,
+      () => {
+        if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot);
+        for (const { update } of stored.updates) Y.applyUpdate(this.doc, update);
+      },
+      FROM_STORE,
+    );
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.awareness.setLocalState(null);
+    this.doc.on('update', this.onDocUpdate);
+    this.awareness.on('update', this.onAwarenessUpdate);
+    this.unsubscribe = deps.fanout.subscribe(id, this.onFanoutMessage);
+  }
+
+  /** Sessions currently in the room. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Iterates the sessions in the room. */
+  allSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  /** Adds a session and starts the sync handshake (SYNC-1). */
+  add(session: Session): void {
+    this.sessions.add(session);
+    session.send(encode.syncStep1(Y.encodeStateVector(this.doc)));
+    const clients = [...this.awareness.getStates().keys()];
+    if (clients.length > 0) {
+      session.send(encode.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
+    }
+  }
+
+  /** Removes a session; the awareness states it owned are removed for everyone (AW-3). */
+  remove(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    const owned: number[] = [];
+    for (const [clientId, owner] of this.awarenessOwners) {
+      if (owner === session) owned.push(clientId);
+    }
+    for (const clientId of owned) this.awarenessOwners.delete(clientId);
+    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, SESSION_LEFT);
+  }
+
+  /** Handles one decoded frame from a session in this room. */
+  receive(session: Session, frame: Frame): void {
+    switch (frame.type) {
+      case 'sync-step1':
+        this.guard(session, 'sync step 1', () => {
+          session.send(encode.syncStep2(Y.encodeStateAsUpdate(this.doc, frame.stateVector)));
+        });
+        return;
+      case 'sync-step2':
+      case 'sync-update':
+        this.guard(session, 'update', () => Y.applyUpdate(this.doc, frame.update, session));
+        return;
+      case 'awareness':
+        this.guard(session, 'awareness update', () => this.applyAwareness(session, frame.update));
+        return;
+      case 'query-awareness': {
+        const clients = [...this.awareness.getStates().keys()];
+        if (clients.length > 0) {
+          session.send(encode.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
+        }
+        return;
+      }
+      case 'ping':
+        if (!session.isTandem) return this.rejectExtension(session, frame.type);
+        session.markAlive();
+        session.sendExtension({ type: 'pong', id: frame.id });
+        return;
+      case 'pong':
+        if (!session.isTandem) return this.rejectExtension(session, frame.type);
+        session.markAlive();
+        return;
+      case 'ack':
+      case 'notice':
+      case 'auth-permission-denied':
+        session.close(CloseCode.policyViolation, `${frame.type} frames are sent by the server only`);
+        return;
+      default:
+        frame satisfies never;
+    }
+  }
+
+  /** Closes every session with `code` and stops the room's timers and subscriptions. */
+  destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
+    for (const session of this.sessions) session.close(code, reason);
+    this.sessions.clear();
+    this.unsubscribe();
+    this.doc.off('update', this.onDocUpdate);
+    this.awareness.off('update', this.onAwarenessUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  private rejectExtension(session: Session, type: string): void {
+    session.close(CloseCode.policyViolation, `${type} is a tandem.v1 frame; negotiate the tandem.v1 subprotocol to send it`);
+  }
+
+  /** Runs `apply`; a throw means the client sent bytes Yjs cannot use (SYNC-4). */
+  private guard(session: Session, what: string, apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      session.log.warn({ err }, `rejected malformed ${what}`);
+      session.close(CloseCode.undecodable, `malformed ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Applies an awareness update, dropping entries for client ids another session owns (AW-2). */
+  private applyAwareness(session: Session, update: Uint8Array): void {
+    const entries = readAwarenessEntries(update);
+    const allowed = entries.filter((entry) => {
+      const owner = this.awarenessOwners.get(entry.clientId);
+      if (owner === undefined) {
+        this.awarenessOwners.set(entry.clientId, session);
+        return true;
+      }
+      return owner === session;
+    });
+    if (allowed.length === 0) return;
+    const filtered = allowed.length === entries.length ? update : writeAwarenessEntries(allowed);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, session);
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === FROM_STORE) return;
+    const fromSession = origin !== FROM_FANOUT ? (origin as Session) : null;
+    if (fromSession !== null) {
+      this.deps.persistence.enqueue(this.id, update).catch((err: unknown) => this.fail(err));
+    }
+    this.outbox.push({ origin: fromSession, update });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushOutbox);
+    }
+  };
+
+  /** Sends everything that arrived this turn: one merged frame for most sessions, framed once. */
+  private readonly flushOutbox = (): void => {
+    this.flushScheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length === 0 || this.failed) return;
+    const origins = new Set(batch.map((o) => o.origin));
+    const frameFor = new Map<Session | null, Uint8Array | null>();
+    const mergedFrame = encode.syncUpdate(mergeAll(batch.map((o) => o.update)));
+    for (const session of this.sessions) {
+      if (!origins.has(session)) {
+        session.send(mergedFrame);
+        continue;
+      }
+      let frame = frameFor.get(session);
+      if (frame === undefined) {
+        const others = batch.filter((o) => o.origin !== session).map((o) => o.update);
+        frame = others.length === 0 ? null : encode.syncUpdate(mergeAll(others));
+        frameFor.set(session, frame);
+      }
+      if (frame !== null) session.send(frame);
+    }
+    const local = batch.filter((o) => o.origin !== null).map((o) => o.update);
+    if (local.length > 0) this.deps.fanout.publish(this.id, { kind: 'update', payload: mergeAll(local) });
+  };
+
+  private readonly onAwarenessUpdate = (
+    changes: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...changes.added, ...changes.updated, ...changes.removed];
+    if (changed.length === 0) return;
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    const frame = encode.awareness(update);
+    for (const session of this.sessions) {
+      if (session !== origin) session.send(frame);
+    }
+    if (origin !== FROM_FANOUT) this.deps.fanout.publish(this.id, { kind: 'awareness', payload: update });
+  };
+
+  private readonly onFanoutMessage = (message: FanoutMessage): void => {
+    try {
+      if (message.kind === 'update') Y.applyUpdate(this.doc, message.payload, FROM_FANOUT);
+      else awarenessProtocol.applyAwarenessUpdate(this.awareness, message.payload, FROM_FANOUT);
+    } catch (err) {
+      this.deps.logger.error({ err, room: this.id }, 'dropped an undecodable fan-out message');
+    }
+  };
+
+  /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.deps.logger.error({ err, room: this.id }, 'persisting an update failed; closing the room');
+    this.deps.onFailed(this);
+  }
+}
+
+function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
+  return updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[]);
+}

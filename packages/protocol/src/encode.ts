@@ -1,0 +1,86 @@
+import * as encoding from 'lib0/encoding';
+import type { Frame } from './frames.js';
+import { AuthType, MessageType, SyncType } from './message-types.js';
+
+/**
+ * Encodes any frame to its wire bytes.
+ * @throws RangeError when an integer field (ack `through`, ping/pong `id`, notice `code`) is not a
+ * safe non-negative integer: lib0 would otherwise write bytes that decode to a different number.
+ */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const encoder = encoding.createEncoder();
+  switch (frame.type) {
+    case 'sync-step1':
+      writeSync(encoder, SyncType.step1, frame.stateVector);
+      break;
+    case 'sync-step2':
+      writeSync(encoder, SyncType.step2, frame.update);
+      break;
+    case 'sync-update':
+      writeSync(encoder, SyncType.update, frame.update);
+      break;
+    case 'awareness':
+      encoding.writeVarUint(encoder, MessageType.awareness);
+      encoding.writeVarUint8Array(encoder, frame.update);
+      break;
+    case 'auth-permission-denied':
+      encoding.writeVarUint(encoder, MessageType.auth);
+      encoding.writeVarUint(encoder, AuthType.permissionDenied);
+      encoding.writeVarString(encoder, frame.reason);
+      break;
+    case 'query-awareness':
+      encoding.writeVarUint(encoder, MessageType.queryAwareness);
+      break;
+    case 'ack':
+      encoding.writeVarUint(encoder, MessageType.ack);
+      writeUint(encoder, frame.through, 'ack through');
+      break;
+    case 'ping':
+      encoding.writeVarUint(encoder, MessageType.ping);
+      writeUint(encoder, frame.id, 'ping id');
+      break;
+    case 'pong':
+      encoding.writeVarUint(encoder, MessageType.pong);
+      writeUint(encoder, frame.id, 'pong id');
+      break;
+    case 'notice':
+      encoding.writeVarUint(encoder, MessageType.notice);
+      writeUint(encoder, frame.code, 'notice code');
+      encoding.writeVarString(encoder, frame.message);
+      break;
+    default:
+      return assertNever(frame);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+function writeSync(encoder: encoding.Encoder, syncType: number, payload: Uint8Array): void {
+  encoding.writeVarUint(encoder, MessageType.sync);
+  encoding.writeVarUint(encoder, syncType);
+  encoding.writeVarUint8Array(encoder, payload);
+}
+
+function writeUint(encoder: encoding.Encoder, value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${what} must be a safe non-negative integer, got ${value}`);
+  }
+  encoding.writeVarUint(encoder, value);
+}
+
+function assertNever(value: never): never {
+  throw new TypeError(`unknown frame ${JSON.stringify(value)}`);
+}
+
+/** Shorthand encoders for the frames a server or client sends most. */
+export const encode = {
+  syncStep1: (stateVector: Uint8Array) => encodeFrame({ type: 'sync-step1', stateVector }),
+  syncStep2: (update: Uint8Array) => encodeFrame({ type: 'sync-step2', update }),
+  syncUpdate: (update: Uint8Array) => encodeFrame({ type: 'sync-update', update }),
+  awareness: (update: Uint8Array) => encodeFrame({ type: 'awareness', update }),
+  queryAwareness: () => encodeFrame({ type: 'query-awareness' }),
+  authPermissionDenied: (reason: string) => encodeFrame({ type: 'auth-permission-denied', reason }),
+  ack: (through: number) => encodeFrame({ type: 'ack', through }),
+  ping: (id: number) => encodeFrame({ type: 'ping', id }),
+  pong: (id: number) => encodeFrame({ type: 'pong', id }),
+  notice: (code: number, message: string) => encodeFrame({ type: 'notice', code, message }),
+} as const;

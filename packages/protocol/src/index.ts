@@ -1,0 +1,14 @@
+export { CLOSE_CODE_TABLE, CloseCode, type CloseCodeValue, isCloseCode } from './close-codes.js';
+export { DECODE_ERROR_KINDS, type DecodeError, type DecodeErrorKind, type DecodeResult, decodeFrame } from './decode.js';
+export { encode, encodeFrame } from './encode.js';
+export * from './frames.js';
+export {
+  AuthType,
+  EXTENSION_MESSAGE_TYPES,
+  MessageType,
+  SyncType,
+  TANDEM_SUBPROTOCOL,
+  TANDEM_SUBPROTOCOL_PREFIX,
+} from './message-types.js';
+export { NoticeCode } from './notice-codes.js';
+export { type NegotiatedProtocol, negotiateSubprotocol } from './negotiate.js';
