@@ -137,7 +137,9 @@ export function pnpm() {
 /** Runs pnpm with the given arguments (see `run` for opts). */
 export function runPnpm(args, opts = {}) {
   const [cmd, ...prefix] = pnpm();
-  return run(cmd, [...prefix, ...args], opts);
+  // Keep npx/corepack from printing upgrade notices or waiting on a prompt.
+  const env = { npm_config_update_notifier: 'false', COREPACK_ENABLE_DOWNLOAD_PROMPT: '0', ...opts.env };
+  return run(cmd, [...prefix, ...args], { ...opts, env });
 }
 
 /** Installs workspace dependencies (frozen lockfile when one exists). */
@@ -150,13 +152,7 @@ export function install() {
       // Never stop to ask before recreating node_modules (non-TTY/CI safe).
       '--config.confirmModulesPurge=false',
     ],
-    {
-      env: {
-        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
-        npm_config_update_notifier: 'false',
-        COREPACK_ENABLE_DOWNLOAD_PROMPT: '0',
-      },
-    },
+    { env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } },
   );
 }
 
@@ -172,15 +168,16 @@ export function build() {
   return runPnpm(['turbo', 'run', 'build', '--output-logs=errors-only', '--log-order=grouped'], { env: TURBO_ENV });
 }
 
-/**
- * Runs main() and turns any error into a clear message and a non-zero exit.
- * `onError` may print a final line (e.g. a summary) after the message.
- */
-export function main(fn, { name, onError } = {}) {
+/** `pnpm turbo run typecheck`: tsc over every package, tests included (the build leaves tests out). */
+export function typecheck() {
+  return runPnpm(['turbo', 'run', 'typecheck', '--output-logs=errors-only', '--log-order=grouped'], { env: TURBO_ENV });
+}
+
+/** Runs a script's async body; any error becomes one clear last line and a non-zero exit. */
+export function main(fn, { name = 'script' } = {}) {
   fn().catch((err) => {
     const message = err instanceof Error ? err.message : String(err);
-    console.error(`\n${name ?? 'script'}: ${message}`);
-    onError?.(err);
+    console.error(`\n${name}: ${message}`);
     process.exit(err instanceof CommandError ? err.exitCode || 1 : 1);
   });
 }

@@ -13,10 +13,12 @@ import { buildRequirements } from './test-requirements.mjs';
 
 const SERVER_ENTRY = join(ROOT, 'apps', 'server', 'dist', 'main.js');
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-// npm forwards the Ctrl-C that the terminal already sent us, so one key press
-// arrives twice within milliseconds; pass it on once. A second press after this
-// window is forwarded again (servers commonly treat it as "stop now").
+// Under `npm start` one Ctrl-C can reach us twice within milliseconds (from the
+// terminal, and forwarded by npm when its script shell execs us); pass it on
+// once. A second press after this window is forwarded again (servers commonly
+// treat it as "stop now").
 const DUPLICATE_SIGNAL_WINDOW_MS = 300;
+const PARENT_CHECK_INTERVAL_MS = 1_000;
 
 main(
   async () => {
@@ -58,6 +60,20 @@ main(
       if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
     };
     process.on('exit', killServer);
+
+    // `kill <npm pid>` (or a process manager stopping `npm start`) makes npm
+    // forward SIGTERM to its `sh -c` wrapper, which dies without passing it on:
+    // we are re-parented and nothing would ever stop the server. Treat losing
+    // our parent as SIGTERM.
+    const parentPid = process.ppid;
+    const parentWatch = setInterval(() => {
+      if (process.ppid !== parentPid) {
+        clearInterval(parentWatch);
+        console.error('npm start: parent process exited; stopping the server');
+        forward('SIGTERM');
+      }
+    }, PARENT_CHECK_INTERVAL_MS);
+    parentWatch.unref();
 
     const exitCode = await new Promise((resolve, reject) => {
       server.on('error', (err) => reject(new Error(`could not start the server: ${err.message}`)));

@@ -105,10 +105,10 @@ export async function ensureSystemPackages(list) {
   console.log(`\nInstalling system packages: ${packages.join(', ')}\n${describeMissing(missing)}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
-    await run('apt-get', ['update'], { env });
+    await run('apt-get', ['-q', 'update'], { env });
     aptUpdated = true;
   }
-  await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env });
+  await run('apt-get', ['-q', 'install', '-y', '--no-install-recommends', ...packages], { env });
 
   const stillMissing = missing.filter((r) => !findBinary(r.binary, r.searchDirs));
   if (stillMissing.length > 0) {

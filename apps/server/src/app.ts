@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
@@ -35,7 +35,16 @@ declare module 'fastify' {
 /** Builds the server. It never listens by itself; `app.close()` drains sessions with 1012 first. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, return503OnClosing: true,
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    // Sessions are drained in preClose; what is left at close are plain HTTP sockets, which must not hold shutdown.
+    forceCloseConnections: true,
+    frameworkErrors: (error, request, reply) => {
+      // An upgrade request answered with an error must not leave its socket open: nothing else will close it.
+      if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket.destroy());
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
+    },
   });
   const persistence = createPersistenceScheduler(deps.store);
   const registry = createRoomRegistry({

@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   const url = new URL(address);
   const httpUrl = `http://${url.host}`;
-  logger.warn('open mode: no authentication is configured, anyone who can reach this port can read and edit every document');
+  logger.warn(
+    'open mode: no authentication is configured, anyone who can reach this port can read and edit every document',
+  );
   logger.info({ url: httpUrl, ws: `ws://${url.host}/sync` }, 'tandem server listening');
   process.stdout.write(
     `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    in memory (durable storage arrives with the SQLite store)\n\n`,

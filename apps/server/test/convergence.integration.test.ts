@@ -1,6 +1,6 @@
 import { createRng, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type StockClient, connectStockClient, converged } from './helpers/clients.js';
+import { connectStockClient, converged, type StockClient } from './helpers/clients.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 describe('stock y-websocket clients', () => {

@@ -113,7 +113,10 @@ describe('y-protocols/sync', () => {
   it('FRAME-6: y-protocols readSyncMessage applies our step2 and update frames', () => {
     const source = createDoc(1, LONG_TEXT);
     const target = createDoc(2);
-    for (const ours of [encode.syncStep2(Y.encodeStateAsUpdate(source)), encode.syncUpdate(Y.encodeStateAsUpdate(source))]) {
+    for (const ours of [
+      encode.syncStep2(Y.encodeStateAsUpdate(source)),
+      encode.syncUpdate(Y.encodeStateAsUpdate(source)),
+    ]) {
       const decoder = decoding.createDecoder(ours);
       expect(decoding.readVarUint(decoder)).toBe(MessageType.sync);
       syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), target, null);

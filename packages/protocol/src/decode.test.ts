@@ -152,7 +152,10 @@ describe('integers', () => {
 
   it('FRAME-7: non-minimal varUints decode as lib0 reads them; re-encoding is minimal', () => {
     expect(frameOf(decodeFrame(bytes(65, 0x81, 0x00)))).toEqual({ type: 'ping', id: 1 });
-    expect(frameOf(decodeFrame(bytes(0x80, 0x00, 0x80, 0x00, 0x80, 0x00)))).toEqual({ type: 'sync-step1', stateVector: new Uint8Array(0) });
+    expect(frameOf(decodeFrame(bytes(0x80, 0x00, 0x80, 0x00, 0x80, 0x00)))).toEqual({
+      type: 'sync-step1',
+      stateVector: new Uint8Array(0),
+    });
     // Long zero padding must not turn into NaN.
     const padded = bytes(66, ...new Array<number>(200).fill(0x80), 0x00);
     const frame = frameOf(decodeFrame(padded));

@@ -25,7 +25,9 @@ export interface DecodeError {
 }
 
 /** Result of {@link decodeFrame}: a frame, or a typed error. Never throws. */
-export type DecodeResult = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: DecodeError };
+export type DecodeResult =
+  | { readonly ok: true; readonly frame: Frame }
+  | { readonly ok: false; readonly error: DecodeError };
 
 /** Largest integer a varUint field may carry (JavaScript's safe integer range). */
 const MAX_UINT = Number.MAX_SAFE_INTEGER;
@@ -33,13 +35,13 @@ const MAX_UINT = Number.MAX_SAFE_INTEGER;
 // Same settings as lib0: reject malformed UTF-8, and keep a leading U+FEFF as part of the string.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-class FrameError extends Error {
+// Thrown inside the decoder and always caught in decodeFrame. Deliberately not an Error: capturing a
+// stack trace for every malformed frame a hostile peer sends would cost more than the decode itself.
+class FrameError {
   constructor(
     readonly kind: DecodeErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
+    readonly message: string,
+  ) {}
 }
 
 /**

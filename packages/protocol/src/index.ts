@@ -1,5 +1,11 @@
 export { CLOSE_CODE_TABLE, CloseCode, type CloseCodeValue, isCloseCode } from './close-codes.js';
-export { DECODE_ERROR_KINDS, type DecodeError, type DecodeErrorKind, type DecodeResult, decodeFrame } from './decode.js';
+export {
+  DECODE_ERROR_KINDS,
+  type DecodeError,
+  type DecodeErrorKind,
+  type DecodeResult,
+  decodeFrame,
+} from './decode.js';
 export { encode, encodeFrame } from './encode.js';
 export * from './frames.js';
 export {
@@ -10,5 +16,5 @@ export {
   TANDEM_SUBPROTOCOL,
   TANDEM_SUBPROTOCOL_PREFIX,
 } from './message-types.js';
-export { NoticeCode } from './notice-codes.js';
 export { type NegotiatedProtocol, negotiateSubprotocol } from './negotiate.js';
+export { NoticeCode } from './notice-codes.js';

@@ -2,7 +2,9 @@
 export const MAX_ROOM_NAME_BYTES = 512;
 
 /** A parsed room name, or why the path does not name a room. */
-export type RoomNameResult = { readonly ok: true; readonly roomId: string } | { readonly ok: false; readonly error: string };
+export type RoomNameResult =
+  | { readonly ok: true; readonly roomId: string }
+  | { readonly ok: false; readonly error: string };
 
 /**
  * Reads the room from the part of the path after `/sync/` (y-websocket appends the room

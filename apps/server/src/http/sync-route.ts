@@ -92,6 +92,8 @@ function attach(socket: WebSocket, session: Session, deps: SyncRouteDeps): void 
       if (session.isOpen) socket.resume();
     },
     (err: unknown) => {
+      // Read again so the peer's closing handshake is seen.
+      socket.resume();
       const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
       session.close(code, err instanceof Error ? err.message : 'join failed');
     },

@@ -15,6 +15,9 @@ const FROM_STORE = Symbol('store');
 /** Transaction origin of awareness removals when a session leaves. */
 const SESSION_LEFT = Symbol('session-left');
 
+/** A turn's coalesced frame is sent early once it holds this much, so no single frame grows without bound. */
+const MAX_COALESCED_BYTES = 1024 * 1024;
+
 /** What a room needs from the rest of the server. */
 export interface RoomDeps {
   readonly fanout: Fanout;
@@ -42,6 +45,7 @@ export class Room {
   /** Which session introduced each awareness client id (AW-2). */
   private readonly awarenessOwners = new Map<number, Session>();
   private outbox: Outgoing[] = [];
+  private outboxBytes = 0;
   private flushScheduled = false;
   private readonly unsubscribe: () => void;
   private failed = false;
@@ -119,13 +123,13 @@ export class Room {
         return;
       }
       case 'ping':
-        if (!session.isTandem) return this.rejectExtension(session, frame.type);
-        session.markAlive();
-        session.sendExtension({ type: 'pong', id: frame.id });
-        return;
       case 'pong':
-        if (!session.isTandem) return this.rejectExtension(session, frame.type);
+        if (!session.isTandem) {
+          this.rejectExtension(session, frame.type);
+          return;
+        }
         session.markAlive();
+        if (frame.type === 'ping') session.sendExtension({ type: 'pong', id: frame.id });
         return;
       case 'ack':
       case 'notice':
@@ -149,7 +153,10 @@ export class Room {
   }
 
   private rejectExtension(session: Session, type: string): void {
-    session.close(CloseCode.policyViolation, `${type} is a tandem.v1 frame; negotiate the tandem.v1 subprotocol to send it`);
+    session.close(
+      CloseCode.policyViolation,
+      `${type} is a tandem.v1 frame; negotiate the tandem.v1 subprotocol to send it`,
+    );
   }
 
   /** Runs `apply`; a throw means the client sent bytes Yjs cannot use (SYNC-4). */
@@ -185,17 +192,23 @@ export class Room {
       this.deps.persistence.enqueue(this.id, update).catch((err: unknown) => this.fail(err));
     }
     this.outbox.push({ origin: fromSession, update });
-    if (!this.flushScheduled) {
+    this.outboxBytes += update.byteLength;
+    if (this.outboxBytes >= MAX_COALESCED_BYTES) {
+      this.flushOutbox();
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flushOutbox);
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushOutbox();
+      });
     }
   };
 
   /** Sends everything that arrived this turn: one merged frame for most sessions, framed once. */
   private readonly flushOutbox = (): void => {
-    this.flushScheduled = false;
     const batch = this.outbox;
     this.outbox = [];
+    this.outboxBytes = 0;
     if (batch.length === 0 || this.failed) return;
     const origins = new Set(batch.map((o) => o.origin));
     const frameFor = new Map<Session | null, Uint8Array | null>();

@@ -1,4 +1,4 @@
-import { CloseCode, encode, type Frame, encodeFrame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import { CloseCode, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
 
 /** The least a transport must offer a session; ws's WebSocket fits it, and so does an in-memory pair. */
@@ -80,7 +80,9 @@ export class Session {
    */
   send(bytes: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+    const buffered = this.socket.bufferedAmount;
+    // An empty buffer always takes one frame, so a single large frame (a big initial sync) still goes out.
+    if (buffered > 0 && buffered + bytes.byteLength > this.maxBufferedBytes) {
       this.closeSlowConsumer();
       return false;
     }

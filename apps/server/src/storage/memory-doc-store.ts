@@ -27,7 +27,10 @@ export function createMemoryDocStore(): DocStore {
       ensureOpen();
       const doc = docs.get(docId);
       if (doc === undefined) return { snapshot: null, updates: [] };
-      return { snapshot: doc.snapshot?.slice() ?? null, updates: doc.updates.map((u) => ({ ...u, update: u.update.slice() })) };
+      return {
+        snapshot: doc.snapshot?.slice() ?? null,
+        updates: doc.updates.map((u) => ({ ...u, update: u.update.slice() })),
+      };
     },
     async append(entries: readonly AppendEntry[]) {
       ensureOpen();
