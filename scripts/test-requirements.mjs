@@ -14,10 +14,12 @@
 /** @type {import('./system-deps.mjs').SystemRequirement[]} */
 export const testRequirements = [];
 
-// What installing and building needs (both `npm start` and `npm test`), e.g. a
-// C++ toolchain once a native addon such as better-sqlite3 must compile from
-// source: { binary: 'make', debPackage: 'build-essential', ... },
-// { binary: 'python3', debPackage: 'python3', ... }. Empty for now.
+// What installing and building needs (both `npm start` and `npm test`): better-sqlite3,
+// the embedded store, compiles from source with node-gyp on Node 20 here.
 
 /** @type {import('./system-deps.mjs').SystemRequirement[]} */
-export const buildRequirements = [];
+export const buildRequirements = [
+  { binary: 'make', debPackage: 'make', neededFor: 'building better-sqlite3 (the embedded SQLite store)' },
+  { binary: 'g++', debPackage: 'g++', neededFor: 'building better-sqlite3 (the embedded SQLite store)' },
+  { binary: 'python3', debPackage: 'python3', neededFor: 'node-gyp, which builds better-sqlite3' },
+];

@@ -7,6 +7,7 @@ import type { Fanout } from './fanout/fanout.js';
 import { healthRoutes } from './http/health-routes.js';
 import { homeRoute } from './http/home-route.js';
 import { syncRoute } from './http/sync-route.js';
+import { createCompactor } from './rooms/compactor.js';
 import { startHeartbeat } from './rooms/heartbeat.js';
 import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry } from './rooms/room-registry.js';
@@ -51,6 +52,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store: deps.store,
     fanout: deps.fanout,
     persistence,
+    compactor: createCompactor({
+      store: deps.store,
+      logger: deps.logger,
+      policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes },
+    }),
     logger: deps.logger,
     idleMs: config.roomIdleMs,
   });

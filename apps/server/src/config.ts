@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole decimal number in [min, max]; whitespace, signs, hex and exponents are refused. */
+const intFrom = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const envSchema = z.object({
   PORT: intFrom(0, 65_535).default(1234),
@@ -17,6 +19,8 @@ const envSchema = z.object({
   MAX_BUFFERED_BYTES: intFrom(1024, 1024 * MiB).default(8 * MiB),
   SLOW_CLOSE_GRACE_MS: intFrom(0, 60_000).default(1_000),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  COMPACT_AFTER_UPDATES: intFrom(1, 10_000_000).default(500),
+  COMPACT_AFTER_BYTES: intFrom(1, 1024 * 1024 * MiB).default(4 * MiB),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -43,6 +47,10 @@ export interface Config {
   readonly slowCloseGraceMs: number;
   /** Upper bound on a graceful shutdown before sockets are destroyed. */
   readonly shutdownTimeoutMs: number;
+  /** A document's update log is merged into its snapshot once it holds this many updates… */
+  readonly compactAfterUpdates: number;
+  /** …or this many bytes. */
+  readonly compactAfterBytes: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -52,7 +60,9 @@ export class ConfigError extends Error {
 
 /** Parses configuration from an environment map. The only place that reads environment variables. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -71,6 +81,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     slowCloseGraceMs: e.SLOW_CLOSE_GRACE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
+    compactAfterBytes: e.COMPACT_AFTER_BYTES,
   });
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
-import { createMemoryDocStore } from './storage/memory-doc-store.js';
+import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 
 /** The only side-effecting entry: config → deps → listen → signals. */
 async function main(): Promise<void> {
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
-  const store = createMemoryDocStore();
+  const store = openSqliteDocStore({ dataDir: config.dataDir });
+  const storePath = resolve(config.dataDir, SQLITE_FILE);
   const fanout = createMemoryFanout(config.nodeId);
   const app = await buildApp(config, { store, fanout, logger });
 
@@ -52,9 +54,9 @@ async function main(): Promise<void> {
   logger.warn(
     'open mode: no authentication is configured, anyone who can reach this port can read and edit every document',
   );
-  logger.info({ url: httpUrl, ws: `ws://${url.host}/sync` }, 'tandem server listening');
+  logger.info({ url: httpUrl, ws: `ws://${url.host}/sync`, store: storePath }, 'tandem server listening');
   process.stdout.write(
-    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    in memory (durable storage arrives with the SQLite store)\n\n`,
+    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (SQLite)\n\n`,
   );
 }
 

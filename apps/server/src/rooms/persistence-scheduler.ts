@@ -6,6 +6,11 @@ export interface PersistenceScheduler {
   enqueue(docId: string, update: Uint8Array): Promise<void>;
   /** Resolves once every update queued so far has been taken by the store (or failed). */
   flush(): Promise<void>;
+  /**
+   * Settles once everything queued so far for `docId` has been taken (rejects if that failed);
+   * null when nothing is outstanding for it. Appends commit in order, so this covers every earlier one.
+   */
+  lastPending(docId: string): Promise<void> | null;
   /** Updates queued or being written. */
   readonly pending: number;
 }
@@ -22,6 +27,7 @@ export function createPersistenceScheduler(store: DocStore): PersistenceSchedule
   let writing = 0;
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
+  const latestByDoc = new Map<string, Promise<void>>();
 
   const schedule = () => {
     if (scheduled || inFlight !== null) return;
@@ -52,10 +58,19 @@ export function createPersistenceScheduler(store: DocStore): PersistenceSchedule
 
   return {
     enqueue(docId, update) {
-      return new Promise<void>((resolve, reject) => {
+      const promise = new Promise<void>((resolve, reject) => {
         queued.push({ entry: { docId, update }, resolve, reject });
         schedule();
       });
+      latestByDoc.set(docId, promise);
+      const forget = () => {
+        if (latestByDoc.get(docId) === promise) latestByDoc.delete(docId);
+      };
+      promise.then(forget, forget);
+      return promise;
+    },
+    lastPending(docId) {
+      return latestByDoc.get(docId) ?? null;
     },
     async flush() {
       while (queued.length > 0 || inFlight !== null) {

@@ -2,8 +2,9 @@ import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
+import type { Compactor } from './compactor.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
-import { Room } from './room.js';
+import { docFromStored, Room } from './room.js';
 import type { Session } from './session.js';
 
 /** What the registry needs. */
@@ -11,6 +12,7 @@ export interface RoomRegistryDeps {
   readonly store: DocStore;
   readonly fanout: Fanout;
   readonly persistence: PersistenceScheduler;
+  readonly compactor: Compactor;
   readonly logger: Logger;
   /** How long a room with no sessions stays loaded. */
   readonly idleMs: number;
@@ -72,32 +74,39 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     if (entry?.room !== room) return;
     clearTimeout(entry.idleTimer);
     entries.delete(room.id);
+    deps.compactor.untrack(room.id);
     room.destroy(CloseCode.internalError, 'document could not be stored; reconnect to reload it');
   };
 
   const load = (roomId: string, entry: Entry): Promise<Room> => {
     const started = Date.now();
-    const promise = deps.store.load(roomId).then(
-      (stored) => {
-        const room = new Room(roomId, stored, {
-          fanout: deps.fanout,
-          persistence: deps.persistence,
-          logger: deps.logger,
-          onFailed: evict,
-        });
-        entry.room = room;
-        entry.loading = null;
-        loads++;
-        deps.logger.info({ room: roomId, updates: stored.updates.length, ms: Date.now() - started }, 'room loaded');
-        return room;
-      },
-      (err: unknown) => {
-        // Nothing is cached: the next join retries the load.
-        entries.delete(roomId);
-        deps.logger.error({ err, room: roomId }, 'room failed to load');
-        throw new JoinError(CloseCode.internalError, 'document failed to load', { cause: err });
-      },
-    );
+    const promise = deps.store
+      .load(roomId)
+      // Stored bytes Yjs cannot apply fail the load like an I/O error does.
+      .then((stored) => ({ stored, doc: docFromStored(stored) }))
+      .then(
+        ({ stored, doc }) => {
+          const room = new Room(roomId, doc, {
+            fanout: deps.fanout,
+            persistence: deps.persistence,
+            compactor: deps.compactor,
+            logger: deps.logger,
+            onFailed: evict,
+          });
+          deps.compactor.track(roomId, stored);
+          entry.room = room;
+          entry.loading = null;
+          loads++;
+          deps.logger.info({ room: roomId, updates: stored.updates.length, ms: Date.now() - started }, 'room loaded');
+          return room;
+        },
+        (err: unknown) => {
+          // Nothing is cached: the next join retries the load.
+          entries.delete(roomId);
+          deps.logger.error({ err, room: roomId }, 'room failed to load');
+          throw new JoinError(CloseCode.internalError, 'document failed to load', { cause: err });
+        },
+      );
     entry.loading = promise;
     return promise;
   };
@@ -111,10 +120,12 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   const unloadIfIdle = async (roomId: string, entry: Entry) => {
     const room = entry.room;
     if (room === null || room.sessionCount > 0 || entries.get(roomId) !== entry) return;
-    // Never drop what the store has not taken yet (ROOM-2).
+    // Never drop what the store has not taken yet (ROOM-2); unloading itself writes nothing.
     await deps.persistence.flush();
+    await deps.compactor.settled(roomId);
     if (room.sessionCount > 0 || entries.get(roomId) !== entry) return;
     entries.delete(roomId);
+    deps.compactor.untrack(roomId);
     room.destroy();
     deps.logger.info({ room: roomId }, 'room unloaded');
   };
@@ -186,6 +197,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       clearTimeout(timer);
       // Updates that arrived while sessions were closing are handed to the store before exit (CONN-3).
       await deps.persistence.flush();
+      await deps.compactor.settled();
       await Promise.allSettled([...entries.values()].map((e) => e.loading).filter((p) => p !== null));
       for (const entry of entries.values()) entry.room?.destroy(CloseCode.serviceRestart, 'server restarting');
       entries.clear();

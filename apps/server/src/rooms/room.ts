@@ -5,13 +5,12 @@ import * as Y from 'yjs';
 import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
 import { readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
+import type { Compactor } from './compactor.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import type { Session } from './session.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
 const FROM_FANOUT = Symbol('fanout');
-/** Transaction origin of the stored state applied at load. */
-const FROM_STORE = Symbol('store');
 /** Transaction origin of awareness removals when a session leaves. */
 const SESSION_LEFT = Symbol('session-left');
 
@@ -22,6 +21,7 @@ const MAX_COALESCED_BYTES = 1024 * 1024;
 export interface RoomDeps {
   readonly fanout: Fanout;
   readonly persistence: PersistenceScheduler;
+  readonly compactor: Compactor;
   readonly logger: Logger;
   /** Called once when the room can no longer guarantee that its state is stored; the registry evicts it. */
   readonly onFailed: (room: Room) => void;
@@ -43,25 +43,21 @@ export class Room {
   private readonly deps: RoomDeps;
   private readonly sessions = new Set<Session>();
   /** Which session introduced each awareness client id (AW-2). */
-  private readonly awarenessOwners = new Map<number, Session>();
+  /** Client ids learned from another node are owned by FROM_FANOUT until that node removes them. */
+  private readonly awarenessOwners = new Map<number, Session | typeof FROM_FANOUT>();
   private outbox: Outgoing[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
   private readonly unsubscribe: () => void;
   private failed = false;
+  /** Counts doc update events, to tell whether applying a frame changed the document. */
+  private docChanges = 0;
 
-  constructor(id: string, stored: StoredDoc, deps: RoomDeps) {
+  /** Creates a room around a document already built from the store (see {@link docFromStored}). */
+  constructor(id: string, doc: Y.Doc, deps: RoomDeps) {
     this.id = id;
     this.deps = deps;
-    this.doc = new Y.Doc({ gc: true });
-    Y.transact(
-      this.doc,
-      () => {
-        if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot);
-        for (const { update } of stored.updates) Y.applyUpdate(this.doc, update);
-      },
-      FROM_STORE,
-    );
+    this.doc = doc;
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.awareness.setLocalState(null);
     this.doc.on('update', this.onDocUpdate);
@@ -110,7 +106,7 @@ export class Room {
         return;
       case 'sync-step2':
       case 'sync-update':
-        this.guard(session, 'update', () => Y.applyUpdate(this.doc, frame.update, session));
+        this.applyUpdateFrom(session, frame.update);
         return;
       case 'awareness':
         this.guard(session, 'awareness update', () => this.applyAwareness(session, frame.update));
@@ -169,6 +165,40 @@ export class Room {
     }
   }
 
+  /**
+   * Applies a client's update, persists it (group commit) and acks it once durable (EXT-3).
+   * The incoming bytes are stored as sent whenever they changed the document or left structs
+   * pending (waiting for missing dependencies), so nothing acked depends on memory alone.
+   * A frame that brought nothing new is durable once everything queued before it is.
+   */
+  private applyUpdateFrom(session: Session, update: Uint8Array): void {
+    const frameNumber = session.nextUpdateFrame();
+    const changesBefore = this.docChanges;
+    try {
+      Y.applyUpdate(this.doc, update, session);
+    } catch (err) {
+      session.log.warn({ err }, 'rejected malformed update');
+      session.close(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const store = this.doc.store;
+    const mustPersist = this.docChanges !== changesBefore || store.pendingStructs !== null || store.pendingDs !== null;
+    const durable = mustPersist
+      ? this.deps.persistence.enqueue(this.id, update)
+      : this.deps.persistence.lastPending(this.id);
+    if (durable === null) {
+      session.acknowledge(frameNumber);
+      return;
+    }
+    durable.then(
+      () => {
+        if (mustPersist) this.deps.compactor.noteAppended(this.id, update.byteLength);
+        session.acknowledge(frameNumber);
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
   /** Applies an awareness update, dropping entries for client ids another session owns (AW-2). */
   private applyAwareness(session: Session, update: Uint8Array): void {
     const entries = readAwarenessEntries(update);
@@ -186,11 +216,8 @@ export class Room {
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === FROM_STORE) return;
+    this.docChanges++;
     const fromSession = origin !== FROM_FANOUT ? (origin as Session) : null;
-    if (fromSession !== null) {
-      this.deps.persistence.enqueue(this.id, update).catch((err: unknown) => this.fail(err));
-    }
     this.outbox.push({ origin: fromSession, update });
     this.outboxBytes += update.byteLength;
     if (this.outboxBytes >= MAX_COALESCED_BYTES) {
@@ -247,11 +274,26 @@ export class Room {
   private readonly onFanoutMessage = (message: FanoutMessage): void => {
     try {
       if (message.kind === 'update') Y.applyUpdate(this.doc, message.payload, FROM_FANOUT);
-      else awarenessProtocol.applyAwarenessUpdate(this.awareness, message.payload, FROM_FANOUT);
+      else this.applyRemoteAwareness(message.payload);
     } catch (err) {
       this.deps.logger.error({ err, room: this.id }, 'dropped an undecodable fan-out message');
     }
   };
+
+  /** Applies another node's awareness; its client ids become off-limits to local sessions (AW-2). */
+  private applyRemoteAwareness(update: Uint8Array): void {
+    const entries = readAwarenessEntries(update);
+    const allowed = entries.filter((entry) => {
+      const owner = this.awarenessOwners.get(entry.clientId);
+      if (owner !== undefined && owner !== FROM_FANOUT) return false;
+      if (entry.state === 'null') this.awarenessOwners.delete(entry.clientId);
+      else this.awarenessOwners.set(entry.clientId, FROM_FANOUT);
+      return true;
+    });
+    if (allowed.length === 0) return;
+    const filtered = allowed.length === entries.length ? update : writeAwarenessEntries(allowed);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, FROM_FANOUT);
+  }
 
   /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */
   private fail(err: unknown): void {
@@ -264,4 +306,19 @@ export class Room {
 
 function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
   return updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[]);
+}
+
+/** Builds a room's document from stored state; throws when the stored bytes cannot be applied. */
+export function docFromStored(stored: StoredDoc): Y.Doc {
+  const doc = new Y.Doc({ gc: true });
+  try {
+    Y.transact(doc, () => {
+      if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
+      for (const { update } of stored.updates) Y.applyUpdate(doc, update);
+    });
+  } catch (err) {
+    doc.destroy();
+    throw err;
+  }
+  return doc;
 }

@@ -45,6 +45,12 @@ export class Session {
   private alive = true;
   private terminateTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
+  /** Update-carrying frames received (EXT-3 numbering, 1-based). */
+  private updateFrames = 0;
+  /** Highest frame number known durable, and the highest already sent in an ack. */
+  private ackTarget = 0;
+  private ackSent = 0;
+  private ackScheduled = false;
 
   constructor(options: SessionOptions) {
     this.id = options.id;
@@ -101,11 +107,13 @@ export class Session {
    */
   close(code: number, message: string): void {
     if (!this.isOpen) return;
-    this.log.info({ code, reason: message }, 'closing session');
-    if (code !== CloseCode.normal && this.socket.bufferedAmount <= this.maxBufferedBytes) {
-      this.sendExtension({ type: 'notice', code, message });
-    }
     this.closing = true;
+    this.log.info({ code, reason: message }, 'closing session');
+    if (code !== CloseCode.normal && this.isTandem) {
+      const notice = encodeFrame({ type: 'notice', code, message });
+      // Straight to the socket (send() refuses once closing), and only if it fits the bound.
+      if (this.socket.bufferedAmount + notice.byteLength <= this.maxBufferedBytes) this.socket.send(notice);
+    }
     this.socket.close(code, truncateUtf8(message, MAX_REASON_BYTES));
   }
 
@@ -124,6 +132,29 @@ export class Session {
     this.closing = true;
     clearTimeout(this.terminateTimer);
     this.resolveClosed();
+  }
+
+  /** Numbers the next update-carrying frame (sync step 2 or update) this session sent. */
+  nextUpdateFrame(): number {
+    this.updateFrames += 1;
+    return this.updateFrames;
+  }
+
+  /**
+   * Marks frame `n` (and so every earlier one) durable. tandem.v1 sessions get one
+   * "persisted through N" ack for all that became durable in the same microtask run (EXT-3).
+   */
+  acknowledge(n: number): void {
+    if (!this.isTandem || n <= this.ackTarget) return;
+    this.ackTarget = n;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => {
+      this.ackScheduled = false;
+      if (this.ackTarget <= this.ackSent) return;
+      this.ackSent = this.ackTarget;
+      this.sendExtension({ type: 'ack', through: this.ackSent });
+    });
   }
 
   /** Records a pong (WS-level or tandem.v1). */

@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configWith, loadConfig } from './config.js';
+
+const MiB = 1024 * 1024;
+
+/** Runs `loadConfig` and returns the ConfigError it throws (fails the test when it does not throw one). */
+function configErrorFor(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const { nodeId, ...rest } = loadConfig({});
+    expect(rest).toEqual({
+      port: 1234,
+      host: '127.0.0.1',
+      dataDir: './data',
+      logLevel: 'info',
+      heartbeatIntervalMs: 30_000,
+      roomIdleMs: 30_000,
+      maxMessageBytes: 16 * MiB,
+      maxBufferedBytes: 8 * MiB,
+      slowCloseGraceMs: 1_000,
+      shutdownTimeoutMs: 10_000,
+      compactAfterUpdates: 500,
+      compactAfterBytes: 4 * MiB,
+    });
+    expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('treats whitespace as unset and refuses numbers written with signs, hex or exponents', () => {
+    expect(loadConfig({ PORT: ' ', ROOM_IDLE_MS: '\t' })).toMatchObject({ port: 1234, roomIdleMs: 30_000 });
+    expect(loadConfig({ PORT: ' 8080 ' }).port).toBe(8080);
+    for (const bad of ['0x50', '1e3', '+80', '80 80']) {
+      expect(configErrorFor({ PORT: bad }).message).toContain('PORT');
+    }
+  });
+
+  it('generates a different node id per load when NODE_ID is unset, and keeps a given one', () => {
+    expect(loadConfig({}).nodeId).not.toBe(loadConfig({}).nodeId);
+    expect(loadConfig({ NODE_ID: 'node-a' }).nodeId).toBe('node-a');
+  });
+
+  it('reads and coerces every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/tandem',
+      LOG_LEVEL: 'debug',
+      NODE_ID: 'n1',
+      HEARTBEAT_INTERVAL_MS: '50',
+      ROOM_IDLE_MS: '0',
+      MAX_MESSAGE_BYTES: '1024',
+      MAX_BUFFERED_BYTES: '2048',
+      SLOW_CLOSE_GRACE_MS: '60000',
+      SHUTDOWN_TIMEOUT_MS: '100',
+      COMPACT_AFTER_UPDATES: '1',
+      COMPACT_AFTER_BYTES: '4096',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/tandem',
+      logLevel: 'debug',
+      nodeId: 'n1',
+      heartbeatIntervalMs: 50,
+      roomIdleMs: 0,
+      maxMessageBytes: 1024,
+      maxBufferedBytes: 2048,
+      slowCloseGraceMs: 60_000,
+      shutdownTimeoutMs: 100,
+      compactAfterUpdates: 1,
+      compactAfterBytes: 4096,
+    });
+  });
+
+  it('accepts PORT 0 (pick a free port) and 65535', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
+  });
+
+  it('treats empty strings and undefined as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '',
+      DATA_DIR: undefined,
+      LOG_LEVEL: '',
+      NODE_ID: '',
+      HEARTBEAT_INTERVAL_MS: '',
+      MAX_BUFFERED_BYTES: undefined,
+    });
+    expect(config.port).toBe(1234);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.dataDir).toBe('./data');
+    expect(config.logLevel).toBe('info');
+    expect(config.nodeId.length).toBeGreaterThan(0);
+    expect(config.heartbeatIntervalMs).toBe(30_000);
+    expect(config.maxBufferedBytes).toBe(8 * MiB);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root' }).port).toBe(1234);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_LEVEL', 'INFO'],
+    ['NODE_ID', 'x'.repeat(65)],
+    ['HEARTBEAT_INTERVAL_MS', '49'],
+    ['HEARTBEAT_INTERVAL_MS', '3600001'],
+    ['ROOM_IDLE_MS', '-5'],
+    ['MAX_MESSAGE_BYTES', '1023'],
+    ['MAX_BUFFERED_BYTES', String(1024 * MiB + 1)],
+    ['SLOW_CLOSE_GRACE_MS', '60001'],
+    ['SHUTDOWN_TIMEOUT_MS', '99'],
+    ['COMPACT_AFTER_UPDATES', '0'],
+    ['COMPACT_AFTER_BYTES', '0'],
+  ])('rejects %s=%j with a ConfigError naming it', (name, value) => {
+    const err = configErrorFor({ [name]: value });
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toContain(name);
+  });
+
+  it('names every bad variable in one error, and none of the good ones', () => {
+    const err = configErrorFor({
+      PORT: 'nope',
+      LOG_LEVEL: 'loud',
+      HEARTBEAT_INTERVAL_MS: '1',
+      MAX_MESSAGE_BYTES: 'big',
+      HOST: 'example.org',
+      DATA_DIR: '/tmp/x',
+    });
+    for (const name of ['PORT', 'LOG_LEVEL', 'HEARTBEAT_INTERVAL_MS', 'MAX_MESSAGE_BYTES']) {
+      expect(err.message).toContain(name);
+    }
+    expect(err.message).not.toContain('HOST');
+    expect(err.message).not.toContain('DATA_DIR');
+  });
+});
+
+describe('configWith', () => {
+  it('returns the defaults when given no overrides', () => {
+    const { nodeId: _nodeId, ...rest } = configWith();
+    const { nodeId: _other, ...defaults } = loadConfig({});
+    expect(rest).toEqual(defaults);
+  });
+
+  it('applies overrides over the defaults and freezes the result', () => {
+    const config = configWith({ port: 0, maxBufferedBytes: 4096, nodeId: 'test-node' });
+    expect(config.port).toBe(0);
+    expect(config.maxBufferedBytes).toBe(4096);
+    expect(config.nodeId).toBe('test-node');
+    expect(config.host).toBe('127.0.0.1');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+});

@@ -1,0 +1,656 @@
+import { CloseCode, decodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import { waitFor } from '@tandem/test-utils';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
+import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fanout.js';
+import type { AppendEntry, DocStore } from '../storage/doc-store.js';
+import { createMemoryDocStore } from '../storage/memory-doc-store.js';
+import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
+import { type Compactor, createCompactor } from './compactor.js';
+import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
+import { docFromStored, Room } from './room.js';
+import { Session, type SessionProtocol, type SessionSocket } from './session.js';
+
+const logger = pino({ level: 'silent' });
+const ROOM = 'notes';
+
+/** Waits for one event-loop turn: the room flushes its coalesced updates in a setImmediate. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** One server node: its own scheduler and fan-out connection, over a store shared by the cluster. */
+interface TestNode {
+  readonly persistence: PersistenceScheduler;
+  readonly compactor: Compactor;
+  readonly fanout: Fanout;
+  /** Every append this node made. */
+  readonly appends: AppendEntry[][];
+  /** Every message this node published. */
+  readonly published: FanoutMessage[];
+  readonly failures: Room[];
+}
+
+/** A session over an in-memory socket that records what was sent to it. */
+interface TestClient {
+  readonly session: Session;
+  readonly closes: { code: number; reason: string }[];
+  /** Decoded frames sent since the last `take()`. */
+  take(): Frame[];
+}
+
+let bus: MemoryFanoutBus;
+let sharedStore: DocStore;
+const rooms: Room[] = [];
+const fanouts: Fanout[] = [];
+
+function setUp(store: DocStore = createMemoryDocStore()): void {
+  bus = createMemoryFanoutBus();
+  sharedStore = store;
+}
+
+afterEach(async () => {
+  for (const room of rooms.splice(0)) room.destroy();
+  for (const fanout of fanouts.splice(0)) await fanout.close();
+});
+
+function createNode(nodeId: string, store: DocStore = sharedStore): TestNode {
+  const appends: AppendEntry[][] = [];
+  const published: FanoutMessage[] = [];
+  const counting: DocStore = {
+    ...store,
+    append(entries) {
+      appends.push([...entries]);
+      return store.append(entries);
+    },
+  };
+  const inner = bus.connect(nodeId);
+  fanouts.push(inner);
+  const fanout: Fanout = {
+    ...inner,
+    publish(roomId, message) {
+      published.push(message);
+      inner.publish(roomId, message);
+    },
+  };
+  // Thresholds no test reaches: compaction is the compactor's concern, not the room's.
+  const compactor = createCompactor({
+    store,
+    logger,
+    policy: { afterUpdates: 1_000_000, afterBytes: 1024 * 1024 * 1024 },
+  });
+  return { persistence: createPersistenceScheduler(counting), compactor, fanout, appends, published, failures: [] };
+}
+
+async function openRoom(node: TestNode, id = ROOM): Promise<Room> {
+  const stored = await sharedStore.load(id);
+  node.compactor.track(id, stored);
+  const room = new Room(id, docFromStored(stored), {
+    fanout: node.fanout,
+    persistence: node.persistence,
+    compactor: node.compactor,
+    logger,
+    onFailed: (failed) => node.failures.push(failed),
+  });
+  rooms.push(room);
+  return room;
+}
+
+function connect(room: Room, id: string, protocol: SessionProtocol = 'plain'): TestClient {
+  const sent: Uint8Array[] = [];
+  const closes: { code: number; reason: string }[] = [];
+  const socket: SessionSocket = {
+    bufferedAmount: 0,
+    send: (data) => sent.push(data),
+    close: (code, reason) => closes.push({ code, reason }),
+    terminate: () => {},
+    ping: () => {},
+  };
+  const session = new Session({
+    id,
+    roomId: room.id,
+    protocol,
+    socket,
+    logger,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    slowCloseGraceMs: 1000,
+  });
+  room.add(session);
+  return {
+    session,
+    closes,
+    take: () =>
+      sent.splice(0).map((bytes) => {
+        const result = decodeFrame(bytes);
+        if (!result.ok) throw new Error(`server sent an undecodable frame: ${result.error.message}`);
+        return result.frame;
+      }),
+  };
+}
+
+/** A document update, made by a fresh client, that sets `key` to `value` in the map "m". */
+function mapUpdate(key: string, value: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getMap('m').set(key, value);
+  const update = Y.encodeStateAsUpdate(doc);
+  doc.destroy();
+  return update;
+}
+
+/** The map "m" after applying `updates` to an empty document. */
+function mapAfter(...updates: Uint8Array[]): Record<string, unknown> {
+  const doc = new Y.Doc();
+  for (const update of updates) Y.applyUpdate(doc, update);
+  const json = doc.getMap('m').toJSON();
+  doc.destroy();
+  return json;
+}
+
+function updatesIn(frames: Frame[]): Uint8Array[] {
+  return frames.flatMap((f) => (f.type === 'sync-update' ? [f.update] : []));
+}
+
+function awarenessIn(frames: Frame[]): AwarenessEntry[][] {
+  return frames.flatMap((f) => (f.type === 'awareness' ? [readAwarenessEntries(f.update)] : []));
+}
+
+const presence = (clientId: number, clock: number, state: unknown): Uint8Array =>
+  writeAwarenessEntries([{ clientId, clock, state: JSON.stringify(state) }]);
+
+describe('Room: joining', () => {
+  it('SYNC-1: a joining session gets sync step 1 with the room state vector, and no awareness when none is known', async () => {
+    const store = createMemoryDocStore();
+    await store.append([{ docId: ROOM, update: mapUpdate('k', 'stored') }]);
+    setUp(store);
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const frames = a.take();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toEqual({ type: 'sync-step1', stateVector: Y.encodeStateVector(room.doc) });
+    expect(room.doc.getMap('m').get('k')).toBe('stored');
+  });
+
+  it('SYNC-1: when awareness states are known, the step 1 is followed by one awareness frame with all of them', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    room.receive(a.session, { type: 'awareness', update: presence(1, 1, { name: 'A' }) });
+    room.receive(b.session, { type: 'awareness', update: presence(2, 1, { name: 'B' }) });
+    const c = connect(room, 'c');
+    const frames = c.take();
+    expect(frames.map((f) => f.type)).toEqual(['sync-step1', 'awareness']);
+    expect(
+      awarenessIn(frames)[0]
+        ?.map((e) => e.clientId)
+        .sort(),
+    ).toEqual([1, 2]);
+  });
+
+  it('does not persist or republish the state it loaded from the store', async () => {
+    const store = createMemoryDocStore();
+    await store.append([{ docId: ROOM, update: mapUpdate('k', 'stored') }]);
+    setUp(store);
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a');
+    a.take();
+    await nextTurn();
+    await node.persistence.flush();
+    expect(node.appends).toEqual([]);
+    expect(node.published).toEqual([]);
+    expect(a.take()).toEqual([]);
+  });
+});
+
+describe('Room: document sync', () => {
+  it('SYNC-2: sync step 1 is answered with a step 2 holding what the sender is missing', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
+    const b = connect(room, 'b');
+    b.take();
+    room.receive(b.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+    const [reply, ...rest] = b.take();
+    expect(rest).toEqual([]);
+    if (reply?.type !== 'sync-step2') throw new Error(`expected sync-step2, got ${reply?.type}`);
+    expect(mapAfter(reply.update)).toEqual({ k: 'v' });
+
+    // A sender that is up to date gets a step 2 that adds nothing.
+    room.receive(b.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(room.doc) });
+    const [upToDate] = b.take();
+    if (upToDate?.type !== 'sync-step2') throw new Error(`expected sync-step2, got ${upToDate?.type}`);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(room.doc));
+    const before = Y.encodeStateVector(doc);
+    Y.applyUpdate(doc, upToDate.update);
+    expect(Y.encodeStateVector(doc)).toEqual(before);
+  });
+
+  it('SYNC-3: an update is applied, relayed to the others as a sync update, not echoed, and persisted once', async () => {
+    setUp();
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    a.take();
+    b.take();
+    const update = mapUpdate('k', 'v');
+    room.receive(a.session, { type: 'sync-step2', update });
+    expect(room.doc.getMap('m').get('k')).toBe('v');
+    await nextTurn();
+    const toB = b.take();
+    expect(toB.map((f) => f.type)).toEqual(['sync-update']);
+    expect(mapAfter(...updatesIn(toB))).toEqual({ k: 'v' });
+    expect(a.take()).toEqual([]);
+    await node.persistence.flush();
+    expect(node.appends).toHaveLength(1);
+    expect((await sharedStore.load(ROOM)).updates).toHaveLength(1);
+  });
+
+  it('SYNC-3: updates from several sessions in one turn reach a bystander as exactly one merged frame', async () => {
+    setUp();
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    const c = connect(room, 'c');
+    for (const client of [a, b, c]) client.take();
+
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('fromA', '1') });
+    room.receive(b.session, { type: 'sync-update', update: mapUpdate('fromB', '2') });
+    expect(c.take()).toEqual([]);
+    await nextTurn();
+
+    const toC = c.take();
+    expect(toC.map((f) => f.type)).toEqual(['sync-update']);
+    expect(mapAfter(...updatesIn(toC))).toEqual({ fromA: '1', fromB: '2' });
+    // Each origin gets exactly the other's update, never its own.
+    const toA = a.take();
+    const toB = b.take();
+    expect(toA).toHaveLength(1);
+    expect(toB).toHaveLength(1);
+    expect(mapAfter(...updatesIn(toA))).toEqual({ fromB: '2' });
+    expect(mapAfter(...updatesIn(toB))).toEqual({ fromA: '1' });
+    // One publish for the turn, and one group commit with both updates.
+    expect(node.published.filter((m) => m.kind === 'update')).toHaveLength(1);
+    await node.persistence.flush();
+    expect(node.appends.map((batch) => batch.length)).toEqual([2]);
+  });
+
+  it('SYNC-3: a session that sends several updates in one turn gets none of them back', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    a.take();
+    b.take();
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('x', '1') });
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
+    await nextTurn();
+    expect(a.take()).toEqual([]);
+    const toB = b.take();
+    expect(toB).toHaveLength(1);
+    expect(mapAfter(...updatesIn(toB))).toEqual({ x: '1', y: '2' });
+  });
+
+  it('SYNC-3: a turn whose updates pass 1 MiB is sent early instead of growing one frame', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    a.take();
+    b.take();
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('big', 'x'.repeat(1024 * 1024 + 1)) });
+    // Sent within the same turn.
+    const early = b.take();
+    expect(early.map((f) => f.type)).toEqual(['sync-update']);
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('small', 'y') });
+    expect(b.take()).toEqual([]);
+    await nextTurn();
+    expect(mapAfter(...updatesIn(b.take()))).toEqual({ small: 'y' });
+  });
+
+  it('SYNC-4: an update that fails to apply closes its sender with 1007; the room carries on', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    b.take();
+    room.receive(a.session, { type: 'sync-update', update: new Uint8Array([0xff, 0xff, 0xff]) });
+    expect(a.closes.map((c) => c.code)).toEqual([CloseCode.undecodable]);
+    expect(b.closes).toEqual([]);
+    room.receive(b.session, { type: 'sync-update', update: mapUpdate('ok', 'yes') });
+    expect(room.doc.getMap('m').get('ok')).toBe('yes');
+  });
+});
+
+describe('Room: awareness', () => {
+  it('AW-1: an awareness update is applied and relayed to the others, not echoed', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    a.take();
+    b.take();
+    room.receive(a.session, { type: 'awareness', update: presence(7, 1, { name: 'Ada' }) });
+    expect(room.awareness.getStates().get(7)).toEqual({ name: 'Ada' });
+    expect(awarenessIn(b.take())).toEqual([[{ clientId: 7, clock: 1, state: '{"name":"Ada"}' }]]);
+    expect(a.take()).toEqual([]);
+  });
+
+  it("AW-2: entries for another session's client ids are dropped; the rest of the update applies", async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    const c = connect(room, 'c');
+    room.receive(a.session, { type: 'awareness', update: presence(1, 1, { name: 'A' }) });
+    for (const client of [a, b, c]) client.take();
+
+    const forged = writeAwarenessEntries([
+      { clientId: 1, clock: 5, state: JSON.stringify({ name: 'hijacked' }) },
+      { clientId: 2, clock: 1, state: JSON.stringify({ name: 'B' }) },
+    ]);
+    room.receive(b.session, { type: 'awareness', update: forged });
+    expect(room.awareness.getStates().get(1)).toEqual({ name: 'A' });
+    expect(room.awareness.getStates().get(2)).toEqual({ name: 'B' });
+    expect(awarenessIn(c.take())).toEqual([[{ clientId: 2, clock: 1, state: '{"name":"B"}' }]]);
+
+    // Nor can it remove the other session's state.
+    room.receive(b.session, { type: 'awareness', update: presence(1, 6, null) });
+    expect(room.awareness.getStates().get(1)).toEqual({ name: 'A' });
+    expect(c.take()).toEqual([]);
+    expect(b.closes).toEqual([]);
+  });
+
+  it('AW-2: the owner may update and remove its own state', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    room.receive(a.session, { type: 'awareness', update: presence(1, 1, { v: 1 }) });
+    room.receive(a.session, { type: 'awareness', update: presence(1, 2, { v: 2 }) });
+    expect(room.awareness.getStates().get(1)).toEqual({ v: 2 });
+    room.receive(a.session, { type: 'awareness', update: presence(1, 3, null) });
+    expect(room.awareness.getStates().has(1)).toBe(false);
+  });
+
+  it('AW-3: removing a session removes the states it owned, for every remaining session', async () => {
+    setUp();
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    room.receive(a.session, {
+      type: 'awareness',
+      update: writeAwarenessEntries([
+        { clientId: 1, clock: 1, state: '{"tab":1}' },
+        { clientId: 11, clock: 1, state: '{"tab":2}' },
+      ]),
+    });
+    room.receive(b.session, { type: 'awareness', update: presence(2, 1, { name: 'B' }) });
+    a.take();
+    b.take();
+    node.published.length = 0;
+
+    room.remove(a.session);
+    expect([...room.awareness.getStates().keys()]).toEqual([2]);
+    const removals = awarenessIn(b.take());
+    expect(removals).toHaveLength(1);
+    expect(removals[0]?.map((e) => [e.clientId, e.state]).sort()).toEqual([
+      [1, 'null'],
+      [11, 'null'],
+    ]);
+    expect(node.published.map((m) => m.kind)).toEqual(['awareness']);
+    expect(room.sessionCount).toBe(1);
+
+    // Removing it again changes nothing; removing the last owner empties the room's awareness.
+    room.remove(a.session);
+    expect(b.take()).toEqual([]);
+    expect([...room.awareness.getStates().keys()]).toEqual([2]);
+    room.remove(b.session);
+    expect(room.awareness.getStates().size).toBe(0);
+  });
+
+  it('AW-4: query-awareness is answered with every known state, and with nothing when none is known', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    const b = connect(room, 'b');
+    room.receive(b.session, { type: 'query-awareness' });
+    expect(b.take().filter((f) => f.type === 'awareness')).toEqual([]);
+    room.receive(a.session, { type: 'awareness', update: presence(1, 1, { name: 'A' }) });
+    b.take();
+    room.receive(b.session, { type: 'query-awareness' });
+    expect(awarenessIn(b.take())).toEqual([[{ clientId: 1, clock: 1, state: '{"name":"A"}' }]]);
+  });
+});
+
+describe('Room: tandem.v1 frames', () => {
+  it('EXT-2: a ping from a tandem session is answered with a pong carrying its id', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a', TANDEM_SUBPROTOCOL);
+    a.take();
+    room.receive(a.session, { type: 'ping', id: 42 });
+    expect(a.take()).toEqual([{ type: 'pong', id: 42 }]);
+    // It also counted as a sign of life: two heartbeats in a row do not terminate.
+    expect(a.session.heartbeat()).toBe(true);
+    room.receive(a.session, { type: 'pong', id: 1 });
+    expect(a.session.heartbeat()).toBe(true);
+  });
+
+  it('EXT-1: a plain session that sends an extension frame is closed with 1008', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a');
+    a.take();
+    room.receive(a.session, { type: 'ping', id: 1 });
+    expect(a.closes.map((c) => c.code)).toEqual([CloseCode.policyViolation]);
+    expect(a.take()).toEqual([]);
+  });
+
+  it.each([
+    { type: 'ack', through: 1 },
+    { type: 'notice', code: 1, message: 'hi' },
+    { type: 'auth-permission-denied', reason: 'no' },
+  ] satisfies Frame[])('EXT-5: a client that sends a server-only $type frame is closed with 1008', async (frame) => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const a = connect(room, 'a', TANDEM_SUBPROTOCOL);
+    room.receive(a.session, frame);
+    expect(a.closes.map((c) => c.code)).toEqual([CloseCode.policyViolation]);
+  });
+});
+
+describe('Room: acks', () => {
+  /** A memory store whose appends wait until `release()`. */
+  function heldStore() {
+    const inner = createMemoryDocStore();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: DocStore = {
+      ...inner,
+      async append(entries) {
+        await gate;
+        return inner.append(entries);
+      },
+    };
+    return { store, release };
+  }
+
+  const acksIn = (frames: Frame[]) => frames.flatMap((f) => (f.type === 'ack' ? [f.through] : []));
+
+  it('EXT-3: update frames are acked, cumulatively, only once the store has them', async () => {
+    const { store, release } = heldStore();
+    setUp(store);
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a', TANDEM_SUBPROTOCOL);
+    a.take();
+    room.receive(a.session, { type: 'sync-step2', update: mapUpdate('x', '1') });
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
+    await nextTurn();
+    await nextTurn();
+    expect(acksIn(a.take())).toEqual([]);
+
+    release();
+    const acks: number[] = [];
+    await waitFor(
+      () => {
+        acks.push(...acksIn(a.take()));
+        return acks.length > 0;
+      },
+      { timeoutMs: 2000, what: 'an ack' },
+    );
+    await nextTurn();
+    acks.push(...acksIn(a.take()));
+    expect(acks).toEqual([2]);
+    expect((await sharedStore.load(ROOM)).updates).toHaveLength(2);
+  });
+
+  it('EXT-3: a frame that adds nothing is not stored again, and is acked once what came before is durable', async () => {
+    const { store, release } = heldStore();
+    setUp(store);
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a', TANDEM_SUBPROTOCOL);
+    const b = connect(room, 'b', TANDEM_SUBPROTOCOL);
+    a.take();
+    b.take();
+    const update = mapUpdate('x', '1');
+    room.receive(a.session, { type: 'sync-update', update });
+    // b sends the same content (e.g. its step 2 after syncing through another path): nothing new.
+    room.receive(b.session, { type: 'sync-step2', update });
+    await nextTurn();
+    await nextTurn();
+    expect(acksIn(b.take())).toEqual([]);
+
+    release();
+    await waitFor(() => acksIn(b.take()).includes(1), { timeoutMs: 2000, what: "b's ack" });
+    await node.persistence.flush();
+    expect(node.appends.flat()).toHaveLength(1);
+
+    // With nothing outstanding, a no-op frame is acked at once.
+    room.receive(b.session, { type: 'sync-update', update });
+    await nextTurn();
+    expect(acksIn(b.take())).toEqual([2]);
+    expect(node.appends.flat()).toHaveLength(1);
+  });
+
+  it('EXT-3: an update the store refuses is never acked', async () => {
+    const inner = createMemoryDocStore();
+    setUp({
+      ...inner,
+      append: async () => {
+        throw new Error('disk full');
+      },
+    });
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a', TANDEM_SUBPROTOCOL);
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('x', '1') });
+    await waitFor(() => node.failures.length > 0, { timeoutMs: 2000, what: 'onFailed' });
+    await nextTurn();
+    expect(acksIn(a.take())).toEqual([]);
+  });
+});
+
+describe('Room: across nodes', () => {
+  it('SYNC-3: an update reaches the same room on another node, which relays it but does not persist or republish it', async () => {
+    setUp();
+    const node1 = createNode('n1');
+    const node2 = createNode('n2');
+    const room1 = await openRoom(node1);
+    const room2 = await openRoom(node2);
+    const a = connect(room1, 'a');
+    const x = connect(room2, 'x');
+    a.take();
+    x.take();
+
+    room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
+    const received: Frame[] = [];
+    await waitFor(
+      () => {
+        received.push(...x.take());
+        return received.length > 0;
+      },
+      { timeoutMs: 2000, what: 'the update at node 2' },
+    );
+    expect(mapAfter(...updatesIn(received))).toEqual({ k: 'v' });
+    expect(room2.doc.getMap('m').get('k')).toBe('v');
+
+    await node1.persistence.flush();
+    await node2.persistence.flush();
+    expect(node1.appends).toHaveLength(1);
+    expect(node2.appends).toEqual([]);
+    expect(node2.published).toEqual([]);
+    expect((await sharedStore.load(ROOM)).updates).toHaveLength(1);
+  });
+
+  it('AW-3: awareness states, and their removal when the owner leaves, reach the other node', async () => {
+    setUp();
+    const room1 = await openRoom(createNode('n1'));
+    const room2 = await openRoom(createNode('n2'));
+    const a = connect(room1, 'a');
+    room1.receive(a.session, { type: 'awareness', update: presence(9, 1, { name: 'A' }) });
+    await waitFor(() => room2.awareness.getStates().has(9), { timeoutMs: 2000, what: 'presence at node 2' });
+    room1.remove(a.session);
+    await waitFor(() => !room2.awareness.getStates().has(9), { timeoutMs: 2000, what: 'removal at node 2' });
+  });
+
+  it("AW-2: a session on another node cannot overwrite or remove a state this node's session owns", async () => {
+    setUp();
+    const room1 = await openRoom(createNode('n1'));
+    const room2 = await openRoom(createNode('n2'));
+    const owner = connect(room1, 'owner');
+    const intruder = connect(room2, 'intruder');
+    room1.receive(owner.session, { type: 'awareness', update: presence(1, 1, { name: 'Owner' }) });
+    await waitFor(() => room2.awareness.getStates().has(1), { timeoutMs: 2000, what: 'presence at node 2' });
+    room2.receive(intruder.session, { type: 'awareness', update: presence(1, 50, { name: 'Hijacked' }) });
+    room2.receive(intruder.session, { type: 'awareness', update: presence(77, 1, { name: 'Intruder' }) });
+    await waitFor(() => room1.awareness.getStates().has(77), { timeoutMs: 2000, what: "intruder's own presence" });
+    expect(room1.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
+    expect(room2.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
+    room2.remove(intruder.session);
+    await waitFor(() => !room1.awareness.getStates().has(77), { timeoutMs: 2000, what: "intruder's presence removed" });
+    expect(room1.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
+  });
+
+  it('stops applying fan-out messages once destroyed, and closes its sessions with 1001', async () => {
+    setUp();
+    const room1 = await openRoom(createNode('n1'));
+    const room2 = await openRoom(createNode('n2'));
+    const a = connect(room1, 'a');
+    const x = connect(room2, 'x');
+    room2.destroy();
+    expect(x.closes.map((c) => c.code)).toEqual([CloseCode.goingAway]);
+    room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
+    await nextTurn();
+    await nextTurn();
+    expect(room2.doc.getMap('m').get('k')).toBeUndefined();
+  });
+});
+
+describe('Room: persistence failure', () => {
+  it('reports itself failed, once, when the store refuses its updates', async () => {
+    const inner = createMemoryDocStore();
+    setUp({
+      ...inner,
+      append: async () => {
+        throw new Error('disk full');
+      },
+    });
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const a = connect(room, 'a');
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('x', '1') });
+    await waitFor(() => node.failures.length > 0, { timeoutMs: 2000, what: 'onFailed' });
+    room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
+    await node.persistence.flush();
+    expect(node.failures).toEqual([room]);
+  });
+});

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { describeDocStoreContract } from './doc-store.contract.js';
+import type { DocStore } from './doc-store.js';
+import { openSqliteDocStore, SQLITE_FILE } from './sqlite-doc-store.js';
+
+describeDocStoreContract('sqlite', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-store-'));
+  const opened: DocStore[] = [openSqliteDocStore({ dataDir })];
+  return {
+    store: opened[0] as DocStore,
+    reopen: async () => {
+      await opened.at(-1)?.close();
+      const next = openSqliteDocStore({ dataDir });
+      opened.push(next);
+      return next;
+    },
+    cleanup: async () => {
+      for (const store of opened) await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteDocStore', () => {
+  it('STORE-9: a damaged row fails the load with a message naming the document and leaves the bytes as they were', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-corrupt-'));
+    try {
+      const store = openSqliteDocStore({ dataDir });
+      await store.append([
+        { docId: 'damaged', update: new Uint8Array([1, 2, 3]) },
+        { docId: 'fine', update: new Uint8Array([4]) },
+      ]);
+      await store.close();
+      const raw = new Database(join(dataDir, SQLITE_FILE));
+      raw.prepare("UPDATE updates SET data = X'010203ff' WHERE doc = 'damaged'").run();
+      const before = raw.prepare('SELECT doc, seq, data, sum FROM updates ORDER BY doc, seq').all();
+      raw.close();
+
+      const reopened = openSqliteDocStore({ dataDir });
+      await expect(reopened.load('damaged')).rejects.toThrow(/"damaged" fails its checksum/);
+      expect((await reopened.load('fine')).updates).toHaveLength(1);
+      await reopened.close();
+      const check = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+      expect(check.prepare('SELECT doc, seq, data, sum FROM updates ORDER BY doc, seq').all()).toEqual(before);
+      check.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database written by a newer schema version', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-schema-'));
+    try {
+      const raw = new Database(join(dataDir, SQLITE_FILE));
+      raw.pragma('user_version = 99');
+      raw.close();
+      expect(() => openSqliteDocStore({ dataDir })).toThrow(/schema version 99/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
