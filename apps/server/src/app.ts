@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import { negotiateSubprotocol } from '@tandem/protocol';
+import { CloseCode, negotiateSubprotocol } from '@tandem/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -80,6 +80,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     preClose: async function drain(this: FastifyInstance) {
       heartbeat.stop();
       await registry.shutdown(config.shutdownTimeoutMs);
+      // Multiplexed connections (and sessions still waiting for a room) are told 1012 too.
+      const remaining = [...sessions];
+      for (const session of remaining) session.close(CloseCode.serviceRestart, 'server restarting');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(remaining.map((session) => session.closed)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, config.shutdownTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
       for (const client of this.websocketServer.clients) client.terminate();
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
     },

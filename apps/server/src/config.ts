@@ -19,6 +19,7 @@ const envSchema = z.object({
   MAX_BUFFERED_BYTES: intFrom(1024, 1024 * MiB).default(8 * MiB),
   SLOW_CLOSE_GRACE_MS: intFrom(0, 60_000).default(1_000),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  MAX_DOCS_PER_CONNECTION: intFrom(1, 100_000).default(100),
   COMPACT_AFTER_UPDATES: intFrom(1, 10_000_000).default(500),
   COMPACT_AFTER_BYTES: intFrom(1, 1024 * 1024 * MiB).default(4 * MiB),
 });
@@ -47,6 +48,8 @@ export interface Config {
   readonly slowCloseGraceMs: number;
   /** Upper bound on a graceful shutdown before sockets are destroyed. */
   readonly shutdownTimeoutMs: number;
+  /** Documents one multiplexed connection may have open at once. */
+  readonly maxDocsPerConnection: number;
   /** A document's update log is merged into its snapshot once it holds this many updates… */
   readonly compactAfterUpdates: number;
   /** …or this many bytes. */
@@ -81,6 +84,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     slowCloseGraceMs: e.SLOW_CLOSE_GRACE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxDocsPerConnection: e.MAX_DOCS_PER_CONNECTION,
     compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
     compactAfterBytes: e.COMPACT_AFTER_BYTES,
   });

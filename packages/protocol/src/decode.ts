@@ -103,6 +103,19 @@ function readBody(decoder: decoding.Decoder, messageType: number): Frame {
       const code = readUint(decoder, 'notice code');
       return { type: 'notice', code, message: readString(decoder) };
     }
+    case MessageType.doc: {
+      const doc = readString(decoder);
+      return { type: 'doc', doc, frame: readBytes(decoder) };
+    }
+    case MessageType.open: {
+      const doc = readString(decoder);
+      return { type: 'open', doc, token: readString(decoder) };
+    }
+    case MessageType.closeDoc: {
+      const doc = readString(decoder);
+      const code = readUint(decoder, 'close-doc code');
+      return { type: 'close-doc', doc, code, reason: readString(decoder) };
+    }
     default:
       throw new FrameError('unknown-type', `unknown message type ${messageType}`);
   }

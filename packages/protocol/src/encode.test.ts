@@ -47,11 +47,14 @@ describe('wire bytes', () => {
       ping: MessageType.ping,
       pong: MessageType.pong,
       notice: MessageType.notice,
+      doc: MessageType.doc,
+      open: MessageType.open,
+      'close-doc': MessageType.closeDoc,
     };
     for (const frame of samples) expect(encodeFrame(frame)[0]).toBe(expected[frame.type]);
   });
 
-  it('FRAME-1: message type numbers are 0-3 (y-websocket) and 64-67 (tandem.v1)', () => {
+  it('FRAME-1: message type numbers are 0-3 (y-websocket) and 64-70 (tandem.v1)', () => {
     expect(MessageType).toEqual({
       sync: 0,
       awareness: 1,
@@ -61,6 +64,9 @@ describe('wire bytes', () => {
       ping: 65,
       pong: 66,
       notice: 67,
+      doc: 68,
+      open: 69,
+      closeDoc: 70,
     });
   });
 

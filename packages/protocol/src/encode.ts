@@ -48,6 +48,22 @@ export function encodeFrame(frame: Frame): Uint8Array {
       writeUint(encoder, frame.code, 'notice code');
       encoding.writeVarString(encoder, frame.message);
       break;
+    case 'doc':
+      encoding.writeVarUint(encoder, MessageType.doc);
+      encoding.writeVarString(encoder, frame.doc);
+      encoding.writeVarUint8Array(encoder, frame.frame);
+      break;
+    case 'open':
+      encoding.writeVarUint(encoder, MessageType.open);
+      encoding.writeVarString(encoder, frame.doc);
+      encoding.writeVarString(encoder, frame.token);
+      break;
+    case 'close-doc':
+      encoding.writeVarUint(encoder, MessageType.closeDoc);
+      encoding.writeVarString(encoder, frame.doc);
+      writeUint(encoder, frame.code, 'close-doc code');
+      encoding.writeVarString(encoder, frame.reason);
+      break;
     default:
       return assertNever(frame);
   }
@@ -83,4 +99,7 @@ export const encode = {
   ping: (id: number) => encodeFrame({ type: 'ping', id }),
   pong: (id: number) => encodeFrame({ type: 'pong', id }),
   notice: (code: number, message: string) => encodeFrame({ type: 'notice', code, message }),
+  doc: (doc: string, frame: Uint8Array) => encodeFrame({ type: 'doc', doc, frame }),
+  open: (doc: string, token = '') => encodeFrame({ type: 'open', doc, token }),
+  closeDoc: (doc: string, code: number, reason: string) => encodeFrame({ type: 'close-doc', doc, code, reason }),
 } as const;

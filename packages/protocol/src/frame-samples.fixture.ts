@@ -75,6 +75,9 @@ export const ALL_FRAME_TYPES: Readonly<Record<FrameType, true>> = {
   ping: true,
   pong: true,
   notice: true,
+  doc: true,
+  open: true,
+  'close-doc': true,
 };
 
 /** One or more valid frames of every type, with edge values. */
@@ -91,6 +94,11 @@ export function sampleFrames(): Frame[] {
     frames.push({ type: 'notice', code: 1, message: text });
   }
   frames.push({ type: 'query-awareness' });
+  for (const text of EDGE_STRINGS) {
+    frames.push({ type: 'open', doc: text, token: text });
+    frames.push({ type: 'close-doc', doc: text, code: 4403, reason: text });
+  }
+  for (const payload of EDGE_PAYLOADS) frames.push({ type: 'doc', doc: 'notes/a', frame: payload });
   for (const n of EDGE_UINTS) {
     frames.push({ type: 'ack', through: n });
     frames.push({ type: 'ping', id: n });

@@ -2,18 +2,39 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrame } from './decode.js';
 import { encode, encodeFrame } from './encode.js';
 import { describeFrame, sampleFrames } from './frame-samples.fixture.js';
-import { type Frame, isExtensionFrame, isUpdateFrame } from './frames.js';
+import { type Frame, isExtensionFrame, isMuxFrame, isUpdateFrame } from './frames.js';
 import { EXTENSION_MESSAGE_TYPES, MessageType } from './message-types.js';
 
 describe('frame classification', () => {
-  it('EXT-1: the extension frames are exactly ack, ping, pong and notice (types 64-67)', () => {
+  it('EXT-1: the extension frames are exactly ack, ping, pong, notice and the multiplexing frames (64-70)', () => {
     expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([
       MessageType.ack,
       MessageType.ping,
       MessageType.pong,
       MessageType.notice,
+      MessageType.doc,
+      MessageType.open,
+      MessageType.closeDoc,
     ]);
-    expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([64, 65, 66, 67]);
+    expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([64, 65, 66, 67, 68, 69, 70]);
+  });
+
+  it('MUX-1: doc, open and close-doc are the multiplexing frames', () => {
+    const muxTypes = new Set(
+      sampleFrames()
+        .filter(isMuxFrame)
+        .map((frame) => frame.type),
+    );
+    expect([...muxTypes].sort()).toEqual(['close-doc', 'doc', 'open']);
+  });
+
+  it('MUX-1: a doc frame carries any other frame, which decodes back unchanged', () => {
+    const inner = encode.syncUpdate(Uint8Array.of(1, 2, 3));
+    const outer = decodeFrame(encode.doc('team-a/notes', inner));
+    if (!outer.ok || outer.frame.type !== 'doc') throw new Error('expected a doc frame');
+    expect(outer.frame.doc).toBe('team-a/notes');
+    const decodedInner = decodeFrame(outer.frame.frame);
+    expect(decodedInner.ok && decodedInner.frame).toEqual({ type: 'sync-update', update: Uint8Array.of(1, 2, 3) });
   });
 
   it('EXT-1: isExtensionFrame agrees with the message type on the wire', () => {

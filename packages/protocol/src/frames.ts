@@ -9,7 +9,10 @@ export type Frame =
   | AckFrame
   | PingFrame
   | PongFrame
-  | NoticeFrame;
+  | NoticeFrame
+  | DocFrame
+  | OpenFrame
+  | CloseDocFrame;
 
 /** Sync step 1: the sender's state vector (encoded by Yjs). */
 export interface SyncStep1Frame {
@@ -71,6 +74,28 @@ export interface NoticeFrame {
   readonly message: string;
 }
 
+/** tandem.v1 multiplexing: `frame` (the encoded bytes of any other frame) belongs to document `doc`. */
+export interface DocFrame {
+  readonly type: 'doc';
+  readonly doc: string;
+  readonly frame: Uint8Array;
+}
+
+/** tandem.v1 multiplexing: the client joins `doc`, optionally with a per-document token ('' for none). */
+export interface OpenFrame {
+  readonly type: 'open';
+  readonly doc: string;
+  readonly token: string;
+}
+
+/** tandem.v1 multiplexing: the client leaves `doc`, or the server closes it with a close code and reason. */
+export interface CloseDocFrame {
+  readonly type: 'close-doc';
+  readonly doc: string;
+  readonly code: number;
+  readonly reason: string;
+}
+
 /** The `type` tag of a frame. */
 export type FrameType = Frame['type'];
 
@@ -80,6 +105,20 @@ export function isUpdateFrame(frame: Frame): frame is SyncStep2Frame | SyncUpdat
 }
 
 /** Frame types that belong to the tandem.v1 extension. */
-export function isExtensionFrame(frame: Frame): frame is AckFrame | PingFrame | PongFrame | NoticeFrame {
-  return frame.type === 'ack' || frame.type === 'ping' || frame.type === 'pong' || frame.type === 'notice';
+export function isExtensionFrame(
+  frame: Frame,
+): frame is AckFrame | PingFrame | PongFrame | NoticeFrame | DocFrame | OpenFrame | CloseDocFrame {
+  return !(
+    frame.type === 'sync-step1' ||
+    frame.type === 'sync-step2' ||
+    frame.type === 'sync-update' ||
+    frame.type === 'awareness' ||
+    frame.type === 'auth-permission-denied' ||
+    frame.type === 'query-awareness'
+  );
+}
+
+/** Frame types that only travel on a multiplexed connection (the `/sync` endpoint without a room). */
+export function isMuxFrame(frame: Frame): frame is DocFrame | OpenFrame | CloseDocFrame {
+  return frame.type === 'doc' || frame.type === 'open' || frame.type === 'close-doc';
 }

@@ -16,6 +16,12 @@ export const MessageType = {
   pong: 66,
   /** tandem.v1: structured notice or error (code + message). */
   notice: 67,
+  /** tandem.v1 multiplexed connection: a frame for one document. */
+  doc: 68,
+  /** tandem.v1 multiplexed connection: client asks to join a document. */
+  open: 69,
+  /** tandem.v1 multiplexed connection: leave a document (client) or close it with a code (server). */
+  closeDoc: 70,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */
@@ -42,4 +48,7 @@ export const EXTENSION_MESSAGE_TYPES: ReadonlySet<number> = new Set([
   MessageType.ping,
   MessageType.pong,
   MessageType.notice,
+  MessageType.doc,
+  MessageType.open,
+  MessageType.closeDoc,
 ]);

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session } from '../rooms/session.js';
+import { attachMuxConnection } from './mux-connection.js';
 import { parseRoomName } from './room-name.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
@@ -23,6 +24,17 @@ export interface SyncRouteDeps {
 
 /** `GET /sync/<room>`: upgrades to a y-websocket session (plus tandem.v1 when negotiated). */
 export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Promise<void> {
+  // `GET /sync`: one tandem.v1 connection for many documents (MUX-1).
+  app.get('/sync', { websocket: true }, (socket, request) => {
+    const negotiated = negotiateSubprotocol(splitProtocols(request.headers['sec-websocket-protocol']));
+    if (negotiated.kind !== 'tandem') {
+      return socket.close(
+        CloseCode.unsupportedProtocolVersion,
+        `the multiplexed endpoint /sync speaks ${TANDEM_SUBPROTOCOL} only; plain y-websocket clients connect to /sync/<room>`,
+      );
+    }
+    attachMuxConnection(socket, deps);
+  });
   app.get(
     `${SYNC_PREFIX}*`,
     {

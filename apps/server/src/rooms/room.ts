@@ -132,6 +132,11 @@ export class Room {
       case 'auth-permission-denied':
         session.close(CloseCode.policyViolation, `${frame.type} frames are sent by the server only`);
         return;
+      case 'doc':
+      case 'open':
+      case 'close-doc':
+        session.close(CloseCode.policyViolation, `${frame.type} frames belong on the multiplexed endpoint /sync`);
+        return;
       default:
         frame satisfies never;
     }

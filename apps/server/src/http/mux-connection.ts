@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config.js';
+import type { Room } from '../rooms/room.js';
+import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
+import { Session, type SessionSocket } from '../rooms/session.js';
+import { parseRoomName } from './room-name.js';
+
+/** What a multiplexed connection needs. */
+export interface MuxDeps {
+  readonly config: Config;
+  readonly registry: RoomRegistry;
+  readonly sessions: Set<Session>;
+  readonly logger: Logger;
+}
+
+interface DocChannel {
+  readonly session: Session;
+  room: Room | undefined;
+  /** Frames that arrived while the room was loading; bounded by MAX_BUFFERED_BYTES. */
+  queued: Frame[];
+  queuedBytes: number;
+}
+
+/**
+ * One tandem.v1 socket carrying many documents (MUX-1..MUX-5). Each open document is a
+ * Session of its own whose transport wraps frames in `doc` frames and whose close is a
+ * `close-doc` frame, so one document's failure never closes the others. The socket itself
+ * is a carrier Session: it answers heartbeats, app pings and backpressure for all of them.
+ */
+export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
+  const id = randomUUID();
+  const log = deps.logger.child({ connection: id });
+  const carrier = new Session({
+    id,
+    roomId: '',
+    protocol: TANDEM_SUBPROTOCOL,
+    socket,
+    logger: log,
+    maxBufferedBytes: deps.config.maxBufferedBytes,
+    slowCloseGraceMs: deps.config.slowCloseGraceMs,
+  });
+  const channels = new Map<string, DocChannel>();
+  deps.sessions.add(carrier);
+  log.info('multiplexed connection opened');
+
+  const detach = (doc: string, channel: DocChannel) => {
+    if (channels.get(doc) !== channel) return;
+    channels.delete(doc);
+    channel.session.handleTransportClosed();
+    deps.registry.leave(channel.session);
+  };
+
+  const docSocket = (doc: string, channelRef: () => DocChannel | undefined): SessionSocket => ({
+    send: (data) => socket.send(encode.doc(doc, data)),
+    close: (code, reason) => {
+      // A slow reader is the socket's problem, not one document's: close the carrier.
+      if (code === CloseCode.tryAgainLater) carrier.close(code, reason);
+      else if (carrier.isOpen) socket.send(encode.closeDoc(doc, code, reason));
+      const channel = channelRef();
+      if (channel !== undefined) detach(doc, channel);
+    },
+    terminate: () => carrier.terminate('document session terminated'),
+    ping: () => {},
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+  });
+
+  const open = (doc: string, _token: string) => {
+    const parsed = parseRoomName(encodeURIComponent(doc));
+    if (!parsed.ok) {
+      socket.send(encode.closeDoc(doc, CloseCode.policyViolation, parsed.error));
+      return;
+    }
+    if (channels.has(doc)) return;
+    if (channels.size >= deps.config.maxDocsPerConnection) {
+      socket.send(
+        encode.closeDoc(
+          doc,
+          CloseCode.policyViolation,
+          `too many documents on one connection (limit ${deps.config.maxDocsPerConnection})`,
+        ),
+      );
+      return;
+    }
+    const sessionId = randomUUID();
+    let channel: DocChannel | undefined;
+    const session = new Session({
+      id: sessionId,
+      roomId: doc,
+      protocol: TANDEM_SUBPROTOCOL,
+      socket: docSocket(doc, () => channel),
+      logger: log.child({ room: doc, session: sessionId }),
+      maxBufferedBytes: deps.config.maxBufferedBytes,
+      slowCloseGraceMs: deps.config.slowCloseGraceMs,
+    });
+    const opened: DocChannel = { session, room: undefined, queued: [], queuedBytes: 0 };
+    channel = opened;
+    channels.set(doc, opened);
+    deps.registry.join(session).then(
+      (room) => {
+        if (channels.get(doc) !== opened) return;
+        opened.room = room;
+        const queued = opened.queued;
+        opened.queued = [];
+        for (const frame of queued) if (session.isOpen) room.receive(session, frame);
+      },
+      (err: unknown) => {
+        const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
+        session.close(code, err instanceof Error ? err.message : 'join failed');
+      },
+    );
+  };
+
+  const routeToDoc = (doc: string, bytes: Uint8Array) => {
+    const channel = channels.get(doc);
+    if (channel === undefined) return; // Closed already: the client learns it from our close-doc.
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      channel.session.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
+      return;
+    }
+    if (decoded.frame.type === 'doc' || decoded.frame.type === 'open' || decoded.frame.type === 'close-doc') {
+      channel.session.close(CloseCode.policyViolation, 'multiplexing frames cannot be nested in a doc frame');
+      return;
+    }
+    if (channel.room !== undefined) {
+      channel.room.receive(channel.session, decoded.frame);
+      return;
+    }
+    channel.queuedBytes += bytes.byteLength;
+    if (channel.queuedBytes > deps.config.maxBufferedBytes) {
+      channel.session.close(CloseCode.tryAgainLater, 'too much data sent while the document was loading');
+      return;
+    }
+    // The frame's payload views the socket's buffer; keep a copy while the room loads.
+    const copy = decodeFrame(bytes.slice());
+    if (copy.ok) channel.queued.push(copy.frame);
+  };
+
+  socket.on('message', (data, isBinary) => {
+    if (!carrier.isOpen) return;
+    if (!isBinary) {
+      carrier.close(CloseCode.undecodable, 'text frames are not part of the protocol; send binary frames');
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      carrier.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
+      return;
+    }
+    const frame = decoded.frame;
+    switch (frame.type) {
+      case 'doc':
+        routeToDoc(frame.doc, frame.frame);
+        return;
+      case 'open':
+        open(frame.doc, frame.token);
+        return;
+      case 'close-doc': {
+        const channel = channels.get(frame.doc);
+        if (channel !== undefined) detach(frame.doc, channel);
+        return;
+      }
+      case 'ping':
+        carrier.markAlive();
+        carrier.sendExtension({ type: 'pong', id: frame.id });
+        return;
+      case 'pong':
+        carrier.markAlive();
+        return;
+      default:
+        carrier.close(
+          CloseCode.policyViolation,
+          `${frame.type} frames must be wrapped in a doc frame on the multiplexed endpoint /sync`,
+        );
+    }
+  });
+  socket.on('pong', () => carrier.markAlive());
+  socket.on('close', (code, reason) => {
+    carrier.handleTransportClosed();
+    deps.sessions.delete(carrier);
+    for (const [doc, channel] of channels) detach(doc, channel);
+    log.info({ code, reason: reason.toString('utf8') }, 'multiplexed connection ended');
+  });
+}
