@@ -5,7 +5,12 @@ import { defineConfig } from 'vitest/config';
 // building, so tests may import workspace packages through their built dist/.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/.turbo/**'],
     // Integration tests start real child processes (servers, Redis, Postgres):
     // separate processes per file, and generous timeouts for a loaded 2-core CI box.

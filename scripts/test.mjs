@@ -94,7 +94,7 @@ main(
     if (total === 0 && report && (report.numFailedTestSuites ?? 0) === 0) {
       console.error(
         '\nNo tests ran. `npm test` treats that as a failure: every change should be covered by tests ' +
-          '(vitest includes packages/*/src/**/*.test.ts, apps/*/src/**/*.test.ts, apps/*/test/**/*.test.ts).',
+          '(vitest includes packages/*/src, packages/*/test, apps/*/src and apps/*/test, files named *.test.ts).',
       );
     }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ export interface BenchServer {
   readonly dataDir: string;
   /** Bytes in the data directory (database, WAL and shared-memory files). */
   dataBytes(): number;
+  /** CPU time (user + system) the server process has used so far, in seconds; null off Linux. */
+  cpuSeconds(): number | null;
   /** SIGTERMs the server, waits for it to exit and deletes its data directory. */
   stop(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function startServer(): Promise<BenchServer> {
     port,
     dataDir,
     dataBytes: () => directoryBytes(dataDir),
+    cpuSeconds: () => (proc.child.pid === undefined ? null : processCpuSeconds(proc.child.pid)),
     async stop() {
       const { code, signal } = await cleanup();
       if (code !== 0) {
@@ -92,4 +95,21 @@ function directoryBytes(dir: string): number {
     }
   }
   return total;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every mainstream Linux build). */
+const USER_HZ = 100;
+
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may itself contain spaces): utime is
+    // field 14 and stime field 15 of the whole line, i.e. indexes 11 and 12 after the ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / USER_HZ : null;
+  } catch {
+    return null;
+  }
 }

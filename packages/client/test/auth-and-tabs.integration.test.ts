@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import { CloseCode } from '@tandem/protocol';
+import { waitFor } from '@tandem/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import * as Y from 'yjs';
+import { TandemProvider, type WebSocketConstructor } from '../src/index.js';
+
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+
+/**
+ * A WebSocket server that only judges tokens: it records the `token` query parameter of every
+ * connection and closes with the code `decide` returns (authentication itself arrives with the
+ * security issue; this exercises the client's side of the close codes).
+ */
+async function tokenGate(decide: (token: string | null, attempt: number) => number | 'keep') {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => [...p][0] ?? false });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const tokens: (string | null)[] = [];
+  server.on('connection', (socket, request) => {
+    const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+    tokens.push(token);
+    const verdict = decide(token, tokens.length);
+    if (verdict !== 'keep') socket.close(verdict, verdict === CloseCode.unauthenticated ? 'token expired' : 'bye');
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/sync`,
+    tokens,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('provider: tokens, cross-tab sync and presence', () => {
+  const providers: TandemProvider[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const p of providers.splice(0)) p.destroy();
+    for (const close of closers.splice(0)) await close();
+  });
+
+  it('CLIENT-9: the token function is called on every (re)connect, so a refreshed token is used', async () => {
+    const gate = await tokenGate((_token, attempt) => (attempt === 1 ? CloseCode.serviceRestart : 'keep'));
+    closers.push(gate.close);
+    let issued = 0;
+    const p = new TandemProvider('doc', new Y.Doc(), {
+      url: gate.url,
+      WebSocket: NodeWebSocket,
+      crossTab: false,
+      token: async () => `token-${++issued}`,
+      backoff: { restartMinMs: 10, restartSpreadMs: 10 },
+    });
+    providers.push(p);
+    await waitFor(() => gate.tokens.length === 2, { what: 'a reconnect' });
+    expect(gate.tokens).toEqual(['token-1', 'token-2']);
+  });
+
+  it('CLIENT-9: 4401 with a refreshed token reconnects at once; 4401 without a new token stops and says why', async () => {
+    const gate = await tokenGate((token) => (token === 'fresh' ? 'keep' : CloseCode.unauthenticated));
+    closers.push(gate.close);
+    const answers = ['stale', 'fresh'];
+    const refreshed = new TandemProvider('doc', new Y.Doc(), {
+      url: gate.url,
+      WebSocket: NodeWebSocket,
+      crossTab: false,
+      token: () => answers.shift() ?? 'fresh',
+    });
+    providers.push(refreshed);
+    await waitFor(() => refreshed.status === 'connected', { what: 'connected with the fresh token' });
+    expect(gate.tokens).toEqual(['stale', 'fresh']);
+
+    gate.tokens.length = 0;
+    const errors: { code: number; reason: string }[] = [];
+    const stuck = new TandemProvider('doc', new Y.Doc(), {
+      url: gate.url,
+      WebSocket: NodeWebSocket,
+      crossTab: false,
+      token: () => 'stale',
+    });
+    providers.push(stuck);
+    stuck.on('error', (e) => errors.push(e));
+    const statuses: string[] = [];
+    stuck.on('status', (e) => statuses.push(e.status));
+    await waitFor(() => stuck.status === 'failed', { what: 'gave up' });
+    expect(gate.tokens).toEqual(['stale']);
+    expect(errors.at(-1)?.code).toBe(CloseCode.unauthenticated);
+    expect(statuses.at(-1)).toBe('failed');
+    // A retry loop would show up as more connections; there are none.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.tokens).toEqual(['stale']);
+  });
+
+  it('CLIENT-10: same-origin tabs exchange updates and presence through BroadcastChannel, even offline', async () => {
+    // Two providers in one process stand for two tabs; neither is connected to any server.
+    const tabA = new TandemProvider('shared-doc', new Y.Doc(), { url: 'ws://127.0.0.1:9/sync', connect: false });
+    const tabB = new TandemProvider('shared-doc', new Y.Doc(), { url: 'ws://127.0.0.1:9/sync', connect: false });
+    providers.push(tabA, tabB);
+    tabA.doc.getText('content').insert(0, 'typed in tab A');
+    await waitFor(() => tabB.doc.getText('content').toString() === 'typed in tab A', { what: 'update across tabs' });
+    tabB.awareness.setLocalStateField('user', { name: 'B' });
+    await waitFor(() => tabA.awareness.getStates().get(tabB.doc.clientID) !== undefined, {
+      what: 'presence across tabs',
+    });
+    // Tab B holds A's edit as its own unsynced work too: whichever tab reconnects first sends it.
+    expect(tabB.unsyncedChanges).toBe(1);
+  });
+
+  it('CLIENT-11: destroy() clears the local presence (and tells the other tabs)', async () => {
+    const tabA = new TandemProvider('presence-doc', new Y.Doc(), { url: 'ws://127.0.0.1:9/sync', connect: false });
+    const tabB = new TandemProvider('presence-doc', new Y.Doc(), { url: 'ws://127.0.0.1:9/sync', connect: false });
+    providers.push(tabB);
+    tabA.awareness.setLocalStateField('user', { name: 'A' });
+    await waitFor(() => tabB.awareness.getStates().has(tabA.doc.clientID));
+    tabA.destroy();
+    expect(tabA.awareness.getLocalState()).toBeNull();
+    await waitFor(() => !tabB.awareness.getStates().has(tabA.doc.clientID), {
+      what: 'presence removed in the other tab',
+    });
+  });
+});
