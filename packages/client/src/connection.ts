@@ -38,6 +38,14 @@ type Events = {
 
 const OPEN = 1;
 
+/** Closes after which trying again cannot help (4401 is retried only with a new token). */
+const TERMINAL_REFUSALS: ReadonlyMap<number, string> = new Map([
+  [CloseCode.unauthenticated, 'authentication failed'],
+  [CloseCode.forbidden, 'forbidden'],
+  [CloseCode.documentDeleted, 'the document was deleted'],
+  [CloseCode.unsupportedProtocolVersion, 'the server does not speak this protocol version'],
+]);
+
 /**
  * One WebSocket with reconnection (exponential backoff, full jitter), liveness (app-level
  * ping over tandem.v1), and routing of frames to the documents attached to it.
@@ -225,11 +233,7 @@ export class TandemConnection extends ObservableV2<Events> {
   private handleDocClosed(frame: Extract<Frame, { type: 'close-doc' }>): void {
     const channel = this.channels.get(frame.doc);
     if (channel === undefined) return;
-    const terminal =
-      frame.code === CloseCode.unauthenticated ||
-      frame.code === CloseCode.forbidden ||
-      frame.code === CloseCode.policyViolation ||
-      frame.code === CloseCode.unsupportedProtocolVersion;
+    const terminal = TERMINAL_REFUSALS.has(frame.code) || frame.code === CloseCode.policyViolation;
     const attempt = this.docAttempts.get(frame.doc) ?? 0;
     const decision = terminal
       ? ({ retry: false, reason: frame.reason } as const)
@@ -261,8 +265,9 @@ export class TandemConnection extends ObservableV2<Events> {
       void this.retryWithFreshToken(code, reason);
       return;
     }
-    if (code === CloseCode.unauthenticated || code === CloseCode.forbidden) {
-      this.fail(code, `${code === CloseCode.forbidden ? 'forbidden' : 'authentication failed'}: ${reason}`);
+    const refusal = TERMINAL_REFUSALS.get(code);
+    if (refusal !== undefined) {
+      this.fail(code, `${refusal}: ${reason}`);
       return;
     }
     this.scheduleRetry(code, reason);

@@ -67,7 +67,10 @@ describe('provider: tokens, cross-tab sync and presence', () => {
       token: () => answers.shift() ?? 'fresh',
     });
     providers.push(refreshed);
-    await waitFor(() => refreshed.status === 'connected', { what: 'connected with the fresh token' });
+    // The refused socket opens before its 4401 close, so wait for the second connection too.
+    await waitFor(() => refreshed.status === 'connected' && gate.tokens.length === 2, {
+      what: 'connected with the fresh token',
+    });
     expect(gate.tokens).toEqual(['stale', 'fresh']);
 
     gate.tokens.length = 0;

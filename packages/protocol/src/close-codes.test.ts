@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CLOSE_CODE_TABLE, CloseCode, isCloseCode } from './close-codes.js';
 import { NoticeCode } from './notice-codes.js';
 
-/** The close-code table in ARCHITECTURE.md, copied here so a drift fails a test. */
-const ARCHITECTURE_CODES = [1000, 1001, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403] as const;
+/**
+ * The close-code table in ARCHITECTURE.md, copied here so a drift fails a test, plus Tandem's
+ * one addition: 4404, the document was deleted (so clients stop instead of recreating it).
+ */
+const ARCHITECTURE_CODES = [1000, 1001, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4404] as const;
 
 describe('close codes', () => {
   it('CLOSE-1: every close code in ARCHITECTURE.md is in the table, and nothing else', () => {
@@ -25,6 +28,7 @@ describe('close codes', () => {
       unsupportedProtocolVersion: 4400,
       unauthenticated: 4401,
       forbidden: 4403,
+      documentDeleted: 4404,
     });
   });
 
@@ -40,12 +44,13 @@ describe('close codes', () => {
     expect(CLOSE_CODE_TABLE[4400].reconnect).toBe('no');
     expect(CLOSE_CODE_TABLE[4401].reconnect).toBe('no');
     expect(CLOSE_CODE_TABLE[4403].reconnect).toBe('no');
+    expect(CLOSE_CODE_TABLE[4404].reconnect).toBe('no');
     expect(CLOSE_CODE_TABLE[1012].reconnect).toBe('soon-elsewhere');
   });
 
   it('CLOSE-1: isCloseCode recognises exactly the table', () => {
     for (const code of ARCHITECTURE_CODES) expect(isCloseCode(code)).toBe(true);
-    for (const code of [0, 999, 1002, 1005, 1006, 1010, 1015, 3000, 4000, 4404, Number.NaN]) {
+    for (const code of [0, 999, 1002, 1005, 1006, 1010, 1015, 3000, 4000, 4405, Number.NaN]) {
       expect(isCloseCode(code), String(code)).toBe(false);
     }
   });

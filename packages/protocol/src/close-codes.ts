@@ -11,6 +11,7 @@ export const CloseCode = {
   unsupportedProtocolVersion: 4400,
   unauthenticated: 4401,
   forbidden: 4403,
+  documentDeleted: 4404,
 } as const;
 
 /** One of the close codes in {@link CloseCode}. */
@@ -31,6 +32,7 @@ export const CLOSE_CODE_TABLE: Readonly<
   4400: { meaning: 'unsupported protocol version', reconnect: 'no' },
   4401: { meaning: 'authentication missing, invalid or expired', reconnect: 'no' },
   4403: { meaning: 'authenticated but not allowed on this document', reconnect: 'no' },
+  4404: { meaning: 'the document was deleted', reconnect: 'no' },
 };
 
 /** True when `code` is one of Tandem's documented close codes. */
