@@ -8,11 +8,23 @@
 //     searchDirs: ['/usr/lib/postgresql/*/bin'] }
 //   { binary: 'chromium', debPackage: 'chromium', neededFor: 'browser tests in e2e/' }
 //
-// The current tests need only Node, so the list is empty. Add an entry in the
-// same change that adds a test depending on it.
+// Add an entry in the same change that adds a test depending on it.
 
 /** @type {import('./system-deps.mjs').SystemRequirement[]} */
-export const testRequirements = [];
+export const testRequirements = [
+  {
+    binary: 'redis-server',
+    debPackage: 'redis-server',
+    neededFor: 'Redis fan-out integration tests (apps/server/test/cluster*.integration.test.ts)',
+  },
+  {
+    binary: 'initdb',
+    debPackage: 'postgresql',
+    neededFor: 'PostgresDocStore contract tests and cluster integration tests',
+    searchDirs: ['/usr/lib/postgresql/*/bin'],
+  },
+  { binary: 'chromium', debPackage: 'chromium', neededFor: 'browser tests in e2e/ (driven by playwright-core)' },
+];
 
 // What installing and building needs (both `npm start` and `npm test`): better-sqlite3,
 // the embedded store, compiles from source with node-gyp on Node 20 here.

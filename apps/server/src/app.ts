@@ -4,21 +4,25 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
+import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
-import { homeRoute } from './http/home-route.js';
 import { syncRoute } from './http/sync-route.js';
+import { webApp } from './http/web-app.js';
 import { createCompactor } from './rooms/compactor.js';
 import { startHeartbeat } from './rooms/heartbeat.js';
 import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry } from './rooms/room-registry.js';
 import type { Session } from './rooms/session.js';
 import type { DocStore } from './storage/doc-store.js';
+import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 
 /** Everything the app uses that has a lifetime of its own; the caller creates and closes them. */
 export interface AppDeps {
   readonly store: DocStore;
   readonly fanout: Fanout;
   readonly logger: Logger;
+  /** Titles for the document list (default: in memory). */
+  readonly directory?: DocumentDirectory;
 }
 
 /** What the app exposes beyond Fastify: the room registry and live sessions. */
@@ -47,7 +51,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
     },
   });
-  const persistence = createPersistenceScheduler(deps.store);
+  // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
+  const persistence = createPersistenceScheduler(deps.store, {
+    retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
+    logger: deps.logger,
+  });
   const registry = createRoomRegistry({
     store: deps.store,
     fanout: deps.fanout,
@@ -59,6 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }),
     logger: deps.logger,
     idleMs: config.roomIdleMs,
+    awarenessTimeoutMs: config.awarenessTimeoutMs,
   });
   const sessions = new Set<Session>();
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
@@ -95,8 +104,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
     },
   });
-  await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout });
-  await app.register(homeRoute);
+  await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
+  await app.register(documentsRoutes, {
+    directory: deps.directory ?? createMemoryDocumentDirectory(),
+    store: deps.store,
+    closeDocument: (id, code, reason) => registry.closeRoom(id, code, reason),
+  });
+  await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, { config, registry, sessions, logger: deps.logger });
   return app;
 }

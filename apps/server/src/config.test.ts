@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configWith, loadConfig } from './config.js';
 
@@ -28,8 +29,16 @@ describe('loadConfig', () => {
       maxBufferedBytes: 8 * MiB,
       slowCloseGraceMs: 1_000,
       shutdownTimeoutMs: 10_000,
+      maxDocsPerConnection: 100,
       compactAfterUpdates: 500,
       compactAfterBytes: 4 * MiB,
+      redisUrl: null,
+      databaseUrl: null,
+      awarenessTimeoutMs: 30_000,
+      retryMinMs: 100,
+      retryMaxMs: 2_000,
+      dependencyProbeMs: 1_000,
+      webDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -62,6 +71,14 @@ describe('loadConfig', () => {
       SHUTDOWN_TIMEOUT_MS: '100',
       COMPACT_AFTER_UPDATES: '1',
       COMPACT_AFTER_BYTES: '4096',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
+      AWARENESS_TIMEOUT_MS: '5000',
+      RETRY_MIN_MS: '50',
+      RETRY_MAX_MS: '2000',
+      DEPENDENCY_PROBE_MS: '500',
+      MAX_DOCS_PER_CONNECTION: '7',
+      WEB_DIR: 'none',
     });
     expect(config).toEqual({
       port: 8080,
@@ -75,9 +92,25 @@ describe('loadConfig', () => {
       maxBufferedBytes: 2048,
       slowCloseGraceMs: 60_000,
       shutdownTimeoutMs: 100,
+      maxDocsPerConnection: 7,
       compactAfterUpdates: 1,
       compactAfterBytes: 4096,
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
+      awarenessTimeoutMs: 5000,
+      retryMinMs: 50,
+      retryMaxMs: 2000,
+      dependencyProbeMs: 500,
+      webDir: null,
     });
+  });
+
+  it('refuses REDIS_URL and DATABASE_URL values that are not URLs of the right scheme', () => {
+    expect(configErrorFor({ REDIS_URL: 'localhost:6379' }).message).toContain('REDIS_URL');
+    expect(configErrorFor({ REDIS_URL: 'http://127.0.0.1:6379' }).message).toContain('REDIS_URL');
+    expect(configErrorFor({ DATABASE_URL: 'mysql://127.0.0.1/x' }).message).toContain('DATABASE_URL');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://127.0.0.1/x' }).databaseUrl).toBe('postgresql://127.0.0.1/x');
+    expect(loadConfig({ REDIS_URL: 'rediss://h:6380' }).redisUrl).toBe('rediss://h:6380');
   });
 
   it('accepts PORT 0 (pick a free port) and 65535', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -6,6 +7,15 @@ const MiB = 1024 * 1024;
 /** A whole decimal number in [min, max]; whitespace, signs, hex and exponents are refused. */
 const intFrom = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
+
+/** A URL whose scheme is one of `schemes`; the value itself is kept as written. */
+const urlWithScheme = (schemes: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => URL.canParse(value) && schemes.includes(new URL(value).protocol), {
+      message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
+    });
 
 const envSchema = z.object({
   PORT: intFrom(0, 65_535).default(1234),
@@ -21,7 +31,14 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   MAX_DOCS_PER_CONNECTION: intFrom(1, 100_000).default(100),
   COMPACT_AFTER_UPDATES: intFrom(1, 10_000_000).default(500),
+  WEB_DIR: z.string().min(1).optional(),
   COMPACT_AFTER_BYTES: intFrom(1, 1024 * 1024 * MiB).default(4 * MiB),
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
+  DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).optional(),
+  AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
+  RETRY_MIN_MS: intFrom(1, 60_000).default(100),
+  RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
+  DEPENDENCY_PROBE_MS: intFrom(100, 60_000).default(1_000),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -54,6 +71,20 @@ export interface Config {
   readonly compactAfterUpdates: number;
   /** …or this many bytes. */
   readonly compactAfterBytes: number;
+  /** Redis for fan-out across nodes; null runs the single-node in-memory fan-out. */
+  readonly redisUrl: string | null;
+  /** Postgres shared by every node; null keeps the embedded SQLite store in `dataDir`. */
+  readonly databaseUrl: string | null;
+  /** The built editor app to serve at `/` (default: apps/web/dist next to this server); null serves none. */
+  readonly webDir: string | null;
+  /** Presence learned from another node disappears once that node has not renewed it for this long. */
+  readonly awarenessTimeoutMs: number;
+  /** First delay of the jittered exponential backoff used when Redis or the store fails… */
+  readonly retryMinMs: number;
+  /** …and its cap. */
+  readonly retryMaxMs: number;
+  /** How often Redis connections are pinged; one unanswered for this long is treated as lost. */
+  readonly dependencyProbeMs: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -87,6 +118,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxDocsPerConnection: e.MAX_DOCS_PER_CONNECTION,
     compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
     compactAfterBytes: e.COMPACT_AFTER_BYTES,
+    redisUrl: e.REDIS_URL ?? null,
+    databaseUrl: e.DATABASE_URL ?? null,
+    webDir: e.WEB_DIR === 'none' ? null : (e.WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
+    awarenessTimeoutMs: e.AWARENESS_TIMEOUT_MS,
+    retryMinMs: e.RETRY_MIN_MS,
+    retryMaxMs: Math.max(e.RETRY_MIN_MS, e.RETRY_MAX_MS),
+    dependencyProbeMs: e.DEPENDENCY_PROBE_MS,
   });
 }
 

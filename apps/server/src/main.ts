@@ -3,8 +3,14 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
+import { createRedisFanout } from './fanout/redis-fanout.js';
+import type { DocStore } from './storage/doc-store.js';
+import { createMemoryDocumentDirectory } from './storage/document-directory.js';
+import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
+import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
 
 /** The only side-effecting entry: config → deps → listen → signals. */
 async function main(): Promise<void> {
@@ -19,10 +25,31 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
-  const store = openSqliteDocStore({ dataDir: config.dataDir });
-  const storePath = resolve(config.dataDir, SQLITE_FILE);
-  const fanout = createMemoryFanout(config.nodeId);
-  const app = await buildApp(config, { store, fanout, logger });
+  const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
+  // Postgres and Redis make a cluster; without them this is one node with its embedded store.
+  const store: DocStore =
+    config.databaseUrl === null
+      ? openSqliteDocStore({ dataDir: config.dataDir })
+      : openPostgresDocStore({ url: config.databaseUrl, logger });
+  const storePath = config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactUrl(config.databaseUrl);
+  const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';
+  const fanout: Fanout =
+    config.redisUrl === null
+      ? createMemoryFanout(config.nodeId)
+      : createRedisFanout({
+          url: config.redisUrl,
+          nodeId: config.nodeId,
+          logger,
+          retry,
+          probeMs: config.dependencyProbeMs,
+        });
+  const fanoutKind = config.redisUrl === null ? 'single node (in-memory)' : `Redis ${redactUrl(config.redisUrl)}`;
+  // The document list's titles live beside the embedded store; a cluster keeps them per node for now.
+  const directory =
+    config.databaseUrl === null
+      ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
+      : createMemoryDocumentDirectory();
+  const app = await buildApp(config, { store, fanout, logger, directory });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -38,6 +65,7 @@ async function main(): Promise<void> {
       await app.close();
       await fanout.close();
       await store.close();
+      await directory.close();
       logger.info('shutdown complete');
       process.exit(0);
     } catch (err) {
@@ -54,10 +82,20 @@ async function main(): Promise<void> {
   logger.warn(
     'open mode: no authentication is configured, anyone who can reach this port can read and edit every document',
   );
-  logger.info({ url: httpUrl, ws: `ws://${url.host}/sync`, store: storePath }, 'tandem server listening');
-  process.stdout.write(
-    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (SQLite)\n\n`,
+  logger.info(
+    { url: httpUrl, ws: `ws://${url.host}/sync`, store: storePath, fanout: fanoutKind },
+    'tandem server listening',
   );
+  process.stdout.write(
+    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (${storeKind})\n  Fan-out:    ${fanoutKind}\n\n`,
+  );
+}
+
+/** A URL fit for logs: the password replaced. */
+function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
 }
 
 main().catch((err: unknown) => {

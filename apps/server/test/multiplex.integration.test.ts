@@ -1,4 +1,4 @@
-import { CloseCode, type Frame, decodeFrame, encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -105,7 +105,10 @@ describe('multiplexed connections', () => {
     const mux = await connectMux();
     for (const doc of ['1', '2', '3', '4']) mux.send(encode.open(doc));
     await waitFor(() => closeDocFor(mux, '4'));
-    expect(closeDocFor(mux, '4')).toMatchObject({ code: CloseCode.policyViolation, reason: expect.stringContaining('limit 3') });
+    expect(closeDocFor(mux, '4')).toMatchObject({
+      code: CloseCode.policyViolation,
+      reason: expect.stringContaining('limit 3'),
+    });
     // Leaving one frees a slot.
     mux.send(encode.closeDoc('1', CloseCode.normal, 'done'));
     mux.send(encode.open('4'));

@@ -18,6 +18,9 @@ export interface RunningProcess {
 export interface StartProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** Run as this user id (with `gid`); lets a root test run Postgres, which refuses root, without a wrapper. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** Spawns `command` with `args`, capturing its output lines. */
@@ -29,6 +32,8 @@ export function startProcess(
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,4 +1,7 @@
 export { type RunningProcess, type StartProcessOptions, startProcess } from './child-process.js';
 export { freePort } from './ports.js';
+export { type PostgresServer, startPostgres } from './postgres-server.js';
+export { type RedisServer, startRedisServer } from './redis-server.js';
 export { createRng, type Rng } from './rng.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { nextEvent, type WaitForOptions, waitFor } from './wait-for.js';

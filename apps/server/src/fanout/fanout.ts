@@ -1,11 +1,26 @@
-/** What travels between nodes for a room: opaque bytes tagged with their kind. */
+/**
+ * What travels between nodes for a room: opaque bytes tagged with their kind. `sync-request`
+ * and `sync-state` carry a state vector: the first asks every node holding the room for what the
+ * sender lacks (and for its own state vector back), the second only for what the sender lacks.
+ */
 export interface FanoutMessage {
-  readonly kind: 'update' | 'awareness';
+  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state';
   readonly payload: Uint8Array;
 }
 
 /** Receives messages other nodes published for a room. */
 export type FanoutHandler = (message: FanoutMessage) => void;
+
+/** One room's subscription on the fan-out. */
+export interface FanoutSubscription {
+  /**
+   * Resolves once messages published from now on will be delivered, or at once when the transport
+   * is down (a resync follows when it is back). Never rejects.
+   */
+  readonly ready: Promise<void>;
+  /** Stops delivery to this subscription. */
+  close(): void;
+}
 
 /**
  * Moves a room's updates and awareness between nodes. Implementations drop their own
@@ -14,8 +29,13 @@ export type FanoutHandler = (message: FanoutMessage) => void;
 export interface Fanout {
   /** Publishes to every other node holding `roomId`. Fire-and-forget: failures are logged, not thrown. */
   publish(roomId: string, message: FanoutMessage): void;
-  /** Starts receiving other nodes' messages for `roomId`; returns the function that stops it. */
-  subscribe(roomId: string, handler: FanoutHandler): () => void;
+  /** Starts receiving other nodes' messages for `roomId`. */
+  subscribe(roomId: string, handler: FanoutHandler): FanoutSubscription;
+  /**
+   * Calls `listener` each time the transport is back after messages may have been lost (a
+   * reconnect, a failed publish); rooms then catch up. Returns the function that stops it.
+   */
+  onResync(listener: () => void): () => void;
   /** Resolves when the transport is usable (for /readyz); rejects with the reason otherwise. */
   check(): Promise<void>;
   /** Stops every subscription and releases resources. */

@@ -37,12 +37,19 @@ export function createMemoryFanoutBus(): MemoryFanoutBus {
           }
           subs.add(sub);
           mine.add(entry);
-          return () => {
-            mine.delete(entry);
-            const current = rooms.get(roomId);
-            current?.delete(sub);
-            if (current?.size === 0) rooms.delete(roomId);
+          return {
+            ready: Promise.resolve(),
+            close() {
+              mine.delete(entry);
+              const current = rooms.get(roomId);
+              current?.delete(sub);
+              if (current?.size === 0) rooms.delete(roomId);
+            },
           };
+        },
+        // An in-process bus never loses a message, so it never asks rooms to catch up.
+        onResync() {
+          return () => {};
         },
         async check() {},
         async close() {

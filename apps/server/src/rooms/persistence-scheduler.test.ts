@@ -1,3 +1,4 @@
+import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
@@ -275,5 +276,56 @@ describe('createPersistenceScheduler', () => {
       await expect(pending).rejects.toThrow('io error');
       await update;
     });
+  });
+});
+
+describe('PersistenceScheduler with a retry policy (CLUSTER-7)', () => {
+  const retry = { minMs: 5, maxMs: 20 };
+
+  /** A real memory store that refuses appends while `down` is set, counting every attempt. */
+  function flakyStore() {
+    const inner = createMemoryDocStore();
+    const state = { down: true, attempts: 0 };
+    const store: DocStore = {
+      ...inner,
+      async append(entries) {
+        state.attempts++;
+        if (state.down) throw new Error('connection refused');
+        return inner.append(entries);
+      },
+    };
+    return { inner, store, state };
+  }
+
+  it('keeps a failed batch, retries it with backoff, and resolves only once it commits', async () => {
+    const { inner, store, state } = flakyStore();
+    const scheduler = createPersistenceScheduler(store, { retry });
+    let settled = false;
+    const first = scheduler.enqueue('doc', bytes(1)).then(() => {
+      settled = true;
+    });
+    await waitFor(() => state.attempts >= 3, { what: 'several attempts' });
+    expect(settled).toBe(false);
+    expect(scheduler.failure()?.message).toBe('connection refused');
+    // Queued during the outage: goes after the failed batch, in the same append once the store is back.
+    const second = scheduler.enqueue('doc', bytes(2));
+    state.down = false;
+    await first;
+    await second;
+    expect(scheduler.failure()).toBeNull();
+    expect((await inner.load('doc')).updates.map((u) => u.update)).toEqual([bytes(1), bytes(2)]);
+  });
+
+  it('is a circuit breaker, not a tight loop: attempts are spaced by the backoff', async () => {
+    const { store, state } = flakyStore();
+    const scheduler = createPersistenceScheduler(store, { retry: { minMs: 40, maxMs: 40 } });
+    const started = Date.now();
+    void scheduler.enqueue('doc', bytes(1));
+    await waitFor(() => state.attempts >= 4, { what: 'four attempts' });
+    // Three waits of at least half the 40 ms ceiling each (the jitter band).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    state.down = false;
+    await scheduler.flush();
+    expect(scheduler.pending).toBe(0);
   });
 });

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 
 /** Group commit: hands every update that arrives in one event-loop turn to the store in one append. */
@@ -13,6 +15,18 @@ export interface PersistenceScheduler {
   lastPending(docId: string): Promise<void> | null;
   /** Updates queued or being written. */
   readonly pending: number;
+  /** Null while appends succeed; otherwise why the store is failing and since when (for /readyz). */
+  failure(): { readonly since: number; readonly message: string } | null;
+}
+
+/** Options for {@link createPersistenceScheduler}. */
+export interface PersistenceOptions {
+  /**
+   * Retry a failed append with this backoff until it commits (the circuit opens: nothing is acked,
+   * nothing is lost from memory, one probe per delay). Without it a failed append rejects its batch.
+   */
+  readonly retry?: BackoffPolicy;
+  readonly logger?: Logger;
 }
 
 interface Pending {
@@ -22,12 +36,48 @@ interface Pending {
 }
 
 /** Creates a scheduler that batches per event-loop turn and keeps one append in flight at a time. */
-export function createPersistenceScheduler(store: DocStore): PersistenceScheduler {
+export function createPersistenceScheduler(store: DocStore, options: PersistenceOptions = {}): PersistenceScheduler {
   let queued: Pending[] = [];
   let writing = 0;
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
   const latestByDoc = new Map<string, Promise<void>>();
+  let failing: { since: number; message: string; attempts: number } | null = null;
+
+  /**
+   * Appends `batch`, retrying with backoff when a retry policy is set. A retry also takes what was
+   * queued meanwhile (after the batch, so each document keeps its order): the first append after
+   * the store comes back commits the whole backlog at once.
+   */
+  const appendWithRetry = async (batch: Pending[]): Promise<Pending[]> => {
+    for (;;) {
+      try {
+        await store.append(batch.map((p) => p.entry));
+        if (failing !== null) {
+          options.logger?.info(
+            { dependency: 'store', ms: Date.now() - failing.since, updates: batch.length },
+            'store recovered; pending updates committed',
+          );
+          failing = null;
+        }
+        return batch;
+      } catch (err) {
+        if (options.retry === undefined) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        failing = { since: failing?.since ?? Date.now(), message, attempts: (failing?.attempts ?? 0) + 1 };
+        const delay = backoffDelay(options.retry, failing.attempts - 1);
+        // One line per attempt is bounded by the backoff; acks stop until the append commits.
+        options.logger?.error(
+          { dependency: 'store', err, attempt: failing.attempts, retryInMs: delay, pending: batch.length },
+          'store append failed; retrying with backoff (no acks until it commits)',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        batch = batch.concat(queued);
+        queued = [];
+        writing = batch.length;
+      }
+    }
+  };
 
   const schedule = () => {
     if (scheduled || inFlight !== null) return;
@@ -41,9 +91,9 @@ export function createPersistenceScheduler(store: DocStore): PersistenceSchedule
     const batch = queued;
     queued = [];
     writing = batch.length;
-    inFlight = store.append(batch.map((p) => p.entry)).then(
-      () => {
-        for (const p of batch) p.resolve();
+    inFlight = appendWithRetry(batch).then(
+      (committed) => {
+        for (const p of committed) p.resolve();
       },
       (err: unknown) => {
         for (const p of batch) p.reject(err);
@@ -80,6 +130,9 @@ export function createPersistenceScheduler(store: DocStore): PersistenceSchedule
     },
     get pending() {
       return queued.length + writing;
+    },
+    failure() {
+      return failing === null ? null : { since: failing.since, message: failing.message };
     },
   };
 }

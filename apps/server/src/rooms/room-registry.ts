@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { Compactor } from './compactor.js';
+import { subscribeEarly } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { docFromStored, Room } from './room.js';
 import type { Session } from './session.js';
@@ -16,6 +17,8 @@ export interface RoomRegistryDeps {
   readonly logger: Logger;
   /** How long a room with no sessions stays loaded. */
   readonly idleMs: number;
+  /** Presence from another node expires after this long without renewal (default 30 s). */
+  readonly awarenessTimeoutMs?: number;
 }
 
 /** Why a join failed. */
@@ -49,6 +52,8 @@ export interface RoomRegistry {
   leave(session: Session): void;
   /** The loaded room, if any. */
   get(roomId: string): Room | undefined;
+  /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
+  closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   stats(): RegistryStats;
   /**
    * Closes every session with 1012, waits for their sockets (up to `timeoutMs`, then terminates them),
@@ -80,8 +85,10 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
 
   const load = (roomId: string, entry: Entry): Promise<Room> => {
     const started = Date.now();
-    const promise = deps.store
-      .load(roomId)
+    // Subscribe before reading the store, so nothing published meanwhile is missed (join without gaps).
+    const subscription = subscribeEarly(deps.fanout, roomId);
+    const promise = subscription.ready
+      .then(() => deps.store.load(roomId))
       // Stored bytes Yjs cannot apply fail the load like an I/O error does.
       .then((stored) => ({ stored, doc: docFromStored(stored) }))
       .then(
@@ -92,7 +99,11 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
             compactor: deps.compactor,
             logger: deps.logger,
             onFailed: evict,
+            subscription,
+            ...(deps.awarenessTimeoutMs === undefined ? {} : { awarenessTimeoutMs: deps.awarenessTimeoutMs }),
           });
+          // Another node may have relayed an update before our subscription and not committed it yet.
+          room.catchUp();
           deps.compactor.track(roomId, stored);
           entry.room = room;
           entry.loading = null;
@@ -102,6 +113,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
         },
         (err: unknown) => {
           // Nothing is cached: the next join retries the load.
+          subscription.close();
           entries.delete(roomId);
           deps.logger.error({ err, room: roomId }, 'room failed to load');
           throw new JoinError(CloseCode.internalError, 'document failed to load', { cause: err });
@@ -129,6 +141,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     room.destroy();
     deps.logger.info({ room: roomId }, 'room unloaded');
   };
+
+  /** After the fan-out may have lost messages: every loaded room exchanges state and rereads the store. */
+  const resync = () => {
+    for (const [roomId, entry] of entries) {
+      const room = entry.room;
+      if (room === null) continue;
+      room.catchUp();
+      deps.store.load(roomId).then(
+        (stored) => {
+          if (entries.get(roomId) === entry) room.applyStored(stored);
+        },
+        (err: unknown) => deps.logger.warn({ err, room: roomId }, 'could not reread the store after a fan-out outage'),
+      );
+    }
+  };
+  const stopResync = deps.fanout.onResync(resync);
 
   return {
     async join(session) {
@@ -158,6 +186,20 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     },
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
+    },
+    async closeRoom(roomId, code, reason) {
+      const entry = entries.get(roomId);
+      if (entry === undefined) return;
+      const room = entry.loading !== null ? await entry.loading.catch(() => null) : entry.room;
+      if (room === null || entries.get(roomId) !== entry) return;
+      clearTimeout(entry.idleTimer);
+      entries.delete(roomId);
+      for (const session of [...room.allSessions()]) session.close(code, reason);
+      await deps.persistence.flush();
+      await deps.compactor.settled(roomId);
+      deps.compactor.untrack(roomId);
+      room.destroy(code, reason);
+      deps.logger.info({ room: roomId, code }, 'room closed');
     },
     stats() {
       let rooms = 0;
@@ -195,8 +237,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
         for (const session of sessions) session.terminate('shutdown timeout');
       }
       clearTimeout(timer);
-      // Updates that arrived while sessions were closing are handed to the store before exit (CONN-3).
-      await deps.persistence.flush();
+      stopResync();
+      // Updates that arrived while sessions were closing are handed to the store before exit (CONN-3);
+      // a store that is down gets until the timeout, then the unacked updates stay with their clients.
+      const flushed = await Promise.race([
+        deps.persistence.flush().then(() => 'flushed' as const),
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (flushed === 'timeout') {
+        deps.logger.error(
+          { pending: deps.persistence.pending },
+          'store unavailable at shutdown; unacked updates not stored',
+        );
+      }
       await deps.compactor.settled();
       await Promise.allSettled([...entries.values()].map((e) => e.loading).filter((p) => p !== null));
       for (const entry of entries.values()) entry.room?.destroy(CloseCode.serviceRestart, 'server restarting');

@@ -2,11 +2,13 @@ import { CloseCode, encode, type Frame } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
+import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
 import { readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import type { Compactor } from './compactor.js';
+import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
+import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import type { Session } from './session.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
@@ -25,7 +27,13 @@ export interface RoomDeps {
   readonly logger: Logger;
   /** Called once when the room can no longer guarantee that its state is stored; the registry evicts it. */
   readonly onFailed: (room: Room) => void;
+  /** A subscription taken before the room loaded (join without gaps); without it the room subscribes now. */
+  readonly subscription?: EarlySubscription;
+  /** Presence from another node is dropped once that node has not renewed it for this long (default 30 s). */
+  readonly awarenessTimeoutMs?: number;
 }
+
+const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
 
 interface Outgoing {
   readonly origin: Session | null;
@@ -48,7 +56,11 @@ export class Room {
   private outbox: Outgoing[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
-  private readonly unsubscribe: () => void;
+  private readonly subscription: FanoutSubscription;
+  /** When each client id owned by another node was last announced by it (CLUSTER-6). */
+  private readonly leases: PresenceLeases;
+  /** Set once an update from another node was applied: a client resending it must make it durable here. */
+  private hasRemoteContent = false;
   private failed = false;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
@@ -62,7 +74,36 @@ export class Room {
     this.awareness.setLocalState(null);
     this.doc.on('update', this.onDocUpdate);
     this.awareness.on('update', this.onAwarenessUpdate);
-    this.unsubscribe = deps.fanout.subscribe(id, this.onFanoutMessage);
+    if (deps.subscription === undefined) {
+      this.subscription = deps.fanout.subscribe(id, this.onFanoutMessage);
+    } else {
+      const early = deps.subscription;
+      this.subscription = { ready: early.ready, close: () => early.close() };
+      early.attach(this.onFanoutMessage);
+    }
+    // Renew this node's presence a few times per timeout, and expire other nodes' stale leases.
+    this.leases = startPresenceLeases(deps.awarenessTimeoutMs ?? DEFAULT_AWARENESS_TIMEOUT_MS, this.renewPresence);
+  }
+
+  /**
+   * Asks the other nodes holding this room for whatever this node lacks, and offers them the same
+   * (state-vector exchange). Called after a load and whenever the fan-out may have lost messages.
+   */
+  catchUp(): void {
+    this.deps.fanout.publish(this.id, { kind: 'sync-request', payload: Y.encodeStateVector(this.doc) });
+    this.publishLocalPresence();
+  }
+
+  /** Applies state read from the shared store (written by any node); never persisted or republished again. */
+  applyStored(stored: StoredDoc): void {
+    Y.transact(
+      this.doc,
+      () => {
+        if (stored.snapshot !== null) Y.applyUpdate(this.doc, stored.snapshot, FROM_FANOUT);
+        for (const { update } of stored.updates) Y.applyUpdate(this.doc, update, FROM_FANOUT);
+      },
+      FROM_FANOUT,
+    );
   }
 
   /** Sessions currently in the room. */
@@ -146,7 +187,8 @@ export class Room {
   destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
     for (const session of this.sessions) session.close(code, reason);
     this.sessions.clear();
-    this.unsubscribe();
+    this.leases.stop();
+    this.subscription.close();
     this.doc.off('update', this.onDocUpdate);
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
@@ -187,7 +229,11 @@ export class Room {
       return;
     }
     const store = this.doc.store;
-    const mustPersist = this.docChanges !== changesBefore || store.pendingStructs !== null || store.pendingDs !== null;
+    // Content first seen from another node may not be durable yet (its node can die before
+    // committing): a client resending it makes this node store it, so an ack always means stored.
+    const resentRemote = this.hasRemoteContent && update.byteLength > 2;
+    const mustPersist =
+      this.docChanges !== changesBefore || store.pendingStructs !== null || store.pendingDs !== null || resentRemote;
     const durable = mustPersist
       ? this.deps.persistence.enqueue(this.id, update)
       : this.deps.persistence.lastPending(this.id);
@@ -209,6 +255,8 @@ export class Room {
     const entries = readAwarenessEntries(update);
     const allowed = entries.filter((entry) => {
       const owner = this.awarenessOwners.get(entry.clientId);
+      // A client id another node still renews stays its own (AW-2); once its lease expires
+      // (that node died or was cut off) a local session may claim it, e.g. the same client reconnected here.
       if (owner === undefined) {
         this.awarenessOwners.set(entry.clientId, session);
         return true;
@@ -278,8 +326,27 @@ export class Room {
 
   private readonly onFanoutMessage = (message: FanoutMessage): void => {
     try {
-      if (message.kind === 'update') Y.applyUpdate(this.doc, message.payload, FROM_FANOUT);
-      else this.applyRemoteAwareness(message.payload);
+      switch (message.kind) {
+        case 'update':
+          this.hasRemoteContent = true;
+          Y.applyUpdate(this.doc, message.payload, FROM_FANOUT);
+          return;
+        case 'awareness':
+          this.applyRemoteAwareness(message.payload);
+          return;
+        case 'sync-request':
+        case 'sync-state': {
+          const missing = Y.encodeStateAsUpdate(this.doc, message.payload);
+          if (!isEmptyUpdate(missing)) this.deps.fanout.publish(this.id, { kind: 'update', payload: missing });
+          if (message.kind === 'sync-request') {
+            this.deps.fanout.publish(this.id, { kind: 'sync-state', payload: Y.encodeStateVector(this.doc) });
+            this.publishLocalPresence();
+          }
+          return;
+        }
+        default:
+          message.kind satisfies never;
+      }
     } catch (err) {
       this.deps.logger.error({ err, room: this.id }, 'dropped an undecodable fan-out message');
     }
@@ -291,14 +358,41 @@ export class Room {
     const allowed = entries.filter((entry) => {
       const owner = this.awarenessOwners.get(entry.clientId);
       if (owner !== undefined && owner !== FROM_FANOUT) return false;
-      if (entry.state === 'null') this.awarenessOwners.delete(entry.clientId);
-      else this.awarenessOwners.set(entry.clientId, FROM_FANOUT);
+      if (entry.state === 'null') {
+        this.awarenessOwners.delete(entry.clientId);
+        this.leases.forget(entry.clientId);
+      } else {
+        this.awarenessOwners.set(entry.clientId, FROM_FANOUT);
+        this.leases.renew(entry.clientId);
+      }
       return true;
     });
     if (allowed.length === 0) return;
     const filtered = allowed.length === entries.length ? update : writeAwarenessEntries(allowed);
     awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, FROM_FANOUT);
   }
+
+  /** Re-announces every presence local sessions own, so other nodes keep (or regain) it. */
+  private publishLocalPresence(): void {
+    const owned: number[] = [];
+    for (const [clientId, owner] of this.awarenessOwners) {
+      if (owner !== FROM_FANOUT && this.awareness.getStates().has(clientId)) owned.push(clientId);
+    }
+    if (owned.length === 0) return;
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, owned);
+    this.deps.fanout.publish(this.id, { kind: 'awareness', payload: update });
+  }
+
+  private readonly renewPresence = (): void => {
+    this.publishLocalPresence();
+    const expired = this.leases.takeExpired().filter((id) => this.awarenessOwners.get(id) === FROM_FANOUT);
+    if (expired.length === 0) return;
+    for (const clientId of expired) this.awarenessOwners.delete(clientId);
+    this.deps.logger.info({ room: this.id, clients: expired }, 'presence from another node expired');
+    awarenessProtocol.removeAwarenessStates(this.awareness, expired, FROM_FANOUT);
+    // Forget the clocks too: if that node comes back, its next renewal (same clock) must apply again.
+    for (const clientId of expired) this.awareness.meta.delete(clientId);
+  };
 
   /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */
   private fail(err: unknown): void {
@@ -307,6 +401,11 @@ export class Room {
     this.deps.logger.error({ err, room: this.id }, 'persisting an update failed; closing the room');
     this.deps.onFailed(this);
   }
+}
+
+/** True for an update that carries no structs and no deletions (Yjs encodes it as two zero bytes). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength <= 2;
 }
 
 function mergeAll(updates: readonly Uint8Array[]): Uint8Array {

@@ -28,7 +28,10 @@ export interface DocStore {
   load(docId: string): Promise<StoredDoc>;
   /** Appends every entry in one transaction (entries may span documents); resolves once durable. */
   append(entries: readonly AppendEntry[]): Promise<void>;
-  /** Replaces the snapshot and every logged update with seq <= `throughSeq` by `snapshot`, atomically. */
+  /**
+   * Replaces the snapshot and every logged update with seq <= `throughSeq` by `snapshot`, atomically.
+   * Does nothing when the stored snapshot already covers a later position (a stale compaction).
+   */
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<void>;
   /** Removes a document entirely. */
   delete(docId: string): Promise<void>;

@@ -2,6 +2,7 @@ import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store
 
 interface MemoryDoc {
   snapshot: Uint8Array | null;
+  snapshotSeq: number;
   updates: StoredUpdate[];
   nextSeq: number;
 }
@@ -16,7 +17,7 @@ export function createMemoryDocStore(): DocStore {
   const docFor = (docId: string): MemoryDoc => {
     let doc = docs.get(docId);
     if (doc === undefined) {
-      doc = { snapshot: null, updates: [], nextSeq: 1 };
+      doc = { snapshot: null, snapshotSeq: 0, updates: [], nextSeq: 1 };
       docs.set(docId, doc);
     }
     return doc;
@@ -42,7 +43,10 @@ export function createMemoryDocStore(): DocStore {
     async compact(docId, snapshot, throughSeq) {
       ensureOpen();
       const doc = docFor(docId);
+      // A stale compaction never rolls a newer snapshot back (CLUSTER-5).
+      if (doc.snapshotSeq > throughSeq) return;
       doc.snapshot = snapshot.slice();
+      doc.snapshotSeq = throughSeq;
       doc.updates = doc.updates.filter((u) => u.seq > throughSeq);
     },
     async delete(docId) {

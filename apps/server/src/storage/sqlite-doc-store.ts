@@ -73,6 +73,9 @@ export function openSqliteDocStore(options: SqliteDocStoreOptions): DocStore {
   const selectUpdates = db.prepare<[string], UpdateRow>(
     'SELECT seq, data, sum FROM updates WHERE doc = ? ORDER BY seq',
   );
+  const selectSnapshotSeq = db.prepare<[string], { snapshot_seq: number }>(
+    'SELECT snapshot_seq FROM docs WHERE doc = ?',
+  );
   const ensureDoc = db.prepare<[string]>('INSERT INTO docs (doc) VALUES (?) ON CONFLICT (doc) DO NOTHING');
   const setSnapshot = db.prepare<[Uint8Array, Buffer, number, string]>(
     'UPDATE docs SET snapshot = ?, snapshot_sum = ?, snapshot_seq = ? WHERE doc = ?',
@@ -91,6 +94,8 @@ export function openSqliteDocStore(options: SqliteDocStoreOptions): DocStore {
   });
   const compactDoc = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number) => {
     ensureDoc.run(docId);
+    // A stale compaction never rolls a newer snapshot back (CLUSTER-5).
+    if ((selectSnapshotSeq.get(docId)?.snapshot_seq ?? 0) > throughSeq) return;
     setSnapshot.run(snapshot, checksum(snapshot), throughSeq, docId);
     deletePrefix.run(docId, throughSeq);
   });

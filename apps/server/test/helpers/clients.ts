@@ -11,8 +11,12 @@ export interface StockClient {
 }
 
 /** Connects a stock y-websocket WebsocketProvider (ws as the WebSocket, BroadcastChannel off). */
-export function connectStockClient(syncUrl: string, room: string, params: Record<string, string> = {}): StockClient {
-  const doc = new Y.Doc();
+export function connectStockClient(
+  syncUrl: string,
+  room: string,
+  params: Record<string, string> = {},
+  doc: Y.Doc = new Y.Doc(),
+): StockClient {
   const provider = new WebsocketProvider(syncUrl, room, doc, {
     // biome-ignore lint/suspicious/noExplicitAny: ws is the documented polyfill for y-websocket in Node
     WebSocketPolyfill: WebSocket as any,

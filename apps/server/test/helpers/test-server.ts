@@ -34,7 +34,14 @@ export interface TestServerOptions {
 
 /** Starts a server on 127.0.0.1 with a free port. Close it in `afterEach`. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const config = configWith({ port: 0, host: '127.0.0.1', logLevel: 'debug', nodeId: 'test-node', ...options.config });
+  const config = configWith({
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'debug',
+    nodeId: 'test-node',
+    webDir: null,
+    ...options.config,
+  });
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -1,0 +1,94 @@
+import { CloseCode } from '@tandem/protocol';
+import * as Y from 'yjs';
+
+/** Bounds past which an update's clocks or lengths are absurd (no real document gets there). */
+export interface UpdateLimits {
+  /** Largest clock (per client) an update may reach. */
+  readonly maxClock: number;
+}
+
+/** Defaults: 2^40 operations per client is far past any real document, far below 2^53. */
+export const DEFAULT_UPDATE_LIMITS: UpdateLimits = { maxClock: 2 ** 40 };
+
+/** The verdict on an incoming update, before it touches the document. */
+export type UpdateVerdict =
+  | { readonly ok: true; readonly writtenClients: readonly number[] }
+  | { readonly ok: false; readonly code: number; readonly reason: string };
+
+type AnyStruct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
+type ItemLike = AnyStruct & { origin?: Y.ID | null; rightOrigin?: Y.ID | null; parent?: unknown };
+
+/**
+ * Checks an update against the document's state vector without applying it: it must decode,
+ * its clocks must stay within bounds (the "RLE bomb": a few bytes claiming astronomic ranges),
+ * and everything it builds on — earlier structs of its clients, the items it is inserted next
+ * to, its parents, the ranges it deletes — must be in the document or in the update itself.
+ * An update that would sit pending forever waiting for missing history is refused.
+ */
+export function inspectUpdate(
+  update: Uint8Array,
+  stateVector: Map<number, number>,
+  limits: UpdateLimits,
+): UpdateVerdict {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch (err) {
+    return refuse(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // What the update itself brings, per client: [first clock, end clock).
+  const covered = new Map<number, { from: number; to: number }>();
+  for (const struct of decoded.structs) {
+    const { client, clock } = struct.id;
+    const end = clock + struct.length;
+    if (!Number.isSafeInteger(end) || end > limits.maxClock || struct.length < 0) {
+      return refuse(CloseCode.policyViolation, `update claims an absurd clock range for client ${client}`);
+    }
+    if (struct instanceof Y.Skip) {
+      return refuse(CloseCode.policyViolation, 'update has gaps: it references history the server does not have');
+    }
+    const range = covered.get(client);
+    if (range === undefined) covered.set(client, { from: clock, to: end });
+    else range.to = Math.max(range.to, end);
+  }
+  const known = (id: Y.ID | null | undefined): boolean => {
+    if (id === null || id === undefined) return true;
+    if (id.clock < (stateVector.get(id.client) ?? 0)) return true;
+    const range = covered.get(id.client);
+    return range !== undefined && id.clock >= range.from && id.clock < range.to;
+  };
+  for (const [client, range] of covered) {
+    if (range.from > (stateVector.get(client) ?? 0)) {
+      return refuse(
+        CloseCode.policyViolation,
+        `update starts at clock ${range.from} of client ${client}, past what the server has`,
+      );
+    }
+  }
+  for (const struct of decoded.structs as ItemLike[]) {
+    const parent = struct.parent;
+    const parentId = parent instanceof Y.ID ? parent : null;
+    if (!known(struct.origin) || !known(struct.rightOrigin) || !known(parentId)) {
+      return refuse(CloseCode.policyViolation, 'update is anchored to items the server does not have');
+    }
+  }
+  for (const [client, deletes] of decoded.ds.clients) {
+    const end = Math.max(stateVector.get(client) ?? 0, covered.get(client)?.to ?? 0);
+    for (const item of deletes) {
+      if (!Number.isSafeInteger(item.clock + item.len) || item.clock + item.len > limits.maxClock) {
+        return refuse(CloseCode.policyViolation, `update deletes an absurd range of client ${client}`);
+      }
+      if (item.clock + item.len > end) {
+        return refuse(CloseCode.policyViolation, 'update deletes content the server does not have');
+      }
+    }
+  }
+  const writtenClients = [...covered]
+    .filter(([client, range]) => range.to > (stateVector.get(client) ?? 0))
+    .map(([client]) => client);
+  return { ok: true, writtenClients };
+}
+
+function refuse(code: number, reason: string): UpdateVerdict {
+  return { ok: false, code, reason };
+}

@@ -1,0 +1,57 @@
+import * as Y from 'yjs';
+import { connectStockClient, type StockClient } from './clients.js';
+import { fetchDocument } from './tandem-writer.js';
+
+/** A stock y-websocket client in a cluster test: which node and room it uses, and the tokens it wrote. */
+export interface ClusterClient extends StockClient {
+  readonly name: string;
+  readonly room: string;
+  readonly written: string[];
+  /** Pushes one unique token to the shared array (and a character to the text). */
+  write(): void;
+}
+
+/** Connects a stock client to `syncUrl` with a presence state naming it. */
+export function connectClusterClient(syncUrl: string, room: string, name: string, doc?: Y.Doc): ClusterClient {
+  // Given a document, this is what a provider does when it reconnects elsewhere: same doc, same client id.
+  const client = connectStockClient(syncUrl, room, {}, doc);
+  client.provider.awareness.setLocalStateField('user', { name });
+  const written: string[] = [];
+  return {
+    ...client,
+    name,
+    room,
+    written,
+    write() {
+      const token = `${name}:${written.length + 1}`;
+      written.push(token);
+      client.doc.transact(() => {
+        client.doc.getArray<string>('tokens').push([token]);
+        client.text.insert(Math.floor(client.text.length / 2), name.slice(-1));
+      });
+    },
+  };
+}
+
+/** A document's comparable state: state vector, token array and text. */
+export function fingerprint(doc: Y.Doc): string {
+  return JSON.stringify({
+    sv: Buffer.from(Y.encodeStateVector(doc)).toString('base64'),
+    tokens: doc.getArray('tokens').toArray(),
+    text: doc.getText('content').toString(),
+  });
+}
+
+/** True when every client of `room` and every given node hold the same document. */
+export async function roomConverged(clients: readonly ClusterClient[], nodeSyncUrls: readonly string[], room: string) {
+  const inRoom = clients.filter((c) => c.room === room);
+  const prints = new Set(inRoom.map((c) => fingerprint(c.doc)));
+  if (prints.size !== 1) return false;
+  for (const url of nodeSyncUrls) {
+    const doc = await fetchDocument(url, room);
+    const print = fingerprint(doc);
+    doc.destroy();
+    if (!prints.has(print)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,12 @@
+export { CollaborativeEditor, type CollaborativeEditorProps } from './collaborative-editor.js';
+export { EditorFrame, FRAGMENT_FIELD, ProviderEditor } from './editor-surface.js';
+export { initials, type PresenceUser, presenceUsers } from './presence.js';
+export { PresenceBar, type PresenceBarProps } from './presence-bar.js';
+export { deriveStatus, describeError, type StatusInput } from './status.js';
+export { StatusIndicator, type StatusIndicatorProps } from './status-indicator.js';
+export { editorStyles, injectEditorStyles } from './styles.js';
+export { Toolbar, type ToolbarProps } from './toolbar.js';
+export type { EditorError, EditorStatus, EditorStatusState, EditorUser } from './types.js';
+export { useEditorStatus } from './use-editor-status.js';
+export { useLocalUser, usePresence } from './use-presence.js';
+export { type ProviderConfig, useTandemProvider } from './use-tandem-provider.js';

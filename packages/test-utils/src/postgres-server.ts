@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { type RunningProcess, startProcess } from './child-process.js';
+import { freePort } from './ports.js';
+
+/** A throwaway PostgreSQL cluster: its own data directory and postmaster on 127.0.0.1. */
+export interface PostgresServer {
+  readonly port: number;
+  /** Connection URL of the `postgres` database as the `postgres` superuser (trust auth, loopback only). */
+  readonly url: string;
+  /** URL of another database on the same server. */
+  urlFor(database: string): string;
+  /** The running postmaster (replaced by {@link restart}). */
+  readonly process: RunningProcess;
+  /** Kills the postmaster (SIGKILL by default: a crash) and waits for it. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the postmaster again on the same data directory and port. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** Postgres refuses to run as root: as root, run it as the `postgres` user the Debian package creates. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+/** Debian keeps initdb and postgres off PATH, in /usr/lib/postgresql/VERSION/bin: look there too, newest first. */
+function postgresBinary(name: string): string {
+  const versions = (() => {
+    try {
+      return readdirSync('/usr/lib/postgresql')
+        .sort((x, y) => Number(y) - Number(x))
+        .map((v) => join('/usr/lib/postgresql', v, 'bin'));
+    } catch {
+      return [];
+    }
+  })();
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...versions]) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`${name} not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)`);
+}
+
+/**
+ * Runs initdb in a temp directory and starts `postgres` on a free port. fsync is off: the tests
+ * kill processes, not machines, and committed data survives a process crash without it.
+ */
+export async function startPostgres(): Promise<PostgresServer> {
+  const user = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-pg-'));
+  if (user !== undefined) chownSync(dir, user.uid, user.gid);
+  const asUser = user === undefined ? {} : { uid: user.uid, gid: user.gid };
+  const init = startProcess(
+    postgresBinary('initdb'),
+    ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    { ...asUser, cwd: dir },
+  );
+  const initExit = await init.exited;
+  if (initExit.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed (${initExit.code ?? initExit.signal}):\n${init.lines.slice(-20).join('\n')}`);
+  }
+  const port = await freePort();
+  const launch = async (): Promise<RunningProcess> => {
+    const child = startProcess(
+      postgresBinary('postgres'),
+      ['-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      { ...asUser, cwd: dir },
+    );
+    await child.waitForLine(/database system is ready to accept connections/, 20_000);
+    return child;
+  };
+  let current = await launch();
+  const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  return {
+    port,
+    url: urlFor('postgres'),
+    urlFor,
+    get process() {
+      return current;
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      await current.stop(signal, 5_000);
+    },
+    async restart() {
+      current = await launch();
+    },
+    async stop() {
+      // Fast shutdown (SIGINT) ends the backends too; SIGKILL after the bound.
+      await current.stop('SIGINT', 5_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
