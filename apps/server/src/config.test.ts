@@ -15,6 +15,38 @@ function configErrorFor(env: Record<string, string | undefined>): ConfigError {
   throw new Error(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
 }
 
+describe('loadConfig: security settings', () => {
+  it('AUTH-6: open mode is refused with NODE_ENV=production unless explicitly allowed', () => {
+    expect(configErrorFor({ NODE_ENV: 'production' }).message).toContain('open mode');
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_OPEN_MODE: 'true' }).auth.secret).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: 'a-long-enough-secret' }).auth.secret).toBe(
+      'a-long-enough-secret',
+    );
+  });
+
+  it('AUTH-1: one key source at a time; a short secret and a non-PEM key are refused', () => {
+    expect(configErrorFor({ AUTH_SECRET: 'a-long-enough-secret', AUTH_JWKS_URL: 'https://x/jwks' }).message).toContain(
+      'only one',
+    );
+    expect(configErrorFor({ AUTH_SECRET: 'short' }).message).toContain('AUTH_SECRET');
+    expect(configErrorFor({ AUTH_PUBLIC_KEY: 'not a key' }).message).toContain('AUTH_PUBLIC_KEY');
+  });
+
+  it('ORIGIN-1: ALLOWED_ORIGINS lists exact origins; paths are refused', () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' }).allowedOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:5173',
+    ]);
+    expect(configErrorFor({ ALLOWED_ORIGINS: 'https://a.example/app' }).message).toContain('ALLOWED_ORIGINS');
+  });
+
+  it('LIMIT-1: the byte burst is never below the frame size limit', () => {
+    expect(loadConfig({ MAX_MESSAGE_BYTES: String(128 * MiB), RATE_BYTE_BURST: '1024' }).rateLimits.byteBurst).toBe(
+      128 * MiB,
+    );
+  });
+});
+
 describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
     const { nodeId, ...rest } = loadConfig({});
@@ -39,6 +71,15 @@ describe('loadConfig', () => {
       retryMaxMs: 2_000,
       dependencyProbeMs: 1_000,
       webDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+      auth: { secret: null, publicKey: null, jwksUrl: null, audience: 'tandem' },
+      allowedOrigins: null,
+      readOnlyPresence: true,
+      rateLimits: { messagesPerSecond: 500, messageBurst: 2_000, bytesPerSecond: 16 * MiB, byteBurst: 64 * MiB },
+      maxConnectionsPerIp: 500,
+      trustedProxies: [],
+      authTimeoutMs: 10_000,
+      maxPreAuthBytes: MiB,
+      maxAwarenessStateBytes: 16 * 1024,
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -102,6 +143,15 @@ describe('loadConfig', () => {
       retryMaxMs: 2000,
       dependencyProbeMs: 500,
       webDir: null,
+      auth: { secret: null, publicKey: null, jwksUrl: null, audience: 'tandem' },
+      allowedOrigins: null,
+      readOnlyPresence: true,
+      rateLimits: { messagesPerSecond: 500, messageBurst: 2_000, bytesPerSecond: 16 * MiB, byteBurst: 64 * MiB },
+      maxConnectionsPerIp: 500,
+      trustedProxies: [],
+      authTimeoutMs: 10_000,
+      maxPreAuthBytes: MiB,
+      maxAwarenessStateBytes: 16 * 1024,
     });
   });
 

@@ -17,6 +17,31 @@ const urlWithScheme = (schemes: readonly string[]) =>
       message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
     });
 
+/** A comma-separated list; empty items are dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** 'true' / 'false' (also 1/0, yes/no). */
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** An origin as a browser sends it: scheme://host[:port], nothing else. */
+const origins = commaList.pipe(
+  z.array(
+    z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, {
+      message: 'must list origins such as https://app.example.com (scheme, host and port only)',
+    }),
+  ),
+);
+
 const envSchema = z.object({
   PORT: intFrom(0, 65_535).default(1234),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -39,6 +64,27 @@ const envSchema = z.object({
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
   RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
   DEPENDENCY_PROBE_MS: intFrom(100, 60_000).default(1_000),
+  NODE_ENV: z.string().optional(),
+  AUTH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_PUBLIC_KEY: z
+    .string()
+    .transform((value) => value.replaceAll('\\n', '\n'))
+    .refine((value) => value.includes('-----BEGIN PUBLIC KEY-----'), { message: 'must be a PEM public key' })
+    .optional(),
+  AUTH_JWKS_URL: urlWithScheme(['https:', 'http:']).optional(),
+  AUTH_AUDIENCE: z.string().min(1).default('tandem'),
+  ALLOW_OPEN_MODE: flag.default(false),
+  ALLOWED_ORIGINS: origins.optional(),
+  READONLY_PRESENCE: flag.default(true),
+  RATE_MESSAGES_PER_SECOND: intFrom(1, 1_000_000).default(500),
+  RATE_MESSAGE_BURST: intFrom(1, 10_000_000).default(2_000),
+  RATE_BYTES_PER_SECOND: intFrom(1024, 1024 * MiB).default(16 * MiB),
+  RATE_BYTE_BURST: intFrom(1024, 1024 * MiB).default(64 * MiB),
+  MAX_CONNECTIONS_PER_IP: intFrom(1, 1_000_000).default(500),
+  TRUSTED_PROXIES: commaList.optional(),
+  AUTH_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  MAX_PREAUTH_BYTES: intFrom(1024, 1024 * MiB).default(MiB),
+  MAX_AWARENESS_STATE_BYTES: intFrom(64, 16 * MiB).default(16 * 1024),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -85,6 +131,34 @@ export interface Config {
   readonly retryMaxMs: number;
   /** How often Redis connections are pinged; one unanswered for this long is treated as lost. */
   readonly dependencyProbeMs: number;
+  /** Token verification; all null means open mode (anyone may read and write). */
+  readonly auth: {
+    readonly secret: string | null;
+    readonly publicKey: string | null;
+    readonly jwksUrl: string | null;
+    readonly audience: string;
+  };
+  /** Origins allowed to open WebSockets besides the server's own; null: the server's own and loopback. */
+  readonly allowedOrigins: readonly string[] | null;
+  /** Whether read-only sessions may publish presence. */
+  readonly readOnlyPresence: boolean;
+  /** Per-session budgets; a session over them is closed with 1008. */
+  readonly rateLimits: {
+    readonly messagesPerSecond: number;
+    readonly messageBurst: number;
+    readonly bytesPerSecond: number;
+    readonly byteBurst: number;
+  };
+  /** Open WebSockets per client address; more are refused with HTTP 429. */
+  readonly maxConnectionsPerIp: number;
+  /** Proxy addresses whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** A connection that must authenticate with an auth-token frame has this long to do so (else 4401). */
+  readonly authTimeoutMs: number;
+  /** What an unauthenticated connection may send before its token (else 4401). */
+  readonly maxPreAuthBytes: number;
+  /** Largest awareness state of one client (JSON bytes); larger closes the session with 1008. */
+  readonly maxAwarenessStateBytes: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -103,6 +177,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const keys = [e.AUTH_SECRET, e.AUTH_PUBLIC_KEY, e.AUTH_JWKS_URL].filter((k) => k !== undefined);
+  if (keys.length > 1) {
+    throw new ConfigError('invalid configuration: set only one of AUTH_SECRET, AUTH_PUBLIC_KEY and AUTH_JWKS_URL');
+  }
+  if (keys.length === 0 && e.NODE_ENV === 'production' && !e.ALLOW_OPEN_MODE) {
+    throw new ConfigError(
+      'refusing to start in open mode with NODE_ENV=production: set AUTH_SECRET, AUTH_PUBLIC_KEY or AUTH_JWKS_URL, or ALLOW_OPEN_MODE=true',
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -125,6 +208,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     retryMinMs: e.RETRY_MIN_MS,
     retryMaxMs: Math.max(e.RETRY_MIN_MS, e.RETRY_MAX_MS),
     dependencyProbeMs: e.DEPENDENCY_PROBE_MS,
+    auth: {
+      secret: e.AUTH_SECRET ?? null,
+      publicKey: e.AUTH_PUBLIC_KEY ?? null,
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+      audience: e.AUTH_AUDIENCE,
+    },
+    allowedOrigins: e.ALLOWED_ORIGINS ?? null,
+    readOnlyPresence: e.READONLY_PRESENCE,
+    rateLimits: {
+      messagesPerSecond: e.RATE_MESSAGES_PER_SECOND,
+      messageBurst: e.RATE_MESSAGE_BURST,
+      bytesPerSecond: e.RATE_BYTES_PER_SECOND,
+      // A single frame may be as large as the frame limit.
+      byteBurst: Math.max(e.RATE_BYTE_BURST, e.MAX_MESSAGE_BYTES),
+    },
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    trustedProxies: e.TRUSTED_PROXIES ?? [],
+    authTimeoutMs: e.AUTH_TIMEOUT_MS,
+    maxPreAuthBytes: e.MAX_PREAUTH_BYTES,
+    maxAwarenessStateBytes: e.MAX_AWARENESS_STATE_BYTES,
   });
 }
 

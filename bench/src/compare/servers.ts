@@ -88,7 +88,14 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
   let entry: string;
   if (options.kind === 'tandem') {
     entry = fileURLToPath(import.meta.resolve('@tandem/server'));
-    Object.assign(env, { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    // ALLOW_OPEN_MODE: the bench runs without auth, as the peers do (NODE_ENV=production refuses otherwise).
+    // MAX_CONNECTIONS_PER_IP: every bench client comes from 127.0.0.1 (the peers have no such limit).
+    Object.assign(env, {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ALLOW_OPEN_MODE: 'true',
+      MAX_CONNECTIONS_PER_IP: '1000000',
+    });
     if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
     if (options.seed !== undefined) await seedTandem(dataDir, options.seed.doc, options.seed.update);
   } else {
@@ -179,7 +186,8 @@ async function waitReady(kind: ServerKind, proc: RunningProcess, port: number): 
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`tandem did not become healthy; output:\n${proc.lines.slice(-30).join('\n')}`);
+  const exit = proc.child.exitCode === null ? 'still running' : `exited with ${proc.child.exitCode}`;
+  throw new Error(`tandem did not become healthy (${exit}); output:\n${proc.lines.slice(-30).join('\n')}`);
 }
 
 const USER_HZ = 100;

@@ -101,7 +101,7 @@ describe('trailing bytes', () => {
 });
 
 describe('unknown types', () => {
-  it.each([4, 5, 63, 71, 100, 127, 128, 300, 2 ** 31])('FRAME-5: message type %i is unknown', (type) => {
+  it.each([4, 5, 63, 72, 100, 127, 128, 300, 2 ** 31])('FRAME-5: message type %i is unknown', (type) => {
     const encoded = encode.ping(type); // [65, varUint(type)]: reuse the varUint, drop the ping byte
     const error = errorOf(decodeFrame(encoded.subarray(1)));
     expect(error.kind).toBe('unknown-type');

@@ -116,6 +116,8 @@ function readBody(decoder: decoding.Decoder, messageType: number): Frame {
       const code = readUint(decoder, 'close-doc code');
       return { type: 'close-doc', doc, code, reason: readString(decoder) };
     }
+    case MessageType.authToken:
+      return { type: 'auth-token', token: readString(decoder) };
     default:
       throw new FrameError('unknown-type', `unknown message type ${messageType}`);
   }

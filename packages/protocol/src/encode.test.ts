@@ -50,11 +50,12 @@ describe('wire bytes', () => {
       doc: MessageType.doc,
       open: MessageType.open,
       'close-doc': MessageType.closeDoc,
+      'auth-token': MessageType.authToken,
     };
     for (const frame of samples) expect(encodeFrame(frame)[0]).toBe(expected[frame.type]);
   });
 
-  it('FRAME-1: message type numbers are 0-3 (y-websocket) and 64-70 (tandem.v1)', () => {
+  it('FRAME-1: message type numbers are 0-3 (y-websocket) and 64-71 (tandem.v1)', () => {
     expect(MessageType).toEqual({
       sync: 0,
       awareness: 1,
@@ -67,6 +68,7 @@ describe('wire bytes', () => {
       doc: 68,
       open: 69,
       closeDoc: 70,
+      authToken: 71,
     });
   });
 

@@ -64,6 +64,10 @@ export function encodeFrame(frame: Frame): Uint8Array {
       writeUint(encoder, frame.code, 'close-doc code');
       encoding.writeVarString(encoder, frame.reason);
       break;
+    case 'auth-token':
+      encoding.writeVarUint(encoder, MessageType.authToken);
+      encoding.writeVarString(encoder, frame.token);
+      break;
     default:
       return assertNever(frame);
   }
@@ -102,4 +106,5 @@ export const encode = {
   doc: (doc: string, frame: Uint8Array) => encodeFrame({ type: 'doc', doc, frame }),
   open: (doc: string, token = '') => encodeFrame({ type: 'open', doc, token }),
   closeDoc: (doc: string, code: number, reason: string) => encodeFrame({ type: 'close-doc', doc, code, reason }),
+  authToken: (token: string) => encodeFrame({ type: 'auth-token', token }),
 } as const;

@@ -78,6 +78,7 @@ export const ALL_FRAME_TYPES: Readonly<Record<FrameType, true>> = {
   doc: true,
   open: true,
   'close-doc': true,
+  'auth-token': true,
 };
 
 /** One or more valid frames of every type, with edge values. */
@@ -97,6 +98,7 @@ export function sampleFrames(): Frame[] {
   for (const text of EDGE_STRINGS) {
     frames.push({ type: 'open', doc: text, token: text });
     frames.push({ type: 'close-doc', doc: text, code: 4403, reason: text });
+    frames.push({ type: 'auth-token', token: text });
   }
   for (const payload of EDGE_PAYLOADS) frames.push({ type: 'doc', doc: 'notes/a', frame: payload });
   for (const n of EDGE_UINTS) {

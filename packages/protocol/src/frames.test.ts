@@ -6,7 +6,7 @@ import { type Frame, isExtensionFrame, isMuxFrame, isUpdateFrame } from './frame
 import { EXTENSION_MESSAGE_TYPES, MessageType } from './message-types.js';
 
 describe('frame classification', () => {
-  it('EXT-1: the extension frames are exactly ack, ping, pong, notice and the multiplexing frames (64-70)', () => {
+  it('EXT-1: the extension frames are ack, ping, pong, notice, the multiplexing frames and auth-token (64-71)', () => {
     expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([
       MessageType.ack,
       MessageType.ping,
@@ -15,8 +15,9 @@ describe('frame classification', () => {
       MessageType.doc,
       MessageType.open,
       MessageType.closeDoc,
+      MessageType.authToken,
     ]);
-    expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([64, 65, 66, 67, 68, 69, 70]);
+    expect([...EXTENSION_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([64, 65, 66, 67, 68, 69, 70, 71]);
   });
 
   it('MUX-1: doc, open and close-doc are the multiplexing frames', () => {

@@ -12,7 +12,8 @@ export type Frame =
   | NoticeFrame
   | DocFrame
   | OpenFrame
-  | CloseDocFrame;
+  | CloseDocFrame
+  | AuthTokenFrame;
 
 /** Sync step 1: the sender's state vector (encoded by Yjs). */
 export interface SyncStep1Frame {
@@ -96,6 +97,12 @@ export interface CloseDocFrame {
   readonly reason: string;
 }
 
+/** tandem.v1: a token for this connection (or, inside a doc frame, for that document); also a refresh. */
+export interface AuthTokenFrame {
+  readonly type: 'auth-token';
+  readonly token: string;
+}
+
 /** The `type` tag of a frame. */
 export type FrameType = Frame['type'];
 
@@ -107,7 +114,7 @@ export function isUpdateFrame(frame: Frame): frame is SyncStep2Frame | SyncUpdat
 /** Frame types that belong to the tandem.v1 extension. */
 export function isExtensionFrame(
   frame: Frame,
-): frame is AckFrame | PingFrame | PongFrame | NoticeFrame | DocFrame | OpenFrame | CloseDocFrame {
+): frame is AckFrame | PingFrame | PongFrame | NoticeFrame | DocFrame | OpenFrame | CloseDocFrame | AuthTokenFrame {
   return !(
     frame.type === 'sync-step1' ||
     frame.type === 'sync-step2' ||

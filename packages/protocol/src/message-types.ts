@@ -22,6 +22,8 @@ export const MessageType = {
   open: 69,
   /** tandem.v1 multiplexed connection: leave a document (client) or close it with a code (server). */
   closeDoc: 70,
+  /** tandem.v1: the client authenticates (or refreshes its token) on an open connection. */
+  authToken: 71,
 } as const;
 
 /** Sync sub-types, as in y-protocols/sync. */
@@ -51,4 +53,5 @@ export const EXTENSION_MESSAGE_TYPES: ReadonlySet<number> = new Set([
   MessageType.doc,
   MessageType.open,
   MessageType.closeDoc,
+  MessageType.authToken,
 ]);

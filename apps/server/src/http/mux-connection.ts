@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { accessFor, accessOf, applyAccess, refreshAccess } from '../auth/access.js';
+import type { Identity, TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
 import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session, type SessionSocket } from '../rooms/session.js';
+import { createRateLimiter } from '../rooms/token-bucket.js';
 import { parseRoomName } from './room-name.js';
 
 /** What a multiplexed connection needs. */
@@ -14,6 +17,10 @@ export interface MuxDeps {
   readonly registry: RoomRegistry;
   readonly sessions: Set<Session>;
   readonly logger: Logger;
+  /** Token verification; null in open mode. */
+  readonly verifier: TokenVerifier | null;
+  /** The identity of a token sent with the upgrade request, if any. */
+  readonly identity: Identity | null;
 }
 
 interface DocChannel {
@@ -69,7 +76,42 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
     },
   });
 
-  const open = (doc: string, _token: string) => {
+  // Authentication for documents opened without a token of their own (AUTH-2).
+  let connectionIdentity = deps.identity;
+  const limiter = createRateLimiter(deps.config.rateLimits);
+  const authTimer =
+    deps.verifier !== null && connectionIdentity === null
+      ? setTimeout(() => {
+          if (connectionIdentity === null && channels.size === 0) {
+            carrier.close(CloseCode.unauthenticated, `no token within ${deps.config.authTimeoutMs} ms`);
+          }
+        }, deps.config.authTimeoutMs)
+      : undefined;
+  authTimer?.unref();
+
+  const authenticateConnection = async (token: string) => {
+    if (deps.verifier === null) return;
+    const verified = await deps.verifier.verify(token);
+    if (!carrier.isOpen) return;
+    if (!verified.ok) {
+      carrier.close(CloseCode.unauthenticated, verified.reason);
+      return;
+    }
+    if (connectionIdentity !== null && connectionIdentity.userId !== verified.identity.userId) {
+      carrier.close(CloseCode.unauthenticated, 'a refreshed token must be for the same user');
+      return;
+    }
+    connectionIdentity = verified.identity;
+  };
+
+  /** Resolves a document's access from its own token, else the connection's identity. */
+  const accessForDoc = (doc: string, token: string) => {
+    if (token !== '' || deps.verifier === null) return accessFor(deps.verifier, token === '' ? null : token, doc);
+    if (connectionIdentity !== null) return Promise.resolve(accessOf(connectionIdentity, doc));
+    return accessFor(deps.verifier, null, doc);
+  };
+
+  const open = (doc: string, token: string) => {
     const parsed = parseRoomName(encodeURIComponent(doc));
     if (!parsed.ok) {
       socket.send(encode.closeDoc(doc, CloseCode.policyViolation, parsed.error));
@@ -100,19 +142,26 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
     const opened: DocChannel = { session, room: undefined, queued: [], queuedBytes: 0 };
     channel = opened;
     channels.set(doc, opened);
-    deps.registry.join(session).then(
-      (room) => {
-        if (channels.get(doc) !== opened) return;
-        opened.room = room;
-        const queued = opened.queued;
-        opened.queued = [];
-        for (const frame of queued) if (session.isOpen) room.receive(session, frame);
-      },
-      (err: unknown) => {
-        const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
-        session.close(code, err instanceof Error ? err.message : 'join failed');
-      },
-    );
+    accessForDoc(doc, token)
+      .then((access) => {
+        if (!access.ok) throw new JoinError(access.code, access.reason);
+        if (channels.get(doc) !== opened) throw new JoinError(CloseCode.normal, 'left');
+        applyAccess(session, access);
+        return deps.registry.join(session);
+      })
+      .then(
+        (room) => {
+          if (channels.get(doc) !== opened) return;
+          opened.room = room;
+          const queued = opened.queued;
+          opened.queued = [];
+          for (const frame of queued) if (session.isOpen) room.receive(session, frame);
+        },
+        (err: unknown) => {
+          const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
+          session.close(code, err instanceof Error ? err.message : 'join failed');
+        },
+      );
   };
 
   const routeToDoc = (doc: string, bytes: Uint8Array) => {
@@ -121,6 +170,10 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       channel.session.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
+      return;
+    }
+    if (decoded.frame.type === 'auth-token') {
+      void refreshAccess(deps.verifier, channel.session, decoded.frame.token);
       return;
     }
     if (decoded.frame.type === 'doc' || decoded.frame.type === 'open' || decoded.frame.type === 'close-doc') {
@@ -148,6 +201,10 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
       return;
     }
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    if (!limiter.admit(bytes.byteLength)) {
+      carrier.close(CloseCode.policyViolation, 'rate limit exceeded');
+      return;
+    }
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       carrier.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
@@ -173,6 +230,9 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
       case 'pong':
         carrier.markAlive();
         return;
+      case 'auth-token':
+        void authenticateConnection(frame.token);
+        return;
       default:
         carrier.close(
           CloseCode.policyViolation,
@@ -182,6 +242,7 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
   });
   socket.on('pong', () => carrier.markAlive());
   socket.on('close', (code, reason) => {
+    clearTimeout(authTimer);
     carrier.handleTransportClosed();
     deps.sessions.delete(carrier);
     for (const [doc, channel] of channels) detach(doc, channel);

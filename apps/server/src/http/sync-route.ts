@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { CloseCode, decodeFrame, negotiateSubprotocol, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import type { FastifyInstance } from 'fastify';
+import { CloseCode, decodeFrame, type Frame, negotiateSubprotocol, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { accessFor, applyAccess, refreshAccess } from '../auth/access.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
 import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session } from '../rooms/session.js';
+import { createRateLimiter } from '../rooms/token-bucket.js';
+import type { ConnectionCounter } from './client-address.js';
 import { attachMuxConnection } from './mux-connection.js';
 import { parseRoomName } from './room-name.js';
+import { type Admission, upgradeGuard } from './upgrade-guard.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
 export const SYNC_PREFIX = '/sync/';
@@ -20,12 +25,21 @@ export interface SyncRouteDeps {
   /** Every live session (joined or still waiting for its room), for the heartbeat. */
   readonly sessions: Set<Session>;
   readonly logger: Logger;
+  /** Token verification; null in open mode. */
+  readonly verifier: TokenVerifier | null;
+  readonly connections: ConnectionCounter;
 }
 
-/** `GET /sync/<room>`: upgrades to a y-websocket session (plus tandem.v1 when negotiated). */
+/** `GET /sync/<room>` (one document) and `GET /sync` (multiplexed, tandem.v1). */
 export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Promise<void> {
-  // `GET /sync`: one tandem.v1 connection for many documents (MUX-1).
-  app.get('/sync', { websocket: true }, (socket, request) => {
+  const roomOf = (request: FastifyRequest) => {
+    const parsed = parseRoomName(request.url.slice(SYNC_PREFIX.length));
+    return parsed.ok ? parsed.roomId : null;
+  };
+  const guard = upgradeGuard(deps, roomOf);
+
+  // One tandem.v1 connection for many documents (MUX-1).
+  app.get('/sync', { websocket: true, preValidation: upgradeGuard(deps, () => null) }, (socket, request) => {
     const negotiated = negotiateSubprotocol(splitProtocols(request.headers['sec-websocket-protocol']));
     if (negotiated.kind !== 'tandem') {
       return socket.close(
@@ -33,8 +47,11 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         `the multiplexed endpoint /sync speaks ${TANDEM_SUBPROTOCOL} only; plain y-websocket clients connect to /sync/<room>`,
       );
     }
-    attachMuxConnection(socket, deps);
+    const admission = request.tandemAdmission as Admission;
+    track(socket, admission, deps);
+    attachMuxConnection(socket, { ...deps, identity: admission.identity });
   });
+
   app.get(
     `${SYNC_PREFIX}*`,
     {
@@ -42,11 +59,11 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
       preValidation: async (request, reply) => {
         const parsed = parseRoomName(request.url.slice(SYNC_PREFIX.length));
         if (!parsed.ok) return reply.code(400).send({ error: 'bad_room_name', message: parsed.error });
+        return guard(request, reply);
       },
     },
     (socket, request) => {
-      const parsed = parseRoomName(request.url.slice(SYNC_PREFIX.length));
-      if (!parsed.ok) return socket.close(CloseCode.policyViolation, parsed.error);
+      const roomId = roomOf(request) as string;
       const negotiated = negotiateSubprotocol(splitProtocols(request.headers['sec-websocket-protocol']));
       if (negotiated.kind === 'unsupported') {
         request.log.info({ offered: request.headers['sec-websocket-protocol'] }, 'unsupported protocol version');
@@ -55,61 +72,130 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
           `unsupported protocol version ${negotiated.selected}; this server speaks ${TANDEM_SUBPROTOCOL}`,
         );
       }
+      const admission = request.tandemAdmission as Admission;
+      track(socket, admission, deps);
       const id = randomUUID();
       const session = new Session({
         id,
-        roomId: parsed.roomId,
+        roomId,
         protocol: negotiated.kind === 'tandem' ? TANDEM_SUBPROTOCOL : 'plain',
         socket,
-        logger: deps.logger.child({ room: parsed.roomId, session: id }),
+        logger: deps.logger.child({ room: roomId, session: id, address: admission.address }),
         maxBufferedBytes: deps.config.maxBufferedBytes,
         slowCloseGraceMs: deps.config.slowCloseGraceMs,
       });
-      attach(socket, session, deps);
+      attach(socket, session, admission, deps);
     },
   );
 }
 
-function attach(socket: WebSocket, session: Session, deps: SyncRouteDeps): void {
+/** Counts the socket against its address until it closes (LIMIT-2). */
+function track(socket: WebSocket, admission: Admission, deps: SyncRouteDeps): void {
+  deps.connections.add(admission.address);
+  socket.once('close', () => deps.connections.remove(admission.address));
+}
+
+function attach(socket: WebSocket, session: Session, admission: Admission, deps: SyncRouteDeps): void {
   deps.sessions.add(session);
   session.log.info({ protocol: session.protocol }, 'session opened');
+  const limiter = createRateLimiter(deps.config.rateLimits);
   let room: Room | undefined;
-  // Frames wait in the kernel, not in memory, until the room is loaded.
-  socket.pause();
+  let authenticated = admission.access !== null;
+  // Frames that arrive before authentication or while the room loads, bounded.
+  let waiting: Frame[] = [];
+  let waitingBytes = 0;
+
+  const join = () => {
+    deps.registry.join(session).then(
+      (joined) => {
+        room = joined;
+        const queued = waiting;
+        waiting = [];
+        for (const frame of queued) if (session.isOpen) joined.receive(session, frame);
+      },
+      (err: unknown) => {
+        const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
+        session.close(code, err instanceof Error ? err.message : 'join failed');
+      },
+    );
+  };
+
+  const authenticate = async (token: string) => {
+    if (authenticated) {
+      await refreshAccess(deps.verifier, session, token);
+      return;
+    }
+    const access = await accessFor(deps.verifier, token, session.roomId);
+    if (!session.isOpen || authenticated) return;
+    if (!access.ok) {
+      session.close(access.code, access.reason);
+      return;
+    }
+    authenticated = true;
+    clearTimeout(authTimer);
+    applyAccess(session, access);
+    join();
+  };
+
+  let authTimer: NodeJS.Timeout | undefined;
+  if (admission.access !== null) {
+    applyAccess(session, admission.access);
+    join();
+  } else {
+    authTimer = setTimeout(
+      () => session.close(CloseCode.unauthenticated, `no token within ${deps.config.authTimeoutMs} ms`),
+      deps.config.authTimeoutMs,
+    );
+    authTimer.unref();
+  }
 
   socket.on('message', (data, isBinary) => {
-    if (room === undefined || !session.isOpen) return;
+    if (!session.isOpen) return;
     if (!isBinary) {
       session.close(CloseCode.undecodable, 'text frames are not part of the protocol; send binary frames');
       return;
     }
-    const decoded = decodeFrame(toBytes(data));
+    const bytes = toBytes(data);
+    if (!limiter.admit(bytes.byteLength)) {
+      session.close(CloseCode.policyViolation, 'rate limit exceeded');
+      return;
+    }
+    const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       session.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
       return;
     }
-    room.receive(session, decoded.frame);
+    if (decoded.frame.type === 'auth-token') {
+      void authenticate(decoded.frame.token);
+      return;
+    }
+    if (room !== undefined) {
+      room.receive(session, decoded.frame);
+      return;
+    }
+    waitingBytes += bytes.byteLength;
+    const limit = authenticated ? deps.config.maxBufferedBytes : deps.config.maxPreAuthBytes;
+    if (waitingBytes > limit) {
+      session.close(
+        authenticated ? CloseCode.tryAgainLater : CloseCode.unauthenticated,
+        authenticated
+          ? 'too much data sent while the document was loading'
+          : 'too much data sent before authenticating',
+      );
+      return;
+    }
+    // Decoded payloads view the socket's buffer: keep a copy while waiting.
+    const copy = decodeFrame(bytes.slice());
+    if (copy.ok) waiting.push(copy.frame);
   });
   socket.on('pong', () => session.markAlive());
   socket.on('close', (code, reason) => {
+    clearTimeout(authTimer);
     session.handleTransportClosed();
     deps.sessions.delete(session);
     deps.registry.leave(session);
     session.log.info({ code, reason: reason.toString('utf8') }, 'session ended');
   });
-
-  deps.registry.join(session).then(
-    (joined) => {
-      room = joined;
-      if (session.isOpen) socket.resume();
-    },
-    (err: unknown) => {
-      // Read again so the peer's closing handshake is seen.
-      socket.resume();
-      const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
-      session.close(code, err instanceof Error ? err.message : 'join failed');
-    },
-  );
 }
 
 function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {

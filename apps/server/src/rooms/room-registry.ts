@@ -7,6 +7,7 @@ import { subscribeEarly } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { docFromStored, Room } from './room.js';
 import type { Session } from './session.js';
+import type { WritePolicy } from './write-policy.js';
 
 /** What the registry needs. */
 export interface RoomRegistryDeps {
@@ -19,6 +20,8 @@ export interface RoomRegistryDeps {
   readonly idleMs: number;
   /** Presence from another node expires after this long without renewal (default 30 s). */
   readonly awarenessTimeoutMs?: number;
+  /** What sessions may write into rooms (defaults apply without it). */
+  readonly writePolicy?: WritePolicy;
 }
 
 /** Why a join failed. */
@@ -101,6 +104,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
             onFailed: evict,
             subscription,
             ...(deps.awarenessTimeoutMs === undefined ? {} : { awarenessTimeoutMs: deps.awarenessTimeoutMs }),
+            ...(deps.writePolicy === undefined ? {} : { writePolicy: deps.writePolicy }),
           });
           // Another node may have relayed an update before our subscription and not committed it yet.
           room.catchUp();

@@ -12,6 +12,7 @@ import { type Compactor, createCompactor } from './compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { docFromStored, Room } from './room.js';
 import { Session, type SessionProtocol, type SessionSocket } from './session.js';
+import { DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 
 const logger = pino({ level: 'silent' });
 const ROOM = 'notes';
@@ -82,7 +83,7 @@ function createNode(nodeId: string, store: DocStore = sharedStore): TestNode {
   return { persistence: createPersistenceScheduler(counting), compactor, fanout, appends, published, failures: [] };
 }
 
-async function openRoom(node: TestNode, id = ROOM): Promise<Room> {
+async function openRoom(node: TestNode, id = ROOM, writePolicy?: WritePolicy): Promise<Room> {
   const stored = await sharedStore.load(id);
   node.compactor.track(id, stored);
   const room = new Room(id, docFromStored(stored), {
@@ -91,6 +92,7 @@ async function openRoom(node: TestNode, id = ROOM): Promise<Room> {
     compactor: node.compactor,
     logger,
     onFailed: (failed) => node.failures.push(failed),
+    ...(writePolicy === undefined ? {} : { writePolicy }),
   });
   rooms.push(room);
   return room;
@@ -652,5 +654,42 @@ describe('Room: persistence failure', () => {
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
     await node.persistence.flush();
     expect(node.failures).toEqual([room]);
+  });
+});
+
+describe('Room: updates that wait for missing history', () => {
+  it('YJS-3: an update whose history arrives in time is integrated; one whose history never comes is dropped and its sender closed', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'), ROOM, { ...DEFAULT_WRITE_POLICY, pendingDeadlineMs: 50 });
+    const author = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    author.on('update', (u: Uint8Array) => updates.push(u));
+    author.getText('t').insert(0, 'abc');
+    author.getText('t').insert(3, 'def');
+    author.getText('t').insert(6, 'ghi');
+    const [first, second, third] = updates as [Uint8Array, Uint8Array, Uint8Array];
+
+    // Arrives out of order (the reconnect race): held, then completed by its history.
+    const patient = connect(room, 'patient');
+    room.receive(patient.session, { type: 'sync-update', update: second });
+    expect(room.doc.store.pendingStructs).not.toBeNull();
+    room.receive(patient.session, { type: 'sync-update', update: first });
+    expect(room.doc.getText('t').toString()).toBe('abcdef');
+
+    // The history of this one never arrives.
+    const stranded = connect(room, 'stranded');
+    const lost = new Y.Doc();
+    lost.clientID = 999;
+    const lostUpdates: Uint8Array[] = [];
+    lost.on('update', (u: Uint8Array) => lostUpdates.push(u));
+    lost.getText('t').insert(0, 'never');
+    lost.getText('t').insert(5, ' seen');
+    room.receive(stranded.session, { type: 'sync-update', update: lostUpdates[1] as Uint8Array });
+    await waitFor(() => stranded.closes.length > 0, { timeoutMs: 2000, what: 'the deadline' });
+    expect(stranded.closes[0]?.code).toBe(CloseCode.policyViolation);
+    expect(room.doc.store.pendingStructs).toBeNull();
+    expect(patient.closes).toEqual([]);
+    room.receive(patient.session, { type: 'sync-update', update: third });
+    expect(room.doc.getText('t').toString()).toBe('abcdefghi');
   });
 });

@@ -1,4 +1,4 @@
-import { CloseCode, encode, type Frame } from '@tandem/protocol';
+import { CloseCode, encode, type Frame, NoticeCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
@@ -10,6 +10,8 @@ import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import type { Session } from './session.js';
+import { inspectUpdate } from './update-guard.js';
+import { admitAwareness, DEFAULT_WRITE_POLICY, StructOwnership, type WritePolicy } from './write-policy.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
 const FROM_FANOUT = Symbol('fanout');
@@ -31,6 +33,8 @@ export interface RoomDeps {
   readonly subscription?: EarlySubscription;
   /** Presence from another node is dropped once that node has not renewed it for this long (default 30 s). */
   readonly awarenessTimeoutMs?: number;
+  /** What sessions may write (read-only presence, awareness size, update bounds); defaults apply without it. */
+  readonly writePolicy?: WritePolicy;
 }
 
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
@@ -50,9 +54,14 @@ export class Room {
   readonly awareness: awarenessProtocol.Awareness;
   private readonly deps: RoomDeps;
   private readonly sessions = new Set<Session>();
-  /** Which session introduced each awareness client id (AW-2). */
-  /** Client ids learned from another node are owned by FROM_FANOUT until that node removes them. */
+  /** Which session introduced each awareness client id (AW-2); FROM_FANOUT for ids learned from another node. */
   private readonly awarenessOwners = new Map<number, Session | typeof FROM_FANOUT>();
+  /** Which session writes new structs under each Yjs client id (YJS-5). */
+  private readonly structOwners = new StructOwnership<Session>();
+  private readonly policy: WritePolicy;
+  /** Sessions whose updates wait in Yjs for missing history, and the deadline for it to arrive. */
+  private readonly pendingFrom = new Set<Session>();
+  private pendingTimer: NodeJS.Timeout | undefined;
   private outbox: Outgoing[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
@@ -69,6 +78,7 @@ export class Room {
   constructor(id: string, doc: Y.Doc, deps: RoomDeps) {
     this.id = id;
     this.deps = deps;
+    this.policy = deps.writePolicy ?? DEFAULT_WRITE_POLICY;
     this.doc = doc;
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.awareness.setLocalState(null);
@@ -129,6 +139,7 @@ export class Room {
   /** Removes a session; the awareness states it owned are removed for everyone (AW-3). */
   remove(session: Session): void {
     if (!this.sessions.delete(session)) return;
+    this.structOwners.release(session);
     const owned: number[] = [];
     for (const [clientId, owner] of this.awarenessOwners) {
       if (owner === session) owned.push(clientId);
@@ -178,6 +189,9 @@ export class Room {
       case 'close-doc':
         session.close(CloseCode.policyViolation, `${frame.type} frames belong on the multiplexed endpoint /sync`);
         return;
+      case 'auth-token':
+        // Handled by the transport before frames reach the room.
+        return;
       default:
         frame satisfies never;
     }
@@ -187,6 +201,7 @@ export class Room {
   destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
     for (const session of this.sessions) session.close(code, reason);
     this.sessions.clear();
+    clearTimeout(this.pendingTimer);
     this.leases.stop();
     this.subscription.close();
     this.doc.off('update', this.onDocUpdate);
@@ -220,6 +235,26 @@ export class Room {
    */
   private applyUpdateFrom(session: Session, update: Uint8Array): void {
     const frameNumber = session.nextUpdateFrame();
+    if (!session.canWrite) {
+      // Read-only (AUTH-4): nothing applied, stored or relayed; the frame still counts, so acks stay aligned.
+      session.sendExtension({
+        type: 'notice',
+        code: NoticeCode.readOnly,
+        message: 'read-only: this change was not applied',
+      });
+      return;
+    }
+    const verdict = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)), this.policy.updateLimits);
+    if (!verdict.ok) {
+      session.log.warn({ reason: verdict.reason }, 'refused update');
+      session.close(verdict.code, verdict.reason);
+      return;
+    }
+    const taken = this.structOwners.claim(session, verdict.writtenClients, (owner) => this.sessions.has(owner));
+    if (taken !== null) {
+      session.close(CloseCode.policyViolation, `Yjs client id ${taken} belongs to another session`);
+      return;
+    }
     const changesBefore = this.docChanges;
     try {
       Y.applyUpdate(this.doc, update, session);
@@ -229,6 +264,8 @@ export class Room {
       return;
     }
     const store = this.doc.store;
+    if (store.pendingStructs === null && store.pendingDs === null) this.historyArrived();
+    else if (verdict.incomplete) this.awaitHistory(session);
     // Content first seen from another node may not be durable yet (its node can die before
     // committing): a client resending it makes this node store it, so an ack always means stored.
     const resentRemote = this.hasRemoteContent && update.byteLength > 2;
@@ -250,9 +287,51 @@ export class Room {
     );
   }
 
+  /**
+   * An update built on history the server does not have waits in Yjs (a client may send its
+   * next edit before its reconnect handshake arrives). If the history has not come by the
+   * deadline it never will: the pending part is dropped and its senders are closed (YJS-3).
+   */
+  private awaitHistory(session: Session): void {
+    this.pendingFrom.add(session);
+    if (this.pendingTimer !== undefined) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      const store = this.doc.store;
+      const senders = [...this.pendingFrom];
+      this.pendingFrom.clear();
+      if (store.pendingStructs === null && store.pendingDs === null) return;
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      this.deps.logger.warn(
+        { room: this.id, sessions: senders.map((s) => s.id) },
+        'dropped updates with missing history',
+      );
+      for (const sender of senders) {
+        sender.close(CloseCode.policyViolation, 'update depends on history the server never received');
+      }
+    }, this.policy.pendingDeadlineMs);
+    this.pendingTimer.unref();
+  }
+
+  /** Nothing waits any more: the senders of earlier out-of-order updates are in the clear. */
+  private historyArrived(): void {
+    if (this.pendingFrom.size === 0) return;
+    this.pendingFrom.clear();
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+  }
+
   /** Applies an awareness update, dropping entries for client ids another session owns (AW-2). */
   private applyAwareness(session: Session, update: Uint8Array): void {
-    const entries = readAwarenessEntries(update);
+    if (!session.canWrite && !this.policy.readOnlyPresence) return;
+    const admitted = admitAwareness(readAwarenessEntries(update), session.identity, this.policy);
+    if (!admitted.ok) {
+      session.close(CloseCode.policyViolation, admitted.reason);
+      return;
+    }
+    const rewritten = session.identity !== null;
+    const entries = admitted.entries;
     const allowed = entries.filter((entry) => {
       const owner = this.awarenessOwners.get(entry.clientId);
       // A client id another node still renews stays its own (AW-2); once its lease expires
@@ -264,7 +343,7 @@ export class Room {
       return owner === session;
     });
     if (allowed.length === 0) return;
-    const filtered = allowed.length === entries.length ? update : writeAwarenessEntries(allowed);
+    const filtered = allowed.length === entries.length && !rewritten ? update : writeAwarenessEntries(allowed);
     awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, session);
   }
 

@@ -1,5 +1,6 @@
 import { CloseCode, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
+import type { Identity } from '../auth/token-verifier.js';
 
 /** The least a transport must offer a session; ws's WebSocket fits it, and so does an in-memory pair. */
 export interface SessionSocket {
@@ -35,6 +36,10 @@ export class Session {
   readonly roomId: string;
   readonly protocol: SessionProtocol;
   readonly log: Logger;
+  /** Who the session authenticated as; null in open mode or before authentication. */
+  identity: Identity | null = null;
+  /** Whether the session may change the document (read-only sessions still receive it). */
+  canWrite = true;
   /** Resolves once the transport has closed (whoever closed it). */
   readonly closed: Promise<void>;
   private readonly socket: SessionSocket;

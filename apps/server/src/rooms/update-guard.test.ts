@@ -56,7 +56,7 @@ describe('inspectUpdate', () => {
     }
   });
 
-  it('YJS-3: refuses updates that depend on history the server does not have', () => {
+  it('YJS-3: tells which updates depend on history the server does not have', () => {
     const author = new Y.Doc();
     const updates: Uint8Array[] = [];
     author.on('update', (u: Uint8Array) => updates.push(u));
@@ -64,21 +64,32 @@ describe('inspectUpdate', () => {
     author.getText('t').insert(3, 'def');
     author.getText('t').delete(0, 1);
     const empty = new Map<number, number>();
-    expect(inspectUpdate(updates[0] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS).ok).toBe(true);
+    expect(inspectUpdate(updates[0] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({ incomplete: false });
     // The second insert continues the first: without it, a gap.
-    expect(inspectUpdate(updates[1] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({ ok: false });
+    expect(inspectUpdate(updates[1] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({
+      ok: true,
+      incomplete: true,
+    });
     // The delete refers to content the server never got.
-    expect(inspectUpdate(updates[2] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({ ok: false });
+    expect(inspectUpdate(updates[2] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({
+      ok: true,
+      incomplete: true,
+    });
     // Another client's insert anchored to the author's missing text.
     const other = new Y.Doc();
     Y.applyUpdate(other, Y.encodeStateAsUpdate(author));
     const otherUpdates: Uint8Array[] = [];
     other.on('update', (u: Uint8Array) => otherUpdates.push(u));
     other.getText('t').insert(2, 'X');
-    expect(inspectUpdate(otherUpdates[0] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({ ok: false });
+    expect(inspectUpdate(otherUpdates[0] as Uint8Array, empty, DEFAULT_UPDATE_LIMITS)).toMatchObject({
+      ok: true,
+      incomplete: true,
+    });
     const withAuthor = new Y.Doc();
     Y.applyUpdate(withAuthor, Y.encodeStateAsUpdate(author));
-    expect(inspectUpdate(otherUpdates[0] as Uint8Array, sv(withAuthor), DEFAULT_UPDATE_LIMITS).ok).toBe(true);
+    expect(inspectUpdate(otherUpdates[0] as Uint8Array, sv(withAuthor), DEFAULT_UPDATE_LIMITS)).toMatchObject({
+      incomplete: false,
+    });
   });
 
   it('YJS-4: malformed bytes are refused with 1007', () => {

@@ -12,18 +12,28 @@ export const DEFAULT_UPDATE_LIMITS: UpdateLimits = { maxClock: 2 ** 40 };
 
 /** The verdict on an incoming update, before it touches the document. */
 export type UpdateVerdict =
-  | { readonly ok: true; readonly writtenClients: readonly number[] }
+  | {
+      readonly ok: true;
+      /** Client ids the update writes new structs for. */
+      readonly writtenClients: readonly number[];
+      /** It builds on history the document does not have (yet): Yjs will hold it pending. */
+      readonly incomplete: boolean;
+    }
   | { readonly ok: false; readonly code: number; readonly reason: string };
 
-type AnyStruct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
-type ItemLike = AnyStruct & { origin?: Y.ID | null; rightOrigin?: Y.ID | null; parent?: unknown };
+type ItemLike = ReturnType<typeof Y.decodeUpdate>['structs'][number] & {
+  origin?: Y.ID | null;
+  rightOrigin?: Y.ID | null;
+  parent?: unknown;
+};
 
 /**
  * Checks an update against the document's state vector without applying it: it must decode,
- * its clocks must stay within bounds (the "RLE bomb": a few bytes claiming astronomic ranges),
- * and everything it builds on — earlier structs of its clients, the items it is inserted next
- * to, its parents, the ranges it deletes — must be in the document or in the update itself.
- * An update that would sit pending forever waiting for missing history is refused.
+ * and its clocks must stay within bounds (the "RLE bomb": a few bytes claiming astronomic
+ * ranges). It also tells whether everything the update builds on — earlier structs of its
+ * clients, the items it is inserted next to, its parents, the ranges it deletes — is in the
+ * document or the update itself; if not, the update is `incomplete`: Yjs keeps it pending
+ * until the missing history arrives, and the room gives that a deadline (YJS-3).
  */
 export function inspectUpdate(
   update: Uint8Array,
@@ -38,15 +48,14 @@ export function inspectUpdate(
   }
   // What the update itself brings, per client: [first clock, end clock).
   const covered = new Map<number, { from: number; to: number }>();
+  let incomplete = false;
   for (const struct of decoded.structs) {
     const { client, clock } = struct.id;
     const end = clock + struct.length;
     if (!Number.isSafeInteger(end) || end > limits.maxClock || struct.length < 0) {
       return refuse(CloseCode.policyViolation, `update claims an absurd clock range for client ${client}`);
     }
-    if (struct instanceof Y.Skip) {
-      return refuse(CloseCode.policyViolation, 'update has gaps: it references history the server does not have');
-    }
+    if (struct instanceof Y.Skip) incomplete = true;
     const range = covered.get(client);
     if (range === undefined) covered.set(client, { from: clock, to: end });
     else range.to = Math.max(range.to, end);
@@ -58,19 +67,11 @@ export function inspectUpdate(
     return range !== undefined && id.clock >= range.from && id.clock < range.to;
   };
   for (const [client, range] of covered) {
-    if (range.from > (stateVector.get(client) ?? 0)) {
-      return refuse(
-        CloseCode.policyViolation,
-        `update starts at clock ${range.from} of client ${client}, past what the server has`,
-      );
-    }
+    if (range.from > (stateVector.get(client) ?? 0)) incomplete = true;
   }
   for (const struct of decoded.structs as ItemLike[]) {
-    const parent = struct.parent;
-    const parentId = parent instanceof Y.ID ? parent : null;
-    if (!known(struct.origin) || !known(struct.rightOrigin) || !known(parentId)) {
-      return refuse(CloseCode.policyViolation, 'update is anchored to items the server does not have');
-    }
+    const parentId = struct.parent instanceof Y.ID ? struct.parent : null;
+    if (!known(struct.origin) || !known(struct.rightOrigin) || !known(parentId)) incomplete = true;
   }
   for (const [client, deletes] of decoded.ds.clients) {
     const end = Math.max(stateVector.get(client) ?? 0, covered.get(client)?.to ?? 0);
@@ -78,15 +79,13 @@ export function inspectUpdate(
       if (!Number.isSafeInteger(item.clock + item.len) || item.clock + item.len > limits.maxClock) {
         return refuse(CloseCode.policyViolation, `update deletes an absurd range of client ${client}`);
       }
-      if (item.clock + item.len > end) {
-        return refuse(CloseCode.policyViolation, 'update deletes content the server does not have');
-      }
+      if (item.clock + item.len > end) incomplete = true;
     }
   }
   const writtenClients = [...covered]
     .filter(([client, range]) => range.to > (stateVector.get(client) ?? 0))
     .map(([client]) => client);
-  return { ok: true, writtenClients };
+  return { ok: true, writtenClients, incomplete };
 }
 
 function refuse(code: number, reason: string): UpdateVerdict {

@@ -19,8 +19,12 @@ export interface RawClient {
 }
 
 /** Connects to `url` offering `protocols` (none: plain y-websocket). */
-export function connectRaw(url: string, protocols: string[] = [], options: { autoPong?: boolean } = {}): RawClient {
-  const ws = new WebSocket(url, protocols, { autoPong: options.autoPong ?? true });
+export function connectRaw(
+  url: string,
+  protocols: string[] = [],
+  options: { autoPong?: boolean; headers?: Record<string, string> } = {},
+): RawClient {
+  const ws = new WebSocket(url, protocols, { autoPong: options.autoPong ?? true, headers: options.headers ?? {} });
   const frames: Frame[] = [];
   let closeEvent: { code: number; reason: string } | undefined;
   ws.on('message', (data: Buffer) => {

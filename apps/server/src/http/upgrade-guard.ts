@@ -1,0 +1,85 @@
+import { TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessResult, accessOf } from '../auth/access.js';
+import { isOriginAllowed } from '../auth/origin.js';
+import { tokenFromRequest } from '../auth/token-source.js';
+import type { Identity, TokenVerifier } from '../auth/token-verifier.js';
+import type { Config } from '../config.js';
+import { type ConnectionCounter, clientAddress } from './client-address.js';
+
+/** What the guard needs. */
+export interface UpgradeGuardDeps {
+  readonly config: Config;
+  readonly verifier: TokenVerifier | null;
+  readonly connections: ConnectionCounter;
+}
+
+/** What an admitted upgrade carries into the session. */
+export interface Admission {
+  readonly address: string;
+  /** The verified identity of a token in the request; null in open mode or when the client authenticates in-band. */
+  readonly identity: Identity | null;
+  /** For `/sync/<room>`: the access resolved for the room (null: authenticate in-band first). */
+  readonly access: Extract<AccessResult, { ok: true }> | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tandemAdmission?: Admission;
+  }
+}
+
+/**
+ * Runs before the upgrade (ORIGIN-1, LIMIT-2, AUTH-1): a foreign Origin gets 403, an address
+ * over its connection limit 429, a bad token 401, a token without access to the room 403 —
+ * all before any room is touched. A tandem.v1 client without a token may still upgrade and
+ * authenticate with an auth-token frame; a plain client cannot, so it gets 401.
+ */
+export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRequest) => string | null) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, deps.config.allowedOrigins)) {
+      return reply
+        .code(403)
+        .send({ error: 'forbidden_origin', message: `origin ${request.headers.origin} is not allowed` });
+    }
+    const address = clientAddress(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+      deps.config.trustedProxies,
+    );
+    if (deps.connections.count(address) >= deps.config.maxConnectionsPerIp) {
+      return reply.code(429).send({
+        error: 'too_many_connections',
+        message: `more than ${deps.config.maxConnectionsPerIp} connections from ${address}`,
+      });
+    }
+    if (deps.verifier === null) {
+      request.tandemAdmission = { address, identity: null, access: { ok: true, identity: null, canWrite: true } };
+      return;
+    }
+    const token = tokenFromRequest({ url: request.url, headers: request.headers });
+    const offersTandem = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .some((p) => p.trim() === TANDEM_SUBPROTOCOL);
+    if (token === null) {
+      if (!offersTandem) {
+        return reply.code(401).send({
+          error: 'unauthenticated',
+          message: 'authentication required: send a token (Authorization: Bearer, ?token=, or the tandem_token cookie)',
+        });
+      }
+      request.tandemAdmission = { address, identity: null, access: null };
+      return;
+    }
+    const verified = await deps.verifier.verify(token);
+    if (!verified.ok) return reply.code(401).send({ error: 'unauthenticated', message: verified.reason });
+    const room = roomOf(request);
+    if (room === null) {
+      request.tandemAdmission = { address, identity: verified.identity, access: null };
+      return;
+    }
+    const access = accessOf(verified.identity, room);
+    if (!access.ok) return reply.code(403).send({ error: 'forbidden', message: access.reason });
+    request.tandemAdmission = { address, identity: verified.identity, access };
+  };
+}
