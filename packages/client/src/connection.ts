@@ -22,7 +22,10 @@ export interface ConnectionOptions {
   readonly multiplexed: boolean;
   /** 'plain' speaks stock y-websocket (no subprotocol, no acks, no app pings). Default 'tandem'. */
   readonly mode?: 'tandem' | 'plain';
-  /** Sent as the `token` query parameter on every (re)connect; functions are called each time. */
+  /**
+   * Read on every (re)connect (functions are called each time): sent in an auth-token frame
+   * over tandem.v1, as the `token` query parameter in plain mode.
+   */
   readonly token?: TokenSource;
   /** WebSocket implementation (default: the global one). */
   readonly WebSocket?: WebSocketConstructor;
@@ -168,7 +171,9 @@ export class TandemConnection extends ObservableV2<Events> {
     }
     if (!this.wanted || this.socket !== null) return;
     this.lastToken = token;
-    const url = token === null ? this.url : withQuery(this.url, 'token', token);
+    // tandem.v1 authenticates in-band (an auth-token frame first thing), so a refusal arrives as a
+    // 4401/4403 close the client can act on; plain y-websocket can only send it in the URL.
+    const url = token === null || this.mode === 'tandem' ? this.url : withQuery(this.url, 'token', token);
     const Impl = this.options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
     if (Impl === undefined) throw new Error('no WebSocket implementation: pass the `WebSocket` option (e.g. ws)');
     const socket = this.mode === 'plain' ? new Impl(url) : new Impl(url, [TANDEM_SUBPROTOCOL]);
@@ -190,6 +195,7 @@ export class TandemConnection extends ObservableV2<Events> {
       this.attempt = 0;
     }, this.backoff.stableAfterMs);
     this.startLiveness();
+    if (this.mode === 'tandem' && this.lastToken !== null) this.sendRaw(encode.authToken(this.lastToken));
     for (const channel of this.channels.values()) void this.openChannel(channel);
   }
 

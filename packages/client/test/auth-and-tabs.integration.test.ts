@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CloseCode } from '@tandem/protocol';
+import { CloseCode, decodeFrame } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -9,19 +9,23 @@ import { TandemProvider, type WebSocketConstructor } from '../src/index.js';
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
 /**
- * A WebSocket server that only judges tokens: it records the `token` query parameter of every
- * connection and closes with the code `decide` returns (authentication itself arrives with the
- * security issue; this exercises the client's side of the close codes).
+ * A WebSocket server that only judges tokens: it records the auth-token frame each connection
+ * opens with and closes with the code `decide` returns, so the client's side of the close
+ * codes is exercised in isolation (the real server's auth is tested below).
  */
 async function tokenGate(decide: (token: string | null, attempt: number) => number | 'keep') {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => [...p][0] ?? false });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const tokens: (string | null)[] = [];
-  server.on('connection', (socket, request) => {
-    const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
-    tokens.push(token);
-    const verdict = decide(token, tokens.length);
-    if (verdict !== 'keep') socket.close(verdict, verdict === CloseCode.unauthenticated ? 'token expired' : 'bye');
+  server.on('connection', (socket) => {
+    // A tandem.v1 client authenticates with an auth-token frame first thing.
+    socket.once('message', (data: Buffer) => {
+      const decoded = decodeFrame(new Uint8Array(data));
+      const token = decoded.ok && decoded.frame.type === 'auth-token' ? decoded.frame.token : null;
+      tokens.push(token);
+      const verdict = decide(token, tokens.length);
+      if (verdict !== 'keep') socket.close(verdict, verdict === CloseCode.unauthenticated ? 'token expired' : 'bye');
+    });
   });
   const { port } = server.address() as AddressInfo;
   return {

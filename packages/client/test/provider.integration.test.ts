@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { createMultiplexedConnection, TandemProvider, type WebSocketConstructor } from '../src/index.js';
 import { type ServerHandle, startServer } from './server.js';
+import { SECRET, sign } from './tokens.js';
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 const fastBackoff = { baseMs: 50, capMs: 500, restartMinMs: 50, restartSpreadMs: 300 };
@@ -144,5 +145,39 @@ describe('TandemProvider against a real server (Node, ws)', () => {
     await waitFor(() => text(tandem) === 'from a plain session');
     await plain.flush();
     expect(s.process.lines.some((l) => l.includes('"protocol":"plain"'))).toBe(true);
+  });
+
+  it('CLIENT-7: on a shared socket a forbidden document (4403) is refused alone; the others carry on', async () => {
+    const s = await server({ AUTH_SECRET: SECRET });
+    const token = sign({ docs: { 'team-a/*': 'write' } });
+    const connection = createMultiplexedConnection({
+      url: s.url,
+      WebSocket: NodeWebSocket,
+      token,
+      backoff: fastBackoff,
+    });
+    cleanups.push(() => connection.destroy());
+    const allowed = Array.from({ length: 5 }, (_, i) => provider(s.url, `team-a/${i}`, { connection }));
+    const forbidden = provider(s.url, 'team-b/secret', { connection });
+    await waitFor(() => forbidden.lastError !== null, { what: 'refusal of the forbidden document' });
+    expect(forbidden.lastError?.code).toBe(4403);
+    for (const p of allowed) p.doc.getText('content').insert(0, 'allowed');
+    await Promise.all(allowed.map((p) => p.flush()));
+    expect(connection.connected).toBe(true);
+  });
+
+  it('CLIENT-9: against the real server, an expired token the function cannot refresh stops with 4401; a fresh one connects', async () => {
+    const s = await server({ AUTH_SECRET: SECRET });
+    const expired = sign({}, -60);
+    const stuck = provider(s.url, 'secured', { token: () => expired });
+    await waitFor(() => stuck.status === 'failed', { what: 'gave up on the expired token' });
+    expect(stuck.lastError).toMatchObject({ code: 4401, reason: expect.stringContaining('token expired') });
+    let calls = 0;
+    const refreshed = provider(s.url, 'secured', {
+      token: () => (++calls === 1 ? expired : sign({ docs: { '*': 'write' } })),
+    });
+    await refreshed.whenSynced();
+    // Called for the refused connection, to check for a new token, and for the new connection.
+    expect(calls).toBe(3);
   });
 });

@@ -31,15 +31,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI with `args`; killed (and the test failed by the caller) after `timeoutMs`. */
-export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
+/** A running `tandem …` process: its output so far and its result once it exits. */
+export interface CliRun {
+  readonly stdout: () => string;
+  readonly result: Promise<CliResult>;
+  /** Sends a signal (e.g. SIGINT, which `inspect` treats as "stop"). */
+  readonly kill: (signal: NodeJS.Signals) => void;
+}
+
+/** Starts the built CLI with `args`; it is killed (SIGKILL) after `timeoutMs`. */
+export function startCli(args: readonly string[], timeoutMs = 20_000): CliRun {
   const child = spawn(process.execPath, [CLI_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve, reject) => {
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -50,4 +58,10 @@ export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<Cli
       });
     });
   });
+  return { stdout: () => Buffer.concat(stdout).toString('utf8'), result, kill: (signal) => child.kill(signal) };
+}
+
+/** Runs the built CLI with `args` to completion. */
+export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
+  return startCli(args, timeoutMs).result;
 }

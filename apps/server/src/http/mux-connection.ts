@@ -89,6 +89,9 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
       : undefined;
   authTimer?.unref();
 
+  // Documents opened while a connection token is being verified wait for it (the client sends
+  // its token first, then opens documents without waiting for an answer).
+  let connectionAuth: Promise<void> = Promise.resolve();
   const authenticateConnection = async (token: string) => {
     if (deps.verifier === null) return;
     const verified = await deps.verifier.verify(token);
@@ -105,9 +108,10 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
   };
 
   /** Resolves a document's access from its own token, else the connection's identity. */
-  const accessForDoc = (doc: string, token: string) => {
+  const accessForDoc = async (doc: string, token: string) => {
     if (token !== '' || deps.verifier === null) return accessFor(deps.verifier, token === '' ? null : token, doc);
-    if (connectionIdentity !== null) return Promise.resolve(accessOf(connectionIdentity, doc));
+    await connectionAuth;
+    if (connectionIdentity !== null) return accessOf(connectionIdentity, doc);
     return accessFor(deps.verifier, null, doc);
   };
 
@@ -231,7 +235,7 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
         carrier.markAlive();
         return;
       case 'auth-token':
-        void authenticateConnection(frame.token);
+        connectionAuth = authenticateConnection(frame.token);
         return;
       default:
         carrier.close(
