@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import * as Y from 'yjs';
-import { CommandError, type ParsedArgs, optionString, UsageError } from './args.js';
+import { CommandError, optionString, type ParsedArgs, UsageError } from './args.js';
 import { docAsJson, docAsText } from './doc-content.js';
 
 /** How a document is written: plain text, JSON, or the Yjs update (`Y.encodeStateAsUpdate`). */
@@ -41,9 +41,7 @@ export function encodeDoc(doc: Y.Doc, format: DocFormat): Uint8Array {
 export async function writeDoc(doc: Y.Doc, output: DocOutput): Promise<number> {
   const bytes = encodeDoc(doc, output.format);
   if (output.file === undefined) {
-    await new Promise<void>((resolve, reject) =>
-      process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (err) => (err ? reject(err) : resolve())));
     return bytes.byteLength;
   }
   try {

@@ -26,7 +26,9 @@ function unwrap(frames: readonly RecordedFrame[], notes: string[]): RoomFrame[] 
   frames.forEach((entry, i) => {
     const decoded = decodeFrame(entry.frame);
     if (!decoded.ok) {
-      notes.push(`frame ${i + 1}: undecodable (${decoded.error.message}); skipped, as the server would close with 1007`);
+      notes.push(
+        `frame ${i + 1}: undecodable (${decoded.error.message}); skipped, as the server would close with 1007`,
+      );
       return;
     }
     const frame = decoded.frame;
@@ -96,14 +98,16 @@ export function replaySqlite(file: string, room: string, seq = Infinity): Replay
     if (!tables.some((t) => t.name === 'docs') || !tables.some((t) => t.name === 'updates')) {
       throw new CommandError(`${file} is not a Tandem database (no docs/updates tables)`);
     }
-    const row = db
-      .prepare('SELECT snapshot, snapshot_sum, snapshot_seq, next_seq FROM docs WHERE doc = ?')
-      .get(room) as DocRow | undefined;
+    const row = db.prepare('SELECT snapshot, snapshot_sum, snapshot_seq, next_seq FROM docs WHERE doc = ?').get(room) as
+      | DocRow
+      | undefined;
     if (row === undefined) {
       const known = (db.prepare('SELECT doc FROM docs ORDER BY doc LIMIT 20').all() as { doc: string }[]).map((r) =>
         JSON.stringify(r.doc),
       );
-      throw new CommandError(`no document ${JSON.stringify(room)} in ${file}; documents: ${known.join(', ') || 'none'}`);
+      throw new CommandError(
+        `no document ${JSON.stringify(room)} in ${file}; documents: ${known.join(', ') || 'none'}`,
+      );
     }
     if (seq < row.snapshot_seq) {
       throw new CommandError(

@@ -1,4 +1,11 @@
-import { CLOSE_CODE_TABLE, decodeFrame, encodeFrame, type Frame, isCloseCode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import {
+  CLOSE_CODE_TABLE,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  isCloseCode,
+  TANDEM_SUBPROTOCOL,
+} from '@tandem/protocol';
 import WebSocket from 'ws';
 import { CommandError, UsageError } from './args.js';
 

@@ -52,7 +52,9 @@ describe('tandem inspect / export / import against a live server', () => {
     expect(stdout).toMatch(/-> sync\/step1 \(0\/0\) 4B state-vector 1B \{\}/);
     expect(stdout).toMatch(/-> query-awareness \(3\) 1B/);
     expect(stdout).toMatch(new RegExp(`<- sync/step2 \\(0/1\\) \\d+B update \\d+B structs 1 clients ${id}:0\\.\\.5`));
-    expect(stdout).toMatch(new RegExp(`<- awareness \\(1\\) \\d+B update \\d+B clients ${id}@\\d+ \\{"user":\\{"name":"ada"`));
+    expect(stdout).toMatch(
+      new RegExp(`<- awareness \\(1\\) \\d+B update \\d+B clients ${id}@\\d+ \\{"user":\\{"name":"ada"`),
+    );
     expect(stdout).toMatch(new RegExp(`<- sync/update \\(0/2\\) \\d+B update \\d+B structs 1 clients ${id}:5\\.\\.11`));
 
     const tandem = await runCli(['inspect', `${server.syncUrl}/live`, '--tandem', '--count', '1']);

@@ -109,6 +109,8 @@ describe('tandem replay', () => {
     const lines = listed.stdout.trim().split('\n');
     expect(lines).toHaveLength(12);
     expect(lines[0]).toMatch(/room="notes" session=[0-9a-f-]{36} -> sync\/step1 \(0\/0\)/);
-    expect(listed.stdout).toMatch(/-> sync\/(update|step2) \(0\/[12]\) \d+B update \d+B structs \d+ clients \d+:\d+\.\.\d+/);
+    expect(listed.stdout).toMatch(
+      /-> sync\/(update|step2) \(0\/[12]\) \d+B update \d+B structs \d+ clients \d+:\d+\.\.\d+/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { CloseCode, negotiateSubprotocol } from '@tandem/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
@@ -5,11 +6,15 @@ import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
+import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { syncRoute } from './http/sync-route.js';
 import { webApp } from './http/web-app.js';
+import { Recorder } from './ops/recorder.js';
+import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './ops/telemetry.js';
+import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
 import { startHeartbeat } from './rooms/heartbeat.js';
 import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
@@ -54,14 +59,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
     },
   });
+  const sessions = new Set<Session>();
+  const directory = deps.directory ?? createMemoryDocumentDirectory();
+  let registryRef: RoomRegistry | undefined;
+  const { telemetry, registry: metrics } = createPrometheusTelemetry({
+    connections: () => sessions.size,
+    rooms: () => registryRef?.stats().rooms ?? 0,
+    documentsStored: async () => (await deps.store.list()).length,
+    dependencies: async () => {
+      const [store, fanout] = await Promise.allSettled([deps.store.check(), deps.fanout.check()]);
+      return { store: store.status === 'fulfilled', fanout: fanout.status === 'fulfilled' };
+    },
+  });
   // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
-  const persistence = createPersistenceScheduler(deps.store, {
+  const notifier = config.webhook === null ? null : createWebhookNotifier(config.webhook, deps.logger);
+  const recorder = new Recorder(join(config.dataDir, 'recordings'));
+  const persistence = createPersistenceScheduler(notifyingStore(instrumentStore(deps.store, telemetry), notifier), {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
     logger: deps.logger,
   });
   const registry = createRoomRegistry({
     store: deps.store,
-    fanout: deps.fanout,
+    fanout: instrumentFanout(deps.fanout, telemetry),
     persistence,
     compactor: createCompactor({
       store: deps.store,
@@ -78,7 +97,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       pendingDeadlineMs: 10_000,
     },
   });
-  const sessions = new Set<Session>();
+  registryRef = registry;
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   app.decorate('tandem', { registry, sessions });
 
@@ -114,8 +133,21 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  await app.register(adminRoutes, {
+    adminToken: config.adminToken,
+    store: deps.store,
+    directory,
+    registry,
+    recorder,
+    recordingMaxBytes: config.recordingMaxBytes,
+  });
+  app.addHook('onClose', async () => {
+    notifier?.close();
+    await recorder.close();
+  });
   await app.register(documentsRoutes, {
-    directory: deps.directory ?? createMemoryDocumentDirectory(),
+    directory,
     store: deps.store,
     closeDocument: (id, code, reason) => registry.closeRoom(id, code, reason),
   });
@@ -127,6 +159,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: deps.logger,
     verifier: createTokenVerifier(config.auth),
     connections: new ConnectionCounter(),
+    telemetry,
+    recorder,
   });
   return app;
 }

@@ -80,6 +80,9 @@ describe('loadConfig', () => {
       authTimeoutMs: 10_000,
       maxPreAuthBytes: MiB,
       maxAwarenessStateBytes: 16 * 1024,
+      adminToken: null,
+      webhook: null,
+      recordingMaxBytes: 10 * MiB,
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -152,6 +155,9 @@ describe('loadConfig', () => {
       authTimeoutMs: 10_000,
       maxPreAuthBytes: MiB,
       maxAwarenessStateBytes: 16 * 1024,
+      adminToken: null,
+      webhook: null,
+      recordingMaxBytes: 10 * MiB,
     });
   });
 

@@ -85,6 +85,13 @@ const envSchema = z.object({
   AUTH_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   MAX_PREAUTH_BYTES: intFrom(1024, 1024 * MiB).default(MiB),
   MAX_AWARENESS_STATE_BYTES: intFrom(64, 16 * MiB).default(16 * 1024),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_URL: urlWithScheme(['https:', 'http:']).optional(),
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_DEBOUNCE_MS: intFrom(0, 3_600_000).default(2_000),
+  WEBHOOK_ATTEMPTS: intFrom(1, 100).default(5),
+  WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
+  RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -159,6 +166,18 @@ export interface Config {
   readonly maxPreAuthBytes: number;
   /** Largest awareness state of one client (JSON bytes); larger closes the session with 1008. */
   readonly maxAwarenessStateBytes: number;
+  /** Bearer token of the admin API (/admin); null disables it. */
+  readonly adminToken: string | null;
+  /** Signed, debounced POSTs when documents change; null sends none. */
+  readonly webhook: {
+    readonly url: string;
+    readonly secret: string;
+    readonly debounceMs: number;
+    readonly attempts: number;
+    readonly retryMs: number;
+  } | null;
+  /** Default size bound of a room recording started through the admin API. */
+  readonly recordingMaxBytes: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -177,6 +196,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('invalid configuration: WEBHOOK_URL needs WEBHOOK_SECRET (receivers verify the signature)');
+  }
   const keys = [e.AUTH_SECRET, e.AUTH_PUBLIC_KEY, e.AUTH_JWKS_URL].filter((k) => k !== undefined);
   if (keys.length > 1) {
     throw new ConfigError('invalid configuration: set only one of AUTH_SECRET, AUTH_PUBLIC_KEY and AUTH_JWKS_URL');
@@ -228,6 +250,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     authTimeoutMs: e.AUTH_TIMEOUT_MS,
     maxPreAuthBytes: e.MAX_PREAUTH_BYTES,
     maxAwarenessStateBytes: e.MAX_AWARENESS_STATE_BYTES,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    webhook:
+      e.WEBHOOK_URL === undefined || e.WEBHOOK_SECRET === undefined
+        ? null
+        : {
+            url: e.WEBHOOK_URL,
+            secret: e.WEBHOOK_SECRET,
+            debounceMs: e.WEBHOOK_DEBOUNCE_MS,
+            attempts: e.WEBHOOK_ATTEMPTS,
+            retryMs: e.WEBHOOK_RETRY_MS,
+          },
+    recordingMaxBytes: e.RECORDING_MAX_BYTES,
   });
 }
 

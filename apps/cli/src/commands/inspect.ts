@@ -40,7 +40,9 @@ export async function inspect(args: ParsedArgs, out: Out, err: Out): Promise<num
       if (room !== undefined && entry.room !== room) continue;
       if (count !== undefined && printed >= count) break;
       const time = new Date(entry.t).toISOString();
-      out(`${time} room=${JSON.stringify(entry.room)} session=${entry.session} -> ${describeFrame(entry.frame, stateChars)}`);
+      out(
+        `${time} room=${JSON.stringify(entry.room)} session=${entry.session} -> ${describeFrame(entry.frame, stateChars)}`,
+      );
       printed++;
     }
     return 0;
@@ -98,4 +100,3 @@ export async function inspect(args: ParsedArgs, out: Out, err: Out): Promise<num
   err(`# stopped: ${stopReason}`);
   return 0;
 }
-

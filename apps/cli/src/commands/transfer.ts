@@ -45,7 +45,9 @@ export async function exportDoc(args: ParsedArgs, _out: Out, err: Out): Promise<
     await socket.close();
   }
   const bytes = await writeDoc(doc, output);
-  err(`# ${JSON.stringify(target.room)}: exported ${bytes} bytes (${output.format})${output.file ? ` to ${output.file}` : ''}`);
+  err(
+    `# ${JSON.stringify(target.room)}: exported ${bytes} bytes (${output.format})${output.file ? ` to ${output.file}` : ''}`,
+  );
   doc.destroy();
   return 0;
 }

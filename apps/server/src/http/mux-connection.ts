@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import { CloseCode, decodeFrame, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { accessFor, accessOf, applyAccess, refreshAccess } from '../auth/access.js';
 import type { Identity, TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
+import type { Recorder } from '../ops/recorder.js';
+import type { Telemetry } from '../ops/telemetry.js';
 import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session, type SessionSocket } from '../rooms/session.js';
@@ -21,6 +23,8 @@ export interface MuxDeps {
   readonly verifier: TokenVerifier | null;
   /** The identity of a token sent with the upgrade request, if any. */
   readonly identity: Identity | null;
+  readonly telemetry: Telemetry;
+  readonly recorder: Recorder;
 }
 
 interface DocChannel {
@@ -48,6 +52,7 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
     logger: log,
     maxBufferedBytes: deps.config.maxBufferedBytes,
     slowCloseGraceMs: deps.config.slowCloseGraceMs,
+    telemetry: deps.telemetry,
   });
   const channels = new Map<string, DocChannel>();
   deps.sessions.add(carrier);
@@ -142,6 +147,7 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
       logger: log.child({ room: doc, session: sessionId }),
       maxBufferedBytes: deps.config.maxBufferedBytes,
       slowCloseGraceMs: deps.config.slowCloseGraceMs,
+      telemetry: deps.telemetry,
     });
     const opened: DocChannel = { session, room: undefined, queued: [], queuedBytes: 0 };
     channel = opened;
@@ -159,7 +165,11 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
           opened.room = room;
           const queued = opened.queued;
           opened.queued = [];
-          for (const frame of queued) if (session.isOpen) room.receive(session, frame);
+          for (const frame of queued) {
+            if (!session.isOpen) break;
+            if (deps.recorder.isRecording(doc)) deps.recorder.record(doc, session.id, encodeFrame(frame));
+            room.receive(session, frame);
+          }
         },
         (err: unknown) => {
           const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
@@ -185,6 +195,7 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
       return;
     }
     if (channel.room !== undefined) {
+      deps.recorder.record(doc, channel.session.id, bytes);
       channel.room.receive(channel.session, decoded.frame);
       return;
     }
@@ -211,10 +222,12 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
     }
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
+      deps.telemetry.frameIn('undecodable', bytes.byteLength);
       carrier.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
       return;
     }
     const frame = decoded.frame;
+    deps.telemetry.frameIn(frame.type, bytes.byteLength);
     switch (frame.type) {
       case 'doc':
         routeToDoc(frame.doc, frame.frame);

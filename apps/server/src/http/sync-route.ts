@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { CloseCode, decodeFrame, type Frame, negotiateSubprotocol, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import {
+  CloseCode,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  negotiateSubprotocol,
+  TANDEM_SUBPROTOCOL,
+} from '@tandem/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { accessFor, applyAccess, refreshAccess } from '../auth/access.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
+import type { Recorder } from '../ops/recorder.js';
+import type { Telemetry } from '../ops/telemetry.js';
 import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session } from '../rooms/session.js';
@@ -28,6 +37,9 @@ export interface SyncRouteDeps {
   /** Token verification; null in open mode. */
   readonly verifier: TokenVerifier | null;
   readonly connections: ConnectionCounter;
+  readonly telemetry: Telemetry;
+  /** Opt-in recording of inbound frames per room. */
+  readonly recorder: Recorder;
 }
 
 /** `GET /sync/<room>` (one document) and `GET /sync` (multiplexed, tandem.v1). */
@@ -83,6 +95,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         logger: deps.logger.child({ room: roomId, session: id, address: admission.address }),
         maxBufferedBytes: deps.config.maxBufferedBytes,
         slowCloseGraceMs: deps.config.slowCloseGraceMs,
+        telemetry: deps.telemetry,
       });
       attach(socket, session, admission, deps);
     },
@@ -111,7 +124,12 @@ function attach(socket: WebSocket, session: Session, admission: Admission, deps:
         room = joined;
         const queued = waiting;
         waiting = [];
-        for (const frame of queued) if (session.isOpen) joined.receive(session, frame);
+        for (const frame of queued) {
+          if (!session.isOpen) break;
+          if (deps.recorder.isRecording(session.roomId))
+            deps.recorder.record(session.roomId, session.id, encodeFrame(frame));
+          joined.receive(session, frame);
+        }
       },
       (err: unknown) => {
         const code = err instanceof JoinError ? err.closeCode : CloseCode.internalError;
@@ -162,14 +180,17 @@ function attach(socket: WebSocket, session: Session, admission: Admission, deps:
     }
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
+      deps.telemetry.frameIn('undecodable', bytes.byteLength);
       session.close(CloseCode.undecodable, `undecodable frame: ${decoded.error.message}`);
       return;
     }
+    deps.telemetry.frameIn(decoded.frame.type, bytes.byteLength);
     if (decoded.frame.type === 'auth-token') {
       void authenticate(decoded.frame.token);
       return;
     }
     if (room !== undefined) {
+      deps.recorder.record(session.roomId, session.id, bytes);
       room.receive(session, decoded.frame);
       return;
     }

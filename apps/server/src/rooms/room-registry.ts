@@ -36,6 +36,17 @@ export class JoinError extends Error {
   }
 }
 
+/** A loaded room as the admin API shows it. */
+export interface RoomDescription {
+  readonly id: string;
+  readonly sessions: readonly {
+    readonly id: string;
+    readonly protocol: string;
+    readonly user: string | null;
+    readonly canWrite: boolean;
+  }[];
+}
+
 /** Counters and gauges read by tests, health checks and (later) metrics. */
 export interface RegistryStats {
   readonly rooms: number;
@@ -57,6 +68,8 @@ export interface RoomRegistry {
   get(roomId: string): Room | undefined;
   /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
+  /** The loaded rooms and their sessions (admin API). */
+  describe(): RoomDescription[];
   stats(): RegistryStats;
   /**
    * Closes every session with 1012, waits for their sockets (up to `timeoutMs`, then terminates them),
@@ -190,6 +203,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     },
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
+    },
+    describe() {
+      const out: RoomDescription[] = [];
+      for (const [id, entry] of entries) {
+        if (entry.room === null) continue;
+        out.push({
+          id,
+          sessions: [...entry.room.allSessions()].map((s) => ({
+            id: s.id,
+            protocol: s.protocol,
+            user: s.identity?.userId ?? null,
+            canWrite: s.canWrite,
+          })),
+        });
+      }
+      return out;
     },
     async closeRoom(roomId, code, reason) {
       const entry = entries.get(roomId);

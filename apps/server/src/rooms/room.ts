@@ -15,6 +15,8 @@ import { admitAwareness, DEFAULT_WRITE_POLICY, StructOwnership, type WritePolicy
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
 const FROM_FANOUT = Symbol('fanout');
+/** Transaction origin of updates imported through the admin API (relayed to every session). */
+const IMPORTED = Symbol('imported');
 /** Transaction origin of awareness removals when a session leaves. */
 const SESSION_LEFT = Symbol('session-left');
 
@@ -40,8 +42,11 @@ export interface RoomDeps {
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
 
 interface Outgoing {
+  /** The session that sent it (it is not echoed back), or null. */
   readonly origin: Session | null;
   readonly update: Uint8Array;
+  /** Made on this node (a session or an import): published to the other nodes. */
+  readonly local: boolean;
 }
 
 /**
@@ -146,6 +151,17 @@ export class Room {
     }
     for (const clientId of owned) this.awarenessOwners.delete(clientId);
     if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, SESSION_LEFT);
+  }
+
+  /**
+   * Applies an update that did not come from a session (admin import): validated like any
+   * other, relayed to every session and the other nodes, and resolved once it is stored.
+   */
+  async importUpdate(update: Uint8Array): Promise<void> {
+    const verdict = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)), this.policy.updateLimits);
+    if (!verdict.ok) throw new Error(verdict.reason);
+    Y.applyUpdate(this.doc, update, IMPORTED);
+    await this.deps.persistence.enqueue(this.id, update);
   }
 
   /** Handles one decoded frame from a session in this room. */
@@ -349,8 +365,9 @@ export class Room {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.docChanges++;
-    const fromSession = origin !== FROM_FANOUT ? (origin as Session) : null;
-    this.outbox.push({ origin: fromSession, update });
+    const local = origin !== FROM_FANOUT;
+    const fromSession = local && origin !== IMPORTED ? (origin as Session) : null;
+    this.outbox.push({ origin: fromSession, update, local });
     this.outboxBytes += update.byteLength;
     if (this.outboxBytes >= MAX_COALESCED_BYTES) {
       this.flushOutbox();
@@ -385,7 +402,7 @@ export class Room {
       }
       if (frame !== null) session.send(frame);
     }
-    const local = batch.filter((o) => o.origin !== null).map((o) => o.update);
+    const local = batch.filter((o) => o.local).map((o) => o.update);
     if (local.length > 0) this.deps.fanout.publish(this.id, { kind: 'update', payload: mergeAll(local) });
   };
 

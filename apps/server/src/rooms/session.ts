@@ -1,6 +1,7 @@
 import { CloseCode, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/token-verifier.js';
+import { NO_TELEMETRY, type Telemetry } from '../ops/telemetry.js';
 
 /** The least a transport must offer a session; ws's WebSocket fits it, and so does an in-memory pair. */
 export interface SessionSocket {
@@ -25,6 +26,8 @@ export interface SessionOptions {
   readonly maxBufferedBytes: number;
   /** How long a closed slow consumer's socket lives before it is destroyed. */
   readonly slowCloseGraceMs: number;
+  /** Where sends, closes and acks are counted (default: nowhere). */
+  readonly telemetry?: Telemetry;
 }
 
 /** Reason strings travel in a close frame, which allows 123 bytes. */
@@ -45,6 +48,7 @@ export class Session {
   private readonly socket: SessionSocket;
   private readonly maxBufferedBytes: number;
   private readonly slowCloseGraceMs: number;
+  private readonly telemetry: Telemetry;
   private closing = false;
   private ended = false;
   private alive = true;
@@ -65,6 +69,7 @@ export class Session {
     this.log = options.logger;
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.slowCloseGraceMs = options.slowCloseGraceMs;
+    this.telemetry = options.telemetry ?? NO_TELEMETRY;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -98,6 +103,7 @@ export class Session {
       return false;
     }
     this.socket.send(bytes);
+    this.telemetry.frameOut(bytes.byteLength);
     return true;
   }
 
@@ -113,6 +119,7 @@ export class Session {
   close(code: number, message: string): void {
     if (!this.isOpen) return;
     this.closing = true;
+    this.telemetry.closed(code);
     this.log.info({ code, reason: message }, 'closing session');
     if (code !== CloseCode.normal && this.isTandem) {
       const notice = encodeFrame({ type: 'notice', code, message });
@@ -158,7 +165,7 @@ export class Session {
       this.ackScheduled = false;
       if (this.ackTarget <= this.ackSent) return;
       this.ackSent = this.ackTarget;
-      this.sendExtension({ type: 'ack', through: this.ackSent });
+      if (this.sendExtension({ type: 'ack', through: this.ackSent })) this.telemetry.acked();
     });
   }
 

@@ -1,0 +1,168 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the server reports as it works; the no-op version is used where nobody listens. */
+export interface Telemetry {
+  frameIn(type: string, bytes: number): void;
+  frameOut(bytes: number): void;
+  closed(code: number): void;
+  acked(): void;
+  committed(seconds: number, updates: number): void;
+  fanout(direction: 'published' | 'received'): void;
+}
+
+/** Reports nothing. */
+export const NO_TELEMETRY: Telemetry = {
+  frameIn() {},
+  frameOut() {},
+  closed() {},
+  acked() {},
+  committed() {},
+  fanout() {},
+};
+
+/** Live values read at scrape time. */
+export interface TelemetrySources {
+  connections(): number;
+  rooms(): number;
+  documentsStored(): Promise<number>;
+  dependencies(): Promise<Record<string, boolean>>;
+}
+
+/** Prometheus metrics for one server instance (its own registry: no global state). */
+export function createPrometheusTelemetry(sources: TelemetrySources): { telemetry: Telemetry; registry: Registry } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const framesIn = new Counter({
+    name: 'tandem_frames_in_total',
+    help: 'Frames received, by frame type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const bytesIn = new Counter({
+    name: 'tandem_bytes_in_total',
+    help: 'Bytes received, by frame type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const framesOut = new Counter({ name: 'tandem_frames_out_total', help: 'Frames sent', registers: [registry] });
+  const bytesOut = new Counter({ name: 'tandem_bytes_out_total', help: 'Bytes sent', registers: [registry] });
+  const closes = new Counter({
+    name: 'tandem_closes_total',
+    help: 'Sessions closed by the server, by close code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const acks = new Counter({ name: 'tandem_acks_total', help: 'Durable acks sent', registers: [registry] });
+  const commit = new Histogram({
+    name: 'tandem_commit_seconds',
+    help: 'Duration of one group commit to the store',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const committedUpdates = new Counter({
+    name: 'tandem_committed_updates_total',
+    help: 'Updates committed to the store',
+    registers: [registry],
+  });
+  const fanout = new Counter({
+    name: 'tandem_fanout_messages_total',
+    help: 'Fan-out messages, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'tandem_connections',
+    help: 'Open WebSocket sessions',
+    registers: [registry],
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  new Gauge({
+    name: 'tandem_rooms_loaded',
+    help: 'Documents loaded in memory',
+    registers: [registry],
+    collect() {
+      this.set(sources.rooms());
+    },
+  });
+  new Gauge({
+    name: 'tandem_documents_stored',
+    help: 'Documents in the store',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.documentsStored());
+    },
+  });
+  new Gauge({
+    name: 'tandem_dependency_up',
+    help: '1 when a dependency (store, fanout) answers',
+    labelNames: ['dependency'],
+    registers: [registry],
+    async collect() {
+      for (const [dependency, up] of Object.entries(await sources.dependencies())) this.set({ dependency }, up ? 1 : 0);
+    },
+  });
+  return {
+    registry,
+    telemetry: {
+      frameIn(type, bytes) {
+        framesIn.inc({ type });
+        bytesIn.inc({ type }, bytes);
+      },
+      frameOut(bytes) {
+        framesOut.inc();
+        bytesOut.inc(bytes);
+      },
+      closed(code) {
+        closes.inc({ code: String(code) });
+      },
+      acked() {
+        acks.inc();
+      },
+      committed(seconds, updates) {
+        commit.observe(seconds);
+        committedUpdates.inc(updates);
+      },
+      fanout(direction) {
+        fanout.inc({ direction });
+      },
+    },
+  };
+}
+
+/** A fan-out whose published and received messages are counted. */
+export function instrumentFanout<
+  F extends { publish(...args: never[]): void; subscribe(roomId: string, handler: never): unknown },
+>(fanout: F, telemetry: Telemetry): F {
+  const wrapped = {
+    ...fanout,
+    publish: (...args: Parameters<F['publish']>) => {
+      telemetry.fanout('published');
+      return (fanout.publish as (...a: Parameters<F['publish']>) => void)(...args);
+    },
+    subscribe: (roomId: string, handler: (...a: unknown[]) => void) => {
+      const counted = (...a: unknown[]) => {
+        telemetry.fanout('received');
+        handler(...a);
+      };
+      return (fanout.subscribe as unknown as (r: string, h: (...a: unknown[]) => void) => unknown)(roomId, counted);
+    },
+  };
+  return wrapped as unknown as F;
+}
+
+/** A store whose appends are timed (group-commit latency and size). */
+export function instrumentStore<S extends { append(entries: readonly unknown[]): Promise<void> }>(
+  store: S,
+  telemetry: Telemetry,
+): S {
+  return {
+    ...store,
+    async append(entries: readonly unknown[]) {
+      const started = performance.now();
+      await store.append(entries);
+      telemetry.committed((performance.now() - started) / 1000, entries.length);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+
+/** Where and how document-change notifications are sent. */
+export interface WebhookSettings {
+  readonly url: string;
+  /** HMAC-SHA256 key; the signature travels in `X-Tandem-Signature: sha256=<hex>`. */
+  readonly secret: string;
+  /** Changes to one document within this window produce one notification. */
+  readonly debounceMs: number;
+  /** Attempts per notification (with exponential backoff between them). */
+  readonly attempts: number;
+  /** First retry delay; doubles each time. */
+  readonly retryMs: number;
+}
+
+/** Sends debounced, signed notifications when documents change. */
+export interface WebhookNotifier {
+  documentChanged(docId: string): void;
+  /** Stops timers; deliveries in flight finish on their own. */
+  close(): void;
+}
+
+/** The body of a notification. */
+export interface WebhookPayload {
+  readonly event: 'document.changed';
+  readonly document: string;
+  readonly at: string;
+  readonly delivery: string;
+}
+
+/** Signs a body the way receivers verify it. */
+export function signWebhook(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** A store that tells `notifier` about every document an append changed. */
+export function notifyingStore<S extends { append(entries: readonly { docId: string }[]): Promise<void> }>(
+  store: S,
+  notifier: WebhookNotifier | null,
+): S {
+  if (notifier === null) return store;
+  return {
+    ...store,
+    async append(entries: readonly { docId: string }[]) {
+      await store.append(entries);
+      for (const docId of new Set(entries.map((e) => e.docId))) notifier.documentChanged(docId);
+    },
+  };
+}
+
+/** Creates a notifier posting with the global fetch. */
+export function createWebhookNotifier(settings: WebhookSettings, logger: Logger): WebhookNotifier {
+  const timers = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+
+  const deliver = async (docId: string) => {
+    const payload: WebhookPayload = {
+      event: 'document.changed',
+      document: docId,
+      at: new Date().toISOString(),
+      delivery: randomUUID(),
+    };
+    const body = JSON.stringify(payload);
+    for (let attempt = 1; attempt <= settings.attempts; attempt++) {
+      try {
+        const response = await fetch(settings.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-tandem-signature': signWebhook(settings.secret, body),
+            'x-tandem-delivery': payload.delivery,
+          },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (response.ok) return;
+        logger.warn({ room: docId, status: response.status, attempt }, 'webhook refused');
+      } catch (err) {
+        logger.warn({ err, room: docId, attempt }, 'webhook failed');
+      }
+      if (attempt < settings.attempts && !closed) {
+        await new Promise((resolve) => setTimeout(resolve, settings.retryMs * 2 ** (attempt - 1)).unref());
+      }
+    }
+    logger.error({ room: docId, attempts: settings.attempts }, 'webhook gave up');
+  };
+
+  return {
+    documentChanged(docId) {
+      if (closed) return;
+      clearTimeout(timers.get(docId));
+      const timer = setTimeout(() => {
+        timers.delete(docId);
+        void deliver(docId);
+      }, settings.debounceMs);
+      timer.unref();
+      timers.set(docId, timer);
+    },
+    close() {
+      closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
