@@ -7,8 +7,8 @@ import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
 import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
-import { createMemoryDocumentDirectory } from './storage/document-directory.js';
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
+import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
 
@@ -44,11 +44,11 @@ async function main(): Promise<void> {
           probeMs: config.dependencyProbeMs,
         });
   const fanoutKind = config.redisUrl === null ? 'single node (in-memory)' : `Redis ${redactUrl(config.redisUrl)}`;
-  // The document list's titles live beside the embedded store; a cluster keeps them per node for now.
+  // The document list's titles live beside the documents: in SQLite, or in the shared Postgres.
   const directory =
     config.databaseUrl === null
       ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
-      : createMemoryDocumentDirectory();
+      : openPostgresDocumentDirectory({ url: config.databaseUrl });
   const app = await buildApp(config, { store, fanout, logger, directory });
 
   let stopping = false;

@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '@tandem/test-utils';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './document-directory.js';
+import { openPostgresDocumentDirectory } from './postgres-document-directory.js';
 import { openSqliteDocumentDirectory } from './sqlite-document-directory.js';
 
 function clock() {
@@ -13,26 +16,60 @@ function clock() {
   };
 }
 
-const subjects: [string, () => { directory: DocumentDirectory; reopen?: () => DocumentDirectory; cleanup(): void }][] =
+let postgres: PostgresServer;
+let databases = 0;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+async function freshPostgresUrl(): Promise<string> {
+  const name = `directory_${++databases}`;
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return postgres.urlFor(name);
+}
+
+type Subject = { directory: DocumentDirectory; reopen?: () => DocumentDirectory; cleanup(): void };
+
+const subjects: [string, () => Subject | Promise<Subject>][] = [
+  ['memory', () => ({ directory: createMemoryDocumentDirectory(clock()), cleanup() {} })],
   [
-    ['memory', () => ({ directory: createMemoryDocumentDirectory(clock()), cleanup() {} })],
-    [
-      'sqlite',
-      () => {
-        const dataDir = mkdtempSync(join(tmpdir(), 'tandem-dir-'));
-        const now = clock();
-        return {
-          directory: openSqliteDocumentDirectory({ dataDir, now }),
-          reopen: () => openSqliteDocumentDirectory({ dataDir, now }),
-          cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
-        };
-      },
-    ],
-  ];
+    'sqlite',
+    () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tandem-dir-'));
+      const now = clock();
+      return {
+        directory: openSqliteDocumentDirectory({ dataDir, now }),
+        reopen: () => openSqliteDocumentDirectory({ dataDir, now }),
+        cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const url = await freshPostgresUrl();
+      const now = clock();
+      return {
+        directory: openPostgresDocumentDirectory({ url, now }),
+        reopen: () => openPostgresDocumentDirectory({ url, now }),
+        cleanup() {},
+      };
+    },
+  ],
+];
 
 describe.each(subjects)('DocumentDirectory: %s', (_name, open) => {
   it('DOCS-5: create, rename and remove entries; list is newest first; unknown ids are reported', async () => {
-    const { directory, reopen, cleanup } = open();
+    const { directory, reopen, cleanup } = await open();
     try {
       await directory.create('a', 'First');
       await directory.create('b', 'Second');
