@@ -12,6 +12,7 @@ export default defineConfig({
       'apps/*/test/**/*.test.ts',
       'e2e/tests/**/*.test.ts',
       'bench/test/**/*.test.ts',
+      'deploy/test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**', '**/.turbo/**'],
     // Integration tests start real child processes (servers, Redis, Postgres):

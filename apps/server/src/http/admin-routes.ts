@@ -54,11 +54,11 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   const currentDoc = async (id: string): Promise<Y.Doc> => {
     const live = deps.registry.get(id);
     if (live !== undefined) {
-      const copy = new Y.Doc();
+      const copy = new Y.Doc({ guid: id });
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(live.doc));
       return copy;
     }
-    return docFromStored(await deps.store.load(id));
+    return docFromStored(await deps.store.load(id), id);
   };
 
   app.get('/admin/documents', async () => {

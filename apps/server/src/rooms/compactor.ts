@@ -42,7 +42,7 @@ export function createCompactor(deps: { store: DocStore; logger: Logger; policy:
     const stored = await deps.store.load(docId);
     const last = stored.updates.at(-1);
     if (last === undefined) return;
-    const doc = new Y.Doc();
+    const doc = new Y.Doc({ guid: docId });
     try {
       Y.transact(doc, () => {
         if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);

@@ -106,7 +106,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     const promise = subscription.ready
       .then(() => deps.store.load(roomId))
       // Stored bytes Yjs cannot apply fail the load like an I/O error does.
-      .then((stored) => ({ stored, doc: docFromStored(stored) }))
+      .then((stored) => ({ stored, doc: docFromStored(stored, roomId) }))
       .then(
         ({ stored, doc }) => {
           const room = new Room(roomId, doc, {

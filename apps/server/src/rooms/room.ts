@@ -509,8 +509,9 @@ function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Builds a room's document from stored state; throws when the stored bytes cannot be applied. */
-export function docFromStored(stored: StoredDoc): Y.Doc {
-  const doc = new Y.Doc({ gc: true });
+export function docFromStored(stored: StoredDoc, guid = 'tandem'): Y.Doc {
+  // An explicit guid: Yjs would otherwise draw a random one, ~30 crypto calls per document.
+  const doc = new Y.Doc({ gc: true, guid });
   try {
     Y.transact(doc, () => {
       if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
