@@ -37,7 +37,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ /app/
 RUN mkdir -p /data && chown node:node /data \
-  && ln -s /app/apps/cli/dist/main.js /usr/local/bin/tandem
+  && printf '#!/bin/sh\nexec node /app/apps/cli/dist/main.js "$@"\n' > /usr/local/bin/tandem \
+  && chmod 755 /usr/local/bin/tandem
 USER node
 VOLUME ["/data"]
 EXPOSE 1234

@@ -24,6 +24,17 @@ export const testRequirements = [
     searchDirs: ['/usr/lib/postgresql/*/bin'],
   },
   { binary: 'chromium', debPackage: 'chromium', neededFor: 'browser tests in e2e/ (driven by playwright-core)' },
+  {
+    binary: 'nginx',
+    debPackage: 'nginx',
+    neededFor: 'the load balancer of the native compose topology test (deploy/test/compose-topology.test.ts)',
+    searchDirs: ['/usr/sbin'],
+  },
+  {
+    binary: 'docker-compose',
+    debPackage: 'docker-compose',
+    neededFor: 'validating docker-compose.yml (deploy/test/compose-topology.test.ts)',
+  },
 ];
 
 // What installing and building needs (both `npm start` and `npm test`): better-sqlite3,

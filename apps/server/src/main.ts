@@ -79,15 +79,26 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   const url = new URL(address);
   const httpUrl = `http://${url.host}`;
-  logger.warn(
-    'open mode: no authentication is configured, anyone who can reach this port can read and edit every document',
-  );
+  const auth = config.auth;
+  const authMode =
+    auth.secret !== null
+      ? 'JWT (HS256)'
+      : auth.publicKey !== null
+        ? 'JWT (public key)'
+        : auth.jwksUrl !== null
+          ? 'JWT (JWKS)'
+          : null;
+  if (authMode === null) {
+    logger.warn(
+      'OPEN MODE: no authentication is configured; anyone who can reach this port can read and edit every document',
+    );
+  }
   logger.info(
     { url: httpUrl, ws: `ws://${url.host}/sync`, store: storePath, fanout: fanoutKind },
     'tandem server listening',
   );
   process.stdout.write(
-    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (${storeKind})\n  Fan-out:    ${fanoutKind}\n\n`,
+    `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (${storeKind})\n  Fan-out:    ${fanoutKind}\n  Auth:       ${authMode ?? 'OPEN MODE (no authentication: set AUTH_SECRET, AUTH_PUBLIC_KEY or AUTH_JWKS_URL)'}\n\n`,
   );
 }
 

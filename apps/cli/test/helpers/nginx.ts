@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type RunningProcess, startProcess, waitFor } from '@tandem/test-utils';
@@ -37,7 +37,9 @@ export async function startNginx(templateFile: string, vars: Readonly<Record<str
   });
   const confFile = join(prefix, 'nginx.conf');
   writeFileSync(confFile, config);
-  const process = startProcess('nginx', [
+  // Debian installs it in /usr/sbin, which is not on every user's PATH.
+  const binary = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  const process = startProcess(binary, [
     '-p',
     prefix,
     '-c',
