@@ -65,6 +65,12 @@ describe('cluster: Redis fan-out + shared Postgres', () => {
       });
     }
     console.info(`[cluster] 3 nodes / 20 clients converged ${convergedMs} ms after the first edit`);
+    // Every node measured how long other nodes' messages took to reach it (CLUSTER-8, OPS-1).
+    for (const node of cluster.nodes) {
+      const metrics = await (await fetch(`${node.server.httpUrl}/metrics`)).text();
+      const count = /^tandem_fanout_lag_seconds_count (\d+)/m.exec(metrics)?.[1];
+      expect(Number(count)).toBeGreaterThan(0);
+    }
   });
 
   it('CLUSTER-3: two nodes join a cold room at the same moment while a third edits it: no update is lost', async () => {

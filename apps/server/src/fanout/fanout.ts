@@ -6,6 +6,8 @@
 export interface FanoutMessage {
   readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state';
   readonly payload: Uint8Array;
+  /** On received messages: when the sending node published it (ms since the epoch), if known. */
+  readonly sentAt?: number;
 }
 
 /** Receives messages other nodes published for a room. */

@@ -8,6 +8,8 @@ export interface Telemetry {
   acked(): void;
   committed(seconds: number, updates: number): void;
   fanout(direction: 'published' | 'received'): void;
+  /** Time between another node publishing a message and this node receiving it. */
+  fanoutLag(seconds: number): void;
 }
 
 /** Reports nothing. */
@@ -18,6 +20,7 @@ export const NO_TELEMETRY: Telemetry = {
   acked() {},
   committed() {},
   fanout() {},
+  fanoutLag() {},
 };
 
 /** Live values read at scrape time. */
@@ -68,6 +71,12 @@ export function createPrometheusTelemetry(sources: TelemetrySources): { telemetr
     name: 'tandem_fanout_messages_total',
     help: 'Fan-out messages, by direction',
     labelNames: ['direction'],
+    registers: [registry],
+  });
+  const lag = new Histogram({
+    name: 'tandem_fanout_lag_seconds',
+    help: 'Time from another node publishing a fan-out message to this node receiving it',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
     registers: [registry],
   });
   new Gauge({
@@ -127,6 +136,9 @@ export function createPrometheusTelemetry(sources: TelemetrySources): { telemetr
       fanout(direction) {
         fanout.inc({ direction });
       },
+      fanoutLag(seconds) {
+        lag.observe(Math.max(0, seconds));
+      },
     },
   };
 }
@@ -144,6 +156,8 @@ export function instrumentFanout<
     subscribe: (roomId: string, handler: (...a: unknown[]) => void) => {
       const counted = (...a: unknown[]) => {
         telemetry.fanout('received');
+        const sentAt = (a[0] as { sentAt?: number } | undefined)?.sentAt;
+        if (sentAt !== undefined) telemetry.fanoutLag((Date.now() - sentAt) / 1000);
         handler(...a);
       };
       return (fanout.subscribe as unknown as (r: string, h: (...a: unknown[]) => void) => unknown)(roomId, counted);
