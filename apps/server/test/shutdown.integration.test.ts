@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { CloseCode, encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import { freePort, type RunningProcess, startProcess, waitFor } from '@tandem/test-utils';
+import { type RunningProcess, startProcess, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
-
-const serverEntry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+import { SERVER_ENTRY, startServerProcess } from './helpers/server-process.js';
 
 describe('the server process', () => {
   let server: RunningProcess | undefined;
@@ -17,12 +15,9 @@ describe('the server process', () => {
   });
 
   const start = async (env: Record<string, string> = {}) => {
-    const port = await freePort();
-    server = startProcess(process.execPath, [serverEntry], {
-      env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    });
-    await server.waitForLine(/tandem server listening/);
-    return `ws://127.0.0.1:${port}/sync`;
+    const started = await startServerProcess(env);
+    server = started.process;
+    return started.syncUrl;
   };
 
   it('CONN-3: SIGTERM closes every session with 1012 and exits 0', async () => {
@@ -54,7 +49,7 @@ describe('the server process', () => {
   });
 
   it('refuses to start on invalid configuration and names the variable', async () => {
-    server = startProcess(process.execPath, [serverEntry], { env: { PORT: 'not-a-port' } });
+    server = startProcess(process.execPath, [SERVER_ENTRY], { env: { PORT: 'not-a-port' } });
     const exit = await server.exited;
     expect(exit.code).toBe(2);
     await waitFor(() => server?.lines.some((l) => l.includes('PORT')), { what: 'error naming PORT' });
