@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -34,7 +37,10 @@ export interface TestServerOptions {
 
 /** Starts a server on 127.0.0.1 with a free port. Close it in `afterEach`. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  // Never the repository's ./data (recordings live under the data directory).
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-inproc-'));
   const config = configWith({
+    dataDir,
     port: 0,
     host: '127.0.0.1',
     logLevel: 'debug',
@@ -72,6 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await app.close();
       await fanout.close();
       await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
