@@ -112,7 +112,8 @@ export async function idleMemory(spec: ServerSpec, sizes: Sizes): Promise<Scenar
         spec.log(`    ${target} idle connections: RSS ${round(rss / 2 ** 20, 1)} MiB`);
       }
       const failed = clients.filter((c) => c.failure !== null).length;
-      metrics['idle.kbPerConn'] = round(slope(points) / 1024, 2);
+      // With few connections RSS noise (a GC between samples) can make the slope negative: report 0 then.
+      metrics['idle.kbPerConn'] = round(Math.max(0, slope(points)) / 1024, 2);
       return { metrics, notes: failed > 0 ? [`idle: ${failed} connections dropped`] : [] };
     } finally {
       await mapLimit(clients, 256, (c) => c.close());
