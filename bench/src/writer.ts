@@ -1,6 +1,7 @@
 import { decodeFrame, encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { closeSocket } from './close-socket.js';
 
 /** Waiting for one ack: resolves with the `process.hrtime.bigint()` at which the ack arrived. */
 interface AckWaiter {
@@ -118,18 +119,7 @@ export class Writer {
   /** Closes the connection normally (the server drains and forgets the session). */
   close(): Promise<void> {
     this.failure ??= new Error(`${this.name}: closed`);
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.ws.terminate();
-        resolve();
-      }, 2_000);
-      this.ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.close(1000, 'bench done');
-    });
+    return closeSocket(this.ws, 'bench done');
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {

@@ -7,6 +7,7 @@
 import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { closeSocket } from '../close-socket.js';
 import { type Dialect, hocuspocusAuthFrame, syncStep1Frame, TEXT_NAME, typeOffset } from './frames.js';
 
 /** Where a client connects. */
@@ -120,18 +121,7 @@ export class LoadClient {
   /** Closes the connection (terminates it if the close handshake does not finish in 2 s). */
   close(): Promise<void> {
     this.closing = true;
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.ws.terminate();
-        resolve();
-      }, 2_000);
-      this.ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.close(1000);
-    });
+    return closeSocket(this.ws);
   }
 }
 
