@@ -220,7 +220,7 @@ function updateSource(): () => { docId: string; update: Uint8Array } {
 /** Times `store.append` of `batchSize` updates on the real SQLite store, in a fresh directory. */
 async function runStoreScenario(batchSize: number, seconds: number): Promise<StoreScenarioResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-store-'));
-  const store = openSqliteDocStore({ dataDir });
+  const store = await openSqliteDocStore({ dataDir });
   try {
     const next = updateSource();
     const makeBatch = () => Array.from({ length: batchSize }, next);

@@ -76,6 +76,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const recorder = new Recorder(join(config.dataDir, 'recordings'));
   const persistence = createPersistenceScheduler(notifyingStore(instrumentStore(deps.store, telemetry), notifier), {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
+    minIntervalMs: config.commitIntervalMs,
     logger: deps.logger,
   });
   const registry = createRoomRegistry({

@@ -61,6 +61,7 @@ const envSchema = z.object({
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
+  COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(5),
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
   RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
   DEPENDENCY_PROBE_MS: intFrom(100, 60_000).default(1_000),
@@ -132,6 +133,11 @@ export interface Config {
   readonly webDir: string | null;
   /** Presence learned from another node disappears once that node has not renewed it for this long. */
   readonly awarenessTimeoutMs: number;
+  /**
+   * Group commit: a commit starts at least this long after the previous one started, so under load
+   * one fsync covers every update of the interval; an update arriving when the store is idle commits at once.
+   */
+  readonly commitIntervalMs: number;
   /** First delay of the jittered exponential backoff used when Redis or the store fails… */
   readonly retryMinMs: number;
   /** …and its cap. */
@@ -227,6 +233,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     databaseUrl: e.DATABASE_URL ?? null,
     webDir: e.WEB_DIR === 'none' ? null : (e.WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
     awarenessTimeoutMs: e.AWARENESS_TIMEOUT_MS,
+    commitIntervalMs: e.COMMIT_INTERVAL_MS,
     retryMinMs: e.RETRY_MIN_MS,
     retryMaxMs: Math.max(e.RETRY_MIN_MS, e.RETRY_MAX_MS),
     dependencyProbeMs: e.DEPENDENCY_PROBE_MS,

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   // Postgres and Redis make a cluster; without them this is one node with its embedded store.
   const store: DocStore =
     config.databaseUrl === null
-      ? openSqliteDocStore({ dataDir: config.dataDir })
+      ? await openSqliteDocStore({ dataDir: config.dataDir })
       : openPostgresDocStore({ url: config.databaseUrl, logger });
   const storePath = config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactUrl(config.databaseUrl);
   const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';

@@ -47,7 +47,7 @@ describe('awareness', () => {
     const a = stockClient('query');
     await waitFor(() => a.provider.synced);
     a.provider.awareness.setLocalStateField('user', { name: 'Grace' });
-    await waitFor(() => server?.app.tandem.registry.get('query')?.awareness.getStates().has(a.doc.clientID));
+    await waitFor(() => server?.app.tandem.registry.get('query')?.presence.states().has(a.doc.clientID));
     const probe = connectRaw(`${server.syncUrl}/query`);
     raw.push(probe);
     await probe.opened();

@@ -159,7 +159,7 @@ describe('durability', () => {
       const acked = Math.max(...child.lines.map((l) => Number(/^acked (\d+)$/.exec(l)?.[1] ?? 0)));
       expect(acked).toBeGreaterThanOrEqual(killAfter);
 
-      const store = openSqliteDocStore({ dataDir: dir });
+      const store = await openSqliteDocStore({ dataDir: dir });
       try {
         const stored = await store.load('doc');
         const doc = new Y.Doc();
@@ -180,7 +180,7 @@ describe('durability', () => {
 
   it('PERSIST-2: a corrupt row fails the load with 1011, its bytes stay byte-for-byte, and a later join retries', async () => {
     const dir = dataDir();
-    const seedStore = openSqliteDocStore({ dataDir: dir });
+    const seedStore = await openSqliteDocStore({ dataDir: dir });
     const seedDoc = new Y.Doc();
     seedDoc.getText('content').insert(0, 'precious');
     await seedStore.append([{ docId: 'broken', update: Y.encodeStateAsUpdate(seedDoc) }]);

@@ -154,7 +154,7 @@ describe('authentication and authorization', () => {
     await ada.waitForFrame(frameOfType('sync-step1'));
     await observer.waitForFrame(frameOfType('sync-step1'));
     ada.send(encode.awareness(awarenessUpdateFor(1001, 1, { user: { name: 'Admin', color: '#ff0000' }, cursor: 5 })));
-    const seen = await waitFor(() => server?.app.tandem.registry.get('room-p')?.awareness.getStates().get(1001));
+    const seen = await waitFor(() => server?.app.tandem.registry.get('room-p')?.presence.states().get(1001));
     expect(seen).toEqual({ user: { id: 'ada', name: 'Ada', color: '#123456' }, cursor: 5 });
   });
 });

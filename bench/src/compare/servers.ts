@@ -156,12 +156,12 @@ async function seedTandem(dataDir: string, doc: string, update: Uint8Array): Pro
     'sqlite-doc-store.js',
   );
   const { openSqliteDocStore } = (await import(pathToFileURL(storePath).href)) as {
-    openSqliteDocStore: (o: { dataDir: string }) => {
+    openSqliteDocStore: (o: { dataDir: string }) => Promise<{
       append(e: { docId: string; update: Uint8Array }[]): Promise<void>;
       close(): Promise<void>;
-    };
+    }>;
   };
-  const store = openSqliteDocStore({ dataDir });
+  const store = await openSqliteDocStore({ dataDir });
   try {
     await store.append([{ docId: doc, update }]);
   } finally {

@@ -279,6 +279,44 @@ describe('createPersistenceScheduler', () => {
   });
 });
 
+describe('PersistenceScheduler with a commit interval (group commit under load)', () => {
+  it('commits an update that finds the store idle in the same turn', async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 10_000 });
+    const done = scheduler.enqueue('a', bytes(1));
+    await turnsUntil(() => calls.length === 1);
+    expect(calls).toHaveLength(1);
+    await done;
+  });
+
+  it('gathers what arrives within the interval after a commit into the next single append', async () => {
+    const { store, calls, inner } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 200 });
+    const started = performance.now();
+    await scheduler.enqueue('a', bytes(1));
+    const later: Promise<void>[] = [];
+    // Five separate turns, all inside the interval: without it each would be an append of its own.
+    for (let i = 2; i <= 6; i++) {
+      later.push(scheduler.enqueue('a', bytes(i)));
+      await nextTurn();
+    }
+    await Promise.all(later);
+    expect(calls.map((c) => c.length)).toEqual([1, 5]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect((await inner.load('a')).updates.map((u) => u.update[0])).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('flush() does not wait for the interval', async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 60_000 });
+    await scheduler.enqueue('a', bytes(1));
+    void scheduler.enqueue('a', bytes(2));
+    await scheduler.flush();
+    expect(calls).toHaveLength(2);
+    expect(scheduler.pending).toBe(0);
+  });
+});
+
 describe('PersistenceScheduler with a retry policy (CLUSTER-7)', () => {
   const retry = { minMs: 5, maxMs: 20 };
 

@@ -26,6 +26,12 @@ export interface PersistenceOptions {
    * nothing is lost from memory, one probe per delay). Without it a failed append rejects its batch.
    */
   readonly retry?: BackoffPolicy;
+  /**
+   * A commit starts at least this long after the previous one started (default 0: every turn).
+   * Under load one commit — one fsync — then covers everything that arrived meanwhile; an update
+   * arriving when the last commit is older than this still commits in the same turn.
+   */
+  readonly minIntervalMs?: number;
   readonly logger?: Logger;
 }
 
@@ -41,6 +47,9 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
   let writing = 0;
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
+  let lastStart = Number.NEGATIVE_INFINITY;
+  const minIntervalMs = options.minIntervalMs ?? 0;
   const latestByDoc = new Map<string, Promise<void>>();
   let failing: { since: number; message: string; attempts: number } | null = null;
 
@@ -82,15 +91,20 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
   const schedule = () => {
     if (scheduled || inFlight !== null) return;
     scheduled = true;
-    setImmediate(commit);
+    const wait = lastStart + minIntervalMs - performance.now();
+    if (wait <= 0) setImmediate(commit);
+    else timer = setTimeout(commit, wait);
   };
 
   function commit(): void {
     scheduled = false;
+    clearTimeout(timer);
+    timer = undefined;
     if (queued.length === 0 || inFlight !== null) return;
     const batch = queued;
     queued = [];
     writing = batch.length;
+    lastStart = performance.now();
     inFlight = appendWithRetry(batch).then(
       (committed) => {
         for (const p of committed) p.resolve();

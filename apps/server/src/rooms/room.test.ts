@@ -337,7 +337,7 @@ describe('Room: awareness', () => {
     a.take();
     b.take();
     room.receive(a.session, { type: 'awareness', update: presence(7, 1, { name: 'Ada' }) });
-    expect(room.awareness.getStates().get(7)).toEqual({ name: 'Ada' });
+    expect(room.presence.states().get(7)).toEqual({ name: 'Ada' });
     expect(awarenessIn(b.take())).toEqual([[{ clientId: 7, clock: 1, state: '{"name":"Ada"}' }]]);
     expect(a.take()).toEqual([]);
   });
@@ -356,13 +356,13 @@ describe('Room: awareness', () => {
       { clientId: 2, clock: 1, state: JSON.stringify({ name: 'B' }) },
     ]);
     room.receive(b.session, { type: 'awareness', update: forged });
-    expect(room.awareness.getStates().get(1)).toEqual({ name: 'A' });
-    expect(room.awareness.getStates().get(2)).toEqual({ name: 'B' });
+    expect(room.presence.states().get(1)).toEqual({ name: 'A' });
+    expect(room.presence.states().get(2)).toEqual({ name: 'B' });
     expect(awarenessIn(c.take())).toEqual([[{ clientId: 2, clock: 1, state: '{"name":"B"}' }]]);
 
     // Nor can it remove the other session's state.
     room.receive(b.session, { type: 'awareness', update: presence(1, 6, null) });
-    expect(room.awareness.getStates().get(1)).toEqual({ name: 'A' });
+    expect(room.presence.states().get(1)).toEqual({ name: 'A' });
     expect(c.take()).toEqual([]);
     expect(b.closes).toEqual([]);
   });
@@ -373,9 +373,9 @@ describe('Room: awareness', () => {
     const a = connect(room, 'a');
     room.receive(a.session, { type: 'awareness', update: presence(1, 1, { v: 1 }) });
     room.receive(a.session, { type: 'awareness', update: presence(1, 2, { v: 2 }) });
-    expect(room.awareness.getStates().get(1)).toEqual({ v: 2 });
+    expect(room.presence.states().get(1)).toEqual({ v: 2 });
     room.receive(a.session, { type: 'awareness', update: presence(1, 3, null) });
-    expect(room.awareness.getStates().has(1)).toBe(false);
+    expect(room.presence.states().has(1)).toBe(false);
   });
 
   it('AW-3: removing a session removes the states it owned, for every remaining session', async () => {
@@ -397,7 +397,7 @@ describe('Room: awareness', () => {
     node.published.length = 0;
 
     room.remove(a.session);
-    expect([...room.awareness.getStates().keys()]).toEqual([2]);
+    expect([...room.presence.states().keys()]).toEqual([2]);
     const removals = awarenessIn(b.take());
     expect(removals).toHaveLength(1);
     expect(removals[0]?.map((e) => [e.clientId, e.state]).sort()).toEqual([
@@ -410,9 +410,9 @@ describe('Room: awareness', () => {
     // Removing it again changes nothing; removing the last owner empties the room's awareness.
     room.remove(a.session);
     expect(b.take()).toEqual([]);
-    expect([...room.awareness.getStates().keys()]).toEqual([2]);
+    expect([...room.presence.states().keys()]).toEqual([2]);
     room.remove(b.session);
-    expect(room.awareness.getStates().size).toBe(0);
+    expect(room.presence.states().size).toBe(0);
   });
 
   it('AW-4: query-awareness is answered with every known state, and with nothing when none is known', async () => {
@@ -599,9 +599,9 @@ describe('Room: across nodes', () => {
     const room2 = await openRoom(createNode('n2'));
     const a = connect(room1, 'a');
     room1.receive(a.session, { type: 'awareness', update: presence(9, 1, { name: 'A' }) });
-    await waitFor(() => room2.awareness.getStates().has(9), { timeoutMs: 2000, what: 'presence at node 2' });
+    await waitFor(() => room2.presence.states().has(9), { timeoutMs: 2000, what: 'presence at node 2' });
     room1.remove(a.session);
-    await waitFor(() => !room2.awareness.getStates().has(9), { timeoutMs: 2000, what: 'removal at node 2' });
+    await waitFor(() => !room2.presence.states().has(9), { timeoutMs: 2000, what: 'removal at node 2' });
   });
 
   it("AW-2: a session on another node cannot overwrite or remove a state this node's session owns", async () => {
@@ -611,15 +611,15 @@ describe('Room: across nodes', () => {
     const owner = connect(room1, 'owner');
     const intruder = connect(room2, 'intruder');
     room1.receive(owner.session, { type: 'awareness', update: presence(1, 1, { name: 'Owner' }) });
-    await waitFor(() => room2.awareness.getStates().has(1), { timeoutMs: 2000, what: 'presence at node 2' });
+    await waitFor(() => room2.presence.states().has(1), { timeoutMs: 2000, what: 'presence at node 2' });
     room2.receive(intruder.session, { type: 'awareness', update: presence(1, 50, { name: 'Hijacked' }) });
     room2.receive(intruder.session, { type: 'awareness', update: presence(77, 1, { name: 'Intruder' }) });
-    await waitFor(() => room1.awareness.getStates().has(77), { timeoutMs: 2000, what: "intruder's own presence" });
-    expect(room1.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
-    expect(room2.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
+    await waitFor(() => room1.presence.states().has(77), { timeoutMs: 2000, what: "intruder's own presence" });
+    expect(room1.presence.states().get(1)).toEqual({ name: 'Owner' });
+    expect(room2.presence.states().get(1)).toEqual({ name: 'Owner' });
     room2.remove(intruder.session);
-    await waitFor(() => !room1.awareness.getStates().has(77), { timeoutMs: 2000, what: "intruder's presence removed" });
-    expect(room1.awareness.getStates().get(1)).toEqual({ name: 'Owner' });
+    await waitFor(() => !room1.presence.states().has(77), { timeoutMs: 2000, what: "intruder's presence removed" });
+    expect(room1.presence.states().get(1)).toEqual({ name: 'Owner' });
   });
 
   it('stops applying fan-out messages once destroyed, and closes its sessions with 1001', async () => {

@@ -1,24 +1,22 @@
 import { CloseCode, encode, type Frame, NoticeCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
-import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
-import { readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
+import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import type { Compactor } from './compactor.js';
 import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
+import { PresenceTable } from './presence-table.js';
 import type { Session } from './session.js';
-import { inspectUpdate } from './update-guard.js';
+import { type ClientClocks, inspectUpdate } from './update-guard.js';
 import { admitAwareness, DEFAULT_WRITE_POLICY, StructOwnership, type WritePolicy } from './write-policy.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
 const FROM_FANOUT = Symbol('fanout');
 /** Transaction origin of updates imported through the admin API (relayed to every session). */
 const IMPORTED = Symbol('imported');
-/** Transaction origin of awareness removals when a session leaves. */
-const SESSION_LEFT = Symbol('session-left');
 
 /** A turn's coalesced frame is sent early once it holds this much, so no single frame grows without bound. */
 const MAX_COALESCED_BYTES = 1024 * 1024;
@@ -40,6 +38,8 @@ export interface RoomDeps {
 }
 
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
+/** A presence not renewed for this long is not sent to joining sessions (y-protocols' outdated timeout). */
+const PRESENCE_STALE_MS = 30_000;
 
 interface Outgoing {
   /** The session that sent it (it is not echoed back), or null. */
@@ -56,7 +56,8 @@ interface Outgoing {
 export class Room {
   readonly id: string;
   readonly doc: Y.Doc;
-  readonly awareness: awarenessProtocol.Awareness;
+  /** Awareness states (presence), kept as the JSON the clients sent. */
+  readonly presence: PresenceTable;
   private readonly deps: RoomDeps;
   private readonly sessions = new Set<Session>();
   /** Which session introduced each awareness client id (AW-2); FROM_FANOUT for ids learned from another node. */
@@ -78,6 +79,8 @@ export class Room {
   private failed = false;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
+  /** The document's state vector, read in place (no encode/decode per update). */
+  private readonly clocks: ClientClocks = { get: (client) => Y.getState(this.doc.store, client) };
 
   /** Creates a room around a document already built from the store (see {@link docFromStored}). */
   constructor(id: string, doc: Y.Doc, deps: RoomDeps) {
@@ -85,10 +88,9 @@ export class Room {
     this.deps = deps;
     this.policy = deps.writePolicy ?? DEFAULT_WRITE_POLICY;
     this.doc = doc;
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    this.awareness.setLocalState(null);
+    const awarenessTimeoutMs = deps.awarenessTimeoutMs ?? DEFAULT_AWARENESS_TIMEOUT_MS;
+    this.presence = new PresenceTable(PRESENCE_STALE_MS);
     this.doc.on('update', this.onDocUpdate);
-    this.awareness.on('update', this.onAwarenessUpdate);
     if (deps.subscription === undefined) {
       this.subscription = deps.fanout.subscribe(id, this.onFanoutMessage);
     } else {
@@ -97,7 +99,7 @@ export class Room {
       early.attach(this.onFanoutMessage);
     }
     // Renew this node's presence a few times per timeout, and expire other nodes' stale leases.
-    this.leases = startPresenceLeases(deps.awarenessTimeoutMs ?? DEFAULT_AWARENESS_TIMEOUT_MS, this.renewPresence);
+    this.leases = startPresenceLeases(awarenessTimeoutMs, this.renewPresence);
   }
 
   /**
@@ -135,10 +137,7 @@ export class Room {
   add(session: Session): void {
     this.sessions.add(session);
     session.send(encode.syncStep1(Y.encodeStateVector(this.doc)));
-    const clients = [...this.awareness.getStates().keys()];
-    if (clients.length > 0) {
-      session.send(encode.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
-    }
+    this.sendPresence(session);
   }
 
   /** Removes a session; the awareness states it owned are removed for everyone (AW-3). */
@@ -150,7 +149,7 @@ export class Room {
       if (owner === session) owned.push(clientId);
     }
     for (const clientId of owned) this.awarenessOwners.delete(clientId);
-    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, SESSION_LEFT);
+    this.relayPresence(this.presence.remove(owned), null, true);
   }
 
   /**
@@ -158,7 +157,7 @@ export class Room {
    * other, relayed to every session and the other nodes, and resolved once it is stored.
    */
   async importUpdate(update: Uint8Array): Promise<void> {
-    const verdict = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)), this.policy.updateLimits);
+    const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
     if (!verdict.ok) throw new Error(verdict.reason);
     Y.applyUpdate(this.doc, update, IMPORTED);
     await this.deps.persistence.enqueue(this.id, update);
@@ -179,13 +178,9 @@ export class Room {
       case 'awareness':
         this.guard(session, 'awareness update', () => this.applyAwareness(session, frame.update));
         return;
-      case 'query-awareness': {
-        const clients = [...this.awareness.getStates().keys()];
-        if (clients.length > 0) {
-          session.send(encode.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
-        }
+      case 'query-awareness':
+        this.sendPresence(session);
         return;
-      }
       case 'ping':
       case 'pong':
         if (!session.isTandem) {
@@ -221,8 +216,6 @@ export class Room {
     this.leases.stop();
     this.subscription.close();
     this.doc.off('update', this.onDocUpdate);
-    this.awareness.off('update', this.onAwarenessUpdate);
-    this.awareness.destroy();
     this.doc.destroy();
   }
 
@@ -260,7 +253,7 @@ export class Room {
       });
       return;
     }
-    const verdict = inspectUpdate(update, Y.decodeStateVector(Y.encodeStateVector(this.doc)), this.policy.updateLimits);
+    const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
     if (!verdict.ok) {
       session.log.warn({ reason: verdict.reason }, 'refused update');
       session.close(verdict.code, verdict.reason);
@@ -358,9 +351,35 @@ export class Room {
       }
       return owner === session;
     });
-    if (allowed.length === 0) return;
-    const filtered = allowed.length === entries.length && !rewritten ? update : writeAwarenessEntries(allowed);
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, session);
+    const changed = this.presence.apply(allowed);
+    // Relayed as received when every entry applied unchanged: framed once, never re-encoded.
+    const asReceived = changed.length === entries.length && !rewritten ? update : null;
+    this.relayPresence(changed, session, true, asReceived);
+  }
+
+  /** Sends a session every current presence state (on join, and when it queries awareness). */
+  private sendPresence(session: Session): void {
+    const entries = this.presence.entries();
+    if (entries.length > 0) session.send(encode.awareness(writeAwarenessEntries(entries)));
+  }
+
+  /**
+   * Relays presence changes to every session but `origin` and, when `publish`, to the other nodes.
+   * `encoded` is the same entries already encoded (the update as a client sent it), if at hand.
+   */
+  private relayPresence(
+    changed: readonly AwarenessEntry[],
+    origin: Session | null,
+    publish: boolean,
+    encoded: Uint8Array | null = null,
+  ): void {
+    if (changed.length === 0) return;
+    const update = encoded ?? writeAwarenessEntries(changed);
+    const frame = encode.awareness(update);
+    for (const session of this.sessions) {
+      if (session !== origin) session.send(frame);
+    }
+    if (publish) this.deps.fanout.publish(this.id, { kind: 'awareness', payload: update });
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -406,20 +425,6 @@ export class Room {
     if (local.length > 0) this.deps.fanout.publish(this.id, { kind: 'update', payload: mergeAll(local) });
   };
 
-  private readonly onAwarenessUpdate = (
-    changes: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    const changed = [...changes.added, ...changes.updated, ...changes.removed];
-    if (changed.length === 0) return;
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
-    const frame = encode.awareness(update);
-    for (const session of this.sessions) {
-      if (session !== origin) session.send(frame);
-    }
-    if (origin !== FROM_FANOUT) this.deps.fanout.publish(this.id, { kind: 'awareness', payload: update });
-  };
-
   private readonly onFanoutMessage = (message: FanoutMessage): void => {
     try {
       switch (message.kind) {
@@ -463,20 +468,19 @@ export class Room {
       }
       return true;
     });
-    if (allowed.length === 0) return;
-    const filtered = allowed.length === entries.length ? update : writeAwarenessEntries(allowed);
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, filtered, FROM_FANOUT);
+    const changed = this.presence.apply(allowed);
+    this.relayPresence(changed, null, false, changed.length === entries.length ? update : null);
   }
 
   /** Re-announces every presence local sessions own, so other nodes keep (or regain) it. */
   private publishLocalPresence(): void {
     const owned: number[] = [];
     for (const [clientId, owner] of this.awarenessOwners) {
-      if (owner !== FROM_FANOUT && this.awareness.getStates().has(clientId)) owned.push(clientId);
+      if (owner !== FROM_FANOUT) owned.push(clientId);
     }
-    if (owned.length === 0) return;
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, owned);
-    this.deps.fanout.publish(this.id, { kind: 'awareness', payload: update });
+    const entries = this.presence.entries(owned);
+    if (entries.length === 0) return;
+    this.deps.fanout.publish(this.id, { kind: 'awareness', payload: writeAwarenessEntries(entries) });
   }
 
   private readonly renewPresence = (): void => {
@@ -485,9 +489,9 @@ export class Room {
     if (expired.length === 0) return;
     for (const clientId of expired) this.awarenessOwners.delete(clientId);
     this.deps.logger.info({ room: this.id, clients: expired }, 'presence from another node expired');
-    awarenessProtocol.removeAwarenessStates(this.awareness, expired, FROM_FANOUT);
+    this.relayPresence(this.presence.remove(expired), null, false);
     // Forget the clocks too: if that node comes back, its next renewal (same clock) must apply again.
-    for (const clientId of expired) this.awareness.meta.delete(clientId);
+    for (const clientId of expired) this.presence.forget(clientId);
   };
 
   /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */

@@ -10,6 +10,11 @@ export interface UpdateLimits {
 /** Defaults: 2^40 operations per client is far past any real document, far below 2^53. */
 export const DEFAULT_UPDATE_LIMITS: UpdateLimits = { maxClock: 2 ** 40 };
 
+/** What the document holds per client: the next clock it expects (undefined or 0 for an unknown client). */
+export interface ClientClocks {
+  get(client: number): number | undefined;
+}
+
 /** The verdict on an incoming update, before it touches the document. */
 export type UpdateVerdict =
   | {
@@ -35,11 +40,7 @@ type ItemLike = ReturnType<typeof Y.decodeUpdate>['structs'][number] & {
  * document or the update itself; if not, the update is `incomplete`: Yjs keeps it pending
  * until the missing history arrives, and the room gives that a deadline (YJS-3).
  */
-export function inspectUpdate(
-  update: Uint8Array,
-  stateVector: Map<number, number>,
-  limits: UpdateLimits,
-): UpdateVerdict {
+export function inspectUpdate(update: Uint8Array, stateVector: ClientClocks, limits: UpdateLimits): UpdateVerdict {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A 128-bit digest stored beside every blob, so a damaged row is detected at load instead of applied. */
 export function checksum(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest().subarray(0, 16);
+  return hash('sha256', bytes, 'buffer').subarray(0, 16);
 }
 
 /** Raised when stored bytes no longer match their checksum (or cannot be read at all). */

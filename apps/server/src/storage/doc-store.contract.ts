@@ -131,6 +131,25 @@ export function describeDocStoreContract(name: string, open: () => Promise<Contr
     );
 
     it(
+      'STORE-5: seq keeps rising across a reopen after compaction took the whole log',
+      withStore(async (subject) => {
+        await subject.store.append([{ docId: 'q', update: bytes(1) }]);
+        await subject.store.append([{ docId: 'q', update: bytes(2) }]);
+        const first = await subject.store.load('q');
+        const last = first.updates.at(-1)?.seq as number;
+        await subject.store.compact('q', bytes(0, 0), last);
+        const store = subject.reopen === undefined ? subject.store : await subject.reopen();
+        await store.append([{ docId: 'q', update: bytes(3) }]);
+        const after = await store.load('q');
+        expect(after.updates).toHaveLength(1);
+        expect(after.updates[0]?.seq).toBeGreaterThan(last);
+        // A stale compaction through the old position must not swallow the new update.
+        await store.compact('q', bytes(0, 0), last);
+        expect((await store.load('q')).updates.map((u) => u.update[0])).toEqual([3]);
+      }),
+    );
+
+    it(
       'STORE-6: delete removes a document and list names the stored ones',
       withStore(async ({ store }) => {
         await store.append([

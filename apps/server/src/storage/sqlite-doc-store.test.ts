@@ -9,12 +9,12 @@ import { openSqliteDocStore, SQLITE_FILE } from './sqlite-doc-store.js';
 
 describeDocStoreContract('sqlite', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-store-'));
-  const opened: DocStore[] = [openSqliteDocStore({ dataDir })];
+  const opened: DocStore[] = [await openSqliteDocStore({ dataDir })];
   return {
     store: opened[0] as DocStore,
     reopen: async () => {
       await opened.at(-1)?.close();
-      const next = openSqliteDocStore({ dataDir });
+      const next = await openSqliteDocStore({ dataDir });
       opened.push(next);
       return next;
     },
@@ -29,7 +29,7 @@ describe('SqliteDocStore', () => {
   it('STORE-9: a damaged row fails the load with a message naming the document and leaves the bytes as they were', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tandem-corrupt-'));
     try {
-      const store = openSqliteDocStore({ dataDir });
+      const store = await openSqliteDocStore({ dataDir });
       await store.append([
         { docId: 'damaged', update: new Uint8Array([1, 2, 3]) },
         { docId: 'fine', update: new Uint8Array([4]) },
@@ -40,7 +40,7 @@ describe('SqliteDocStore', () => {
       const before = raw.prepare('SELECT doc, seq, data, sum FROM updates ORDER BY doc, seq').all();
       raw.close();
 
-      const reopened = openSqliteDocStore({ dataDir });
+      const reopened = await openSqliteDocStore({ dataDir });
       await expect(reopened.load('damaged')).rejects.toThrow(/"damaged" fails its checksum/);
       expect((await reopened.load('fine')).updates).toHaveLength(1);
       await reopened.close();
@@ -58,7 +58,7 @@ describe('SqliteDocStore', () => {
       const raw = new Database(join(dataDir, SQLITE_FILE));
       raw.pragma('user_version = 99');
       raw.close();
-      expect(() => openSqliteDocStore({ dataDir })).toThrow(/schema version 99/);
+      await expect(openSqliteDocStore({ dataDir })).rejects.toThrow(/schema version 99/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,41 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { CorruptDataError, checksum } from './checksum.js';
-import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CorruptDataError } from './checksum.js';
+import type { DocStore, StoredDoc } from './doc-store.js';
+import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 
-/** File name of the embedded database inside DATA_DIR. */
-export const SQLITE_FILE = 'tandem.sqlite';
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS docs (
-  doc          TEXT PRIMARY KEY,
-  snapshot     BLOB,
-  snapshot_sum BLOB,
-  snapshot_seq INTEGER NOT NULL DEFAULT 0,
-  next_seq     INTEGER NOT NULL DEFAULT 1
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS updates (
-  doc  TEXT    NOT NULL,
-  seq  INTEGER NOT NULL,
-  data BLOB    NOT NULL,
-  sum  BLOB    NOT NULL,
-  PRIMARY KEY (doc, seq)
-) WITHOUT ROWID;
-`;
-
-interface DocRow {
-  snapshot: Buffer | null;
-  snapshot_sum: Buffer | null;
-}
-
-interface UpdateRow {
-  seq: number;
-  data: Buffer;
-  sum: Buffer;
-}
+export { SQLITE_FILE } from './sqlite-engine.js';
 
 /** Options for {@link openSqliteDocStore}. */
 export interface SqliteDocStoreOptions {
@@ -43,106 +13,109 @@ export interface SqliteDocStoreOptions {
   readonly dataDir: string;
 }
 
+type WithoutId<R> = R extends SqliteRequest ? Omit<R, 'id'> : never;
+/** A request before the store numbers it. */
+type Request = WithoutId<SqliteRequest>;
+
+interface Waiting {
+  readonly resolve: (value: StoredDoc | string[] | undefined) => void;
+  readonly reject: (err: Error) => void;
+}
+
 /**
- * The embedded default store: better-sqlite3 in WAL mode with synchronous=FULL, so a
- * resolved `append` has been fsynced. Every blob carries a checksum verified at load.
+ * The worker's script. Built code finds it beside this module; tests that run the TypeScript
+ * sources use the built copy (`npm test` builds first), since a worker thread cannot load .ts.
  */
-export function openSqliteDocStore(options: SqliteDocStoreOptions): DocStore {
-  mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, SQLITE_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    db.close();
-    throw new Error(`database schema version ${version} is newer than this server understands (${SCHEMA_VERSION})`);
+function workerScript(): URL {
+  const beside = new URL('./sqlite-worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return beside;
+  const built = new URL('../../dist/storage/sqlite-worker.js', import.meta.url);
+  if (!existsSync(fileURLToPath(built))) {
+    throw new Error(
+      `${fileURLToPath(built)} is missing: build @tandem/server first (pnpm --filter @tandem/server build)`,
+    );
   }
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  return built;
+}
 
-  const nextSeq = db.prepare<[string], { seq: number }>(
-    `INSERT INTO docs (doc, next_seq) VALUES (?, 2)
-     ON CONFLICT (doc) DO UPDATE SET next_seq = next_seq + 1
-     RETURNING next_seq - 1 AS seq`,
-  );
-  const insertUpdate = db.prepare<[string, number, Uint8Array, Buffer]>(
-    'INSERT INTO updates (doc, seq, data, sum) VALUES (?, ?, ?, ?)',
-  );
-  const selectDoc = db.prepare<[string], DocRow>('SELECT snapshot, snapshot_sum FROM docs WHERE doc = ?');
-  const selectUpdates = db.prepare<[string], UpdateRow>(
-    'SELECT seq, data, sum FROM updates WHERE doc = ? ORDER BY seq',
-  );
-  const selectSnapshotSeq = db.prepare<[string], { snapshot_seq: number }>(
-    'SELECT snapshot_seq FROM docs WHERE doc = ?',
-  );
-  const ensureDoc = db.prepare<[string]>('INSERT INTO docs (doc) VALUES (?) ON CONFLICT (doc) DO NOTHING');
-  const setSnapshot = db.prepare<[Uint8Array, Buffer, number, string]>(
-    'UPDATE docs SET snapshot = ?, snapshot_sum = ?, snapshot_seq = ? WHERE doc = ?',
-  );
-  const deletePrefix = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?');
-  const deleteUpdates = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?');
-  const deleteDoc = db.prepare<[string]>('DELETE FROM docs WHERE doc = ?');
-  const listDocs = db.prepare<[], { doc: string }>('SELECT doc FROM docs ORDER BY doc');
+function toError(error: { name: string; message: string }): Error {
+  return error.name === 'CorruptDataError' ? new CorruptDataError(error.message) : new Error(error.message);
+}
 
-  const appendAll = db.transaction((entries: readonly AppendEntry[]) => {
-    for (const { docId, update } of entries) {
-      const row = nextSeq.get(docId);
-      if (row === undefined) throw new Error(`could not allocate a sequence number for ${docId}`);
-      insertUpdate.run(docId, row.seq, update, checksum(update));
-    }
+/**
+ * The embedded default store: SQLite (WAL, synchronous=FULL, a checksum per blob; see
+ * sqlite-engine.ts) on a worker thread of its own, so the fsync of a group commit, the checksums
+ * and the reads of a large document never block the event loop that relays updates. Requests
+ * run in order; a resolved `append` has been fsynced. Rejects when the database cannot be opened
+ * (e.g. a newer schema version).
+ */
+export async function openSqliteDocStore(options: SqliteDocStoreOptions): Promise<DocStore> {
+  const worker = new Worker(workerScript(), {
+    workerData: { dataDir: options.dataDir } satisfies SqliteWorkerData,
   });
-  const compactDoc = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number) => {
-    ensureDoc.run(docId);
-    // A stale compaction never rolls a newer snapshot back (CLUSTER-5).
-    if ((selectSnapshotSeq.get(docId)?.snapshot_seq ?? 0) > throughSeq) return;
-    setSnapshot.run(snapshot, checksum(snapshot), throughSeq, docId);
-    deletePrefix.run(docId, throughSeq);
-  });
-  const deleteAll = db.transaction((docId: string) => {
-    deleteUpdates.run(docId);
-    deleteDoc.run(docId);
-  });
+  const waiting = new Map<number, Waiting>();
+  let nextId = 1;
+  let stopped: Error | null = null;
 
-  const readDoc = (docId: string): StoredDoc => {
-    const docRow = selectDoc.get(docId);
-    let snapshot: Uint8Array | null = null;
-    if (docRow?.snapshot != null) {
-      if (docRow.snapshot_sum == null || !checksum(docRow.snapshot).equals(docRow.snapshot_sum)) {
-        throw new CorruptDataError(`snapshot of document ${JSON.stringify(docId)} fails its checksum`);
-      }
-      snapshot = new Uint8Array(docRow.snapshot);
-    }
-    const updates: StoredUpdate[] = selectUpdates.all(docId).map((row) => {
-      if (!(row.data instanceof Uint8Array) || !checksum(row.data).equals(row.sum)) {
-        throw new CorruptDataError(`update ${row.seq} of document ${JSON.stringify(docId)} fails its checksum`);
-      }
-      return { seq: row.seq, update: new Uint8Array(row.data) };
-    });
-    return { snapshot, updates };
+  const settleAll = (err: Error) => {
+    stopped ??= err;
+    for (const w of waiting.values()) w.reject(stopped);
+    waiting.clear();
+    worker.unref();
   };
 
+  const opened = new Promise<void>((resolve, reject) => {
+    waiting.set(0, { resolve: () => resolve(), reject });
+  });
+  worker.on('message', (reply: SqliteReply) => {
+    const w = waiting.get(reply.id);
+    if (w === undefined) return;
+    waiting.delete(reply.id);
+    if (reply.ok) w.resolve(reply.value);
+    else w.reject(toError(reply.error));
+    // An idle store does not keep the process alive; a pending request does.
+    if (waiting.size === 0) worker.unref();
+  });
+  worker.on('error', (err) => settleAll(new Error(`the SQLite store's thread failed: ${err.message}`)));
+  worker.on('exit', (code) => settleAll(new Error(`the SQLite store's thread exited (code ${code})`)));
+
+  const call = (request: Request): Promise<StoredDoc | string[] | undefined> => {
+    if (stopped !== null) return Promise.reject(stopped);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...request, id } as SqliteRequest);
+    });
+  };
+
+  try {
+    await opened;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+
   return {
-    async load(docId) {
-      return db.transaction(readDoc)(docId);
-    },
+    load: async (docId) => (await call({ op: 'load', docId })) as StoredDoc,
     async append(entries) {
-      if (entries.length > 0) appendAll(entries);
+      if (entries.length > 0) await call({ op: 'append', entries });
     },
     async compact(docId, snapshot, throughSeq) {
-      compactDoc(docId, snapshot, throughSeq);
+      await call({ op: 'compact', docId, snapshot, throughSeq });
     },
     async delete(docId) {
-      deleteAll(docId);
+      await call({ op: 'delete', docId });
     },
-    async list() {
-      return listDocs.all().map((row) => row.doc);
-    },
+    list: async () => (await call({ op: 'list' })) as string[],
     async check() {
-      db.prepare('SELECT 1').get();
+      await call({ op: 'check' });
     },
     async close() {
-      if (db.open) db.close();
+      if (stopped !== null) return;
+      await call({ op: 'close' });
+      stopped = new Error('the SQLite store is closed');
+      await worker.terminate();
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DocumentDirectory, DocumentInfo } from './document-directory.js';
-import { SQLITE_FILE } from './sqlite-doc-store.js';
+import { SQLITE_FILE } from './sqlite-engine.js';
 
 interface Row {
   id: string;

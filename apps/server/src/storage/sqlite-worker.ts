@@ -1,0 +1,91 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppendEntry, StoredDoc } from './doc-store.js';
+import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
+
+/** What the store's thread is asked to do (sqlite-doc-store.ts posts these). */
+export type SqliteRequest =
+  | { readonly id: number; readonly op: 'load'; readonly docId: string }
+  | { readonly id: number; readonly op: 'append'; readonly entries: readonly AppendEntry[] }
+  | {
+      readonly id: number;
+      readonly op: 'compact';
+      readonly docId: string;
+      readonly snapshot: Uint8Array;
+      readonly throughSeq: number;
+    }
+  | { readonly id: number; readonly op: 'delete'; readonly docId: string }
+  | { readonly id: number; readonly op: 'list' | 'check' | 'close' };
+
+/** The answer to one request, or the outcome of opening the database (id 0). */
+export type SqliteReply =
+  | { readonly id: number; readonly ok: true; readonly value?: StoredDoc | string[] }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
+
+/** workerData of the store's thread. */
+export interface SqliteWorkerData {
+  readonly dataDir: string;
+}
+
+/** Runs one request against the engine; the transfer list hands loaded bytes over without a copy. */
+function run(engine: SqliteEngine, request: SqliteRequest): { value?: StoredDoc | string[]; transfer: ArrayBuffer[] } {
+  switch (request.op) {
+    case 'load': {
+      const doc = engine.load(request.docId);
+      const transfer = doc.updates.map(({ update }) => update.buffer as ArrayBuffer);
+      if (doc.snapshot !== null) transfer.push(doc.snapshot.buffer as ArrayBuffer);
+      return { value: doc, transfer };
+    }
+    case 'append':
+      engine.append(request.entries);
+      return { transfer: [] };
+    case 'compact':
+      engine.compact(request.docId, request.snapshot, request.throughSeq);
+      return { transfer: [] };
+    case 'delete':
+      engine.delete(request.docId);
+      return { transfer: [] };
+    case 'list':
+      return { value: engine.list(), transfer: [] };
+    case 'check':
+      engine.check();
+      return { transfer: [] };
+    case 'close':
+      engine.close();
+      return { transfer: [] };
+    default:
+      return request satisfies never;
+  }
+}
+
+function errorOf(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+}
+
+/**
+ * The store's thread: owns the database connection, so commits (and their fsync), checksums and
+ * loads never block the event loop that relays updates. Requests run one at a time, in order.
+ */
+function serve(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('sqlite-worker.js must run as a worker thread');
+  const { dataDir } = workerData as SqliteWorkerData;
+  let engine: SqliteEngine;
+  try {
+    engine = openSqliteEngine(dataDir);
+  } catch (err) {
+    port.postMessage({ id: 0, ok: false, error: errorOf(err) } satisfies SqliteReply);
+    return;
+  }
+  port.postMessage({ id: 0, ok: true } satisfies SqliteReply);
+  port.on('message', (request: SqliteRequest) => {
+    try {
+      const { value, transfer } = run(engine, request);
+      port.postMessage({ id: request.id, ok: true, value } satisfies SqliteReply, transfer);
+    } catch (err) {
+      port.postMessage({ id: request.id, ok: false, error: errorOf(err) } satisfies SqliteReply);
+    }
+    if (request.op === 'close') port.close();
+  });
+}
+
+serve();
