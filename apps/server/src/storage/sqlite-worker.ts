@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppendEntry, StoredDoc } from './doc-store.js';
 import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
@@ -61,6 +63,23 @@ function errorOf(err: unknown): { name: string; message: string } {
   return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
 }
 
+/** Niceness of the store's thread: relaying comes first when both want the same core. */
+const STORE_THREAD_NICENESS = 10;
+
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread is addressed by its id, read from
+ * /proc/thread-self). A commit then waits for a busy event loop instead of delaying its relays;
+ * on an idle core it runs at once. Elsewhere, or without permission, the thread keeps its priority.
+ */
+function yieldToEventLoop(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, STORE_THREAD_NICENESS);
+  } catch {
+    // Not Linux, or not allowed: same priority as the event loop.
+  }
+}
+
 /**
  * The store's thread: owns the database connection, so commits (and their fsync), checksums and
  * loads never block the event loop that relays updates. Requests run one at a time, in order.
@@ -69,6 +88,7 @@ function serve(): void {
   const port = parentPort;
   if (port === null) throw new Error('sqlite-worker.js must run as a worker thread');
   const { dataDir } = workerData as SqliteWorkerData;
+  yieldToEventLoop();
   let engine: SqliteEngine;
   try {
     engine = openSqliteEngine(dataDir);
