@@ -32,7 +32,7 @@ const USAGE = `usage: node dist/compare.js [--quick | --tiny] [--runs N] [--serv
   --quick            small sizes: finishes in a few minutes
   --tiny             smallest sizes (the end-to-end test)
   --runs N           repetitions; tables show medians (default 3, quick 1)
-  --servers LIST     tandem,hocuspocus,y-websocket (default all)
+  --servers LIST     tandem,hocuspocus,y-websocket,relay-floor (default all)
   --scenarios LIST   idle,fanout,capacity,hot,cold,noisy,cross (default all)
   --node22           also run Hocuspocus 4.x and the y-websocket server on Node 22 (default in full mode)
   --no-node22        skip the Node 22 runs
@@ -85,7 +85,7 @@ const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
 
 const ALL_SCENARIOS = ['idle', 'fanout', 'capacity', 'hot', 'cold', 'noisy', 'cross'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
-const ALL_KINDS: readonly ServerKind[] = ['tandem', 'hocuspocus', 'y-websocket'];
+const ALL_KINDS: readonly ServerKind[] = ['tandem', 'hocuspocus', 'y-websocket', 'relay-floor'];
 
 interface Options {
   mode: 'full' | 'quick' | 'tiny';
@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   if (options.node22) {
     for (const kind of options.kinds) {
+      if (kind === 'relay-floor') continue;
       if (kind === 'tandem') {
         skipped.push(
           'tandem@node22: better-sqlite3 (Tandem’s durable store) is compiled for Node 20’s ABI in this workspace; ' +
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
     for (const scenario of options.scenarios) {
       for (const server of servers) {
         const label = serverLabel(server.kind, server.runtime);
-        if (scenario === 'cross' && server.kind === 'y-websocket') continue;
+        if (scenario === 'cross' && (server.kind === 'y-websocket' || server.kind === 'relay-floor')) continue;
         if (scenario === 'cross' && server.runtime === 'node22') continue;
         log(`[run ${run}/${options.runs}] ${scenario} · ${label}`);
         const spec: ServerSpec = {

@@ -67,7 +67,7 @@ describe('loadConfig', () => {
       redisUrl: null,
       databaseUrl: null,
       awarenessTimeoutMs: 30_000,
-      commitIntervalMs: 5,
+      commitIntervalMs: 20,
       retryMinMs: 100,
       retryMaxMs: 2_000,
       dependencyProbeMs: 1_000,

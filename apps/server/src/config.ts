@@ -61,7 +61,7 @@ const envSchema = z.object({
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
-  COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(5),
+  COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(20),
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
   RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
   DEPENDENCY_PROBE_MS: intFrom(100, 60_000).default(1_000),

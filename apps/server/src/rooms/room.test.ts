@@ -230,6 +230,59 @@ describe('Room: document sync', () => {
     expect(Y.encodeStateVector(doc)).toEqual(before);
   });
 
+  it('SYNC-2: joiners with an empty state vector share one encoded step 2 until the document changes, pending updates included', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const writer = connect(room, 'writer');
+    room.receive(writer.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
+    const raw: Uint8Array[][] = [];
+    const join = (id: string): Uint8Array => {
+      const sent: Uint8Array[] = [];
+      raw.push(sent);
+      const session = new Session({
+        id,
+        roomId: room.id,
+        protocol: 'plain',
+        socket: { bufferedAmount: 0, send: (d) => sent.push(d), close: () => {}, terminate: () => {}, ping: () => {} },
+        logger,
+        maxBufferedBytes: 64 * 1024 * 1024,
+        slowCloseGraceMs: 1000,
+      });
+      room.add(session);
+      sent.splice(0);
+      room.receive(session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+      const [reply] = sent.splice(0);
+      if (reply === undefined) throw new Error(`${id} got no step 2`);
+      return reply;
+    };
+    const first = join('first');
+    expect(join('second')).toBe(first);
+    const stateOf = (frame: Uint8Array) => {
+      const decoded = decodeFrame(frame);
+      if (!decoded.ok || decoded.frame.type !== 'sync-step2') throw new Error('expected a sync step 2');
+      return mapAfter(decoded.frame.update);
+    };
+    expect(stateOf(first)).toEqual({ k: 'v' });
+
+    room.receive(writer.session, { type: 'sync-update', update: mapUpdate('k2', 'v2') });
+    const third = join('third');
+    expect(third).not.toBe(first);
+    expect(stateOf(third)).toEqual({ k: 'v', k2: 'v2' });
+
+    // An update Yjs holds pending (its history is missing) changes the answer too: it is part of the state.
+    const other = new Y.Doc();
+    other.getMap('m').set('a', 1);
+    const history = Y.encodeStateAsUpdate(other);
+    const before = Y.encodeStateVector(other);
+    other.getMap('m').set('b', 2);
+    const pendingOnly = Y.encodeStateAsUpdate(other, before);
+    room.receive(writer.session, { type: 'sync-update', update: pendingOnly });
+    const fourth = join('fourth');
+    expect(fourth).not.toBe(third);
+    room.receive(writer.session, { type: 'sync-update', update: history });
+    expect(stateOf(join('fifth'))).toMatchObject({ k: 'v', k2: 'v2', a: 1, b: 2 });
+  });
+
   it('SYNC-3: an update is applied, relayed to the others as a sync update, not echoed, and persisted once', async () => {
     setUp();
     const node = createNode('n1');

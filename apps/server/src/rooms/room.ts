@@ -77,6 +77,12 @@ export class Room {
   /** Set once an update from another node was applied: a client resending it must make it durable here. */
   private hasRemoteContent = false;
   private failed = false;
+  /**
+   * The whole document as one sync step 2 frame, built for the first joiner with an empty state
+   * vector and shared by every other until the document changes: a crowd opening a large document
+   * at once costs one encode, not one each.
+   */
+  private fullState: Uint8Array | null = null;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
   /** The document's state vector, read in place (no encode/decode per update). */
@@ -91,6 +97,7 @@ export class Room {
     const awarenessTimeoutMs = deps.awarenessTimeoutMs ?? DEFAULT_AWARENESS_TIMEOUT_MS;
     this.presence = new PresenceTable(PRESENCE_STALE_MS);
     this.doc.on('update', this.onDocUpdate);
+    this.doc.on('afterTransaction', this.forgetFullState);
     if (deps.subscription === undefined) {
       this.subscription = deps.fanout.subscribe(id, this.onFanoutMessage);
     } else {
@@ -167,9 +174,7 @@ export class Room {
   receive(session: Session, frame: Frame): void {
     switch (frame.type) {
       case 'sync-step1':
-        this.guard(session, 'sync step 1', () => {
-          session.send(encode.syncStep2(Y.encodeStateAsUpdate(this.doc, frame.stateVector)));
-        });
+        this.guard(session, 'sync step 1', () => session.send(this.syncStep2For(frame.stateVector)));
         return;
       case 'sync-step2':
       case 'sync-update':
@@ -216,8 +221,24 @@ export class Room {
     this.leases.stop();
     this.subscription.close();
     this.doc.off('update', this.onDocUpdate);
+    this.doc.off('afterTransaction', this.forgetFullState);
     this.doc.destroy();
   }
+
+  /** The answer to a sync step 1: what the document holds beyond `stateVector` (SYNC-1). */
+  private syncStep2For(stateVector: Uint8Array): Uint8Array {
+    // An empty state vector is the single byte 0 (no clients).
+    if (stateVector.byteLength !== 1 || stateVector[0] !== 0) {
+      return encode.syncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    }
+    this.fullState ??= encode.syncStep2(Y.encodeStateAsUpdate(this.doc));
+    return this.fullState;
+  }
+
+  /** Any transaction (applied, pending or not) and any dropped pending update outdate the cached full state. */
+  private readonly forgetFullState = (): void => {
+    this.fullState = null;
+  };
 
   private rejectExtension(session: Session, type: string): void {
     session.close(
@@ -311,6 +332,7 @@ export class Room {
       this.pendingFrom.clear();
       if (store.pendingStructs === null && store.pendingDs === null) return;
       store.pendingStructs = null;
+      this.forgetFullState();
       store.pendingDs = null;
       this.deps.logger.warn(
         { room: this.id, sessions: senders.map((s) => s.id) },
