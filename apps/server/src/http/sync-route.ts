@@ -21,6 +21,7 @@ import { Session } from '../rooms/session.js';
 import { createRateLimiter } from '../rooms/token-bucket.js';
 import type { ConnectionCounter } from './client-address.js';
 import { attachMuxConnection } from './mux-connection.js';
+import { releaseUpgrade } from './release-upgrade.js';
 import { parseRoomName } from './room-name.js';
 import { type Admission, upgradeGuard } from './upgrade-guard.js';
 
@@ -60,6 +61,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
       );
     }
     const admission = request.tandemAdmission as Admission;
+    releaseUpgrade(socket, request, deps.logger);
     track(socket, admission, deps);
     attachMuxConnection(socket, { ...deps, identity: admission.identity });
   });
@@ -85,6 +87,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         );
       }
       const admission = request.tandemAdmission as Admission;
+      releaseUpgrade(socket, request, deps.logger);
       track(socket, admission, deps);
       const id = randomUUID();
       const session = new Session({
