@@ -99,6 +99,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         maxBufferedBytes: deps.config.maxBufferedBytes,
         slowCloseGraceMs: deps.config.slowCloseGraceMs,
         telemetry: deps.telemetry,
+        ...(request.raw.socket == null ? {} : { stream: request.raw.socket }),
       });
       attach(socket, session, admission, deps);
     },

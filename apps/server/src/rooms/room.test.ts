@@ -38,6 +38,8 @@ interface TestClient {
   readonly closes: { code: number; reason: string }[];
   /** Decoded frames sent since the last `take()`. */
   take(): Frame[];
+  /** How many frames each socket write carried since the last call (frames sent while corked share one). */
+  writes(): number[];
 }
 
 let bus: MemoryFanoutBus;
@@ -101,9 +103,16 @@ async function openRoom(node: TestNode, id = ROOM, writePolicy?: WritePolicy): P
 function connect(room: Room, id: string, protocol: SessionProtocol = 'plain'): TestClient {
   const sent: Uint8Array[] = [];
   const closes: { code: number; reason: string }[] = [];
+  const writes: number[] = [];
+  let corked = 0;
+  let held = 0;
   const socket: SessionSocket = {
     bufferedAmount: 0,
-    send: (data) => sent.push(data),
+    send: (data) => {
+      sent.push(data);
+      if (corked > 0) held += 1;
+      else writes.push(1);
+    },
     close: (code, reason) => closes.push({ code, reason }),
     terminate: () => {},
     ping: () => {},
@@ -116,11 +125,22 @@ function connect(room: Room, id: string, protocol: SessionProtocol = 'plain'): T
     logger,
     maxBufferedBytes: 64 * 1024 * 1024,
     slowCloseGraceMs: 1000,
+    stream: {
+      cork: () => {
+        corked += 1;
+      },
+      uncork: () => {
+        corked -= 1;
+        if (corked === 0 && held > 0) writes.push(held);
+        if (corked === 0) held = 0;
+      },
+    },
   });
   room.add(session);
   return {
     session,
     closes,
+    writes: () => writes.splice(0),
     take: () =>
       sent.splice(0).map((bytes) => {
         const result = decodeFrame(bytes);
@@ -304,14 +324,17 @@ describe('Room: document sync', () => {
     expect((await sharedStore.load(ROOM)).updates).toHaveLength(1);
   });
 
-  it('SYNC-3: updates from several sessions in one turn reach a bystander as exactly one merged frame', async () => {
+  it('SYNC-3: updates from several sessions in one turn reach a bystander in one write, each framed once', async () => {
     setUp();
     const node = createNode('n1');
     const room = await openRoom(node);
     const a = connect(room, 'a');
     const b = connect(room, 'b');
     const c = connect(room, 'c');
-    for (const client of [a, b, c]) client.take();
+    for (const client of [a, b, c]) {
+      client.take();
+      client.writes();
+    }
 
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('fromA', '1') });
     room.receive(b.session, { type: 'sync-update', update: mapUpdate('fromB', '2') });
@@ -319,7 +342,8 @@ describe('Room: document sync', () => {
     await nextTurn();
 
     const toC = c.take();
-    expect(toC.map((f) => f.type)).toEqual(['sync-update']);
+    expect(toC.map((f) => f.type)).toEqual(['sync-update', 'sync-update']);
+    expect(c.writes()).toEqual([2]);
     expect(mapAfter(...updatesIn(toC))).toEqual({ fromA: '1', fromB: '2' });
     // Each origin gets exactly the other's update, never its own.
     const toA = a.take();
@@ -328,10 +352,33 @@ describe('Room: document sync', () => {
     expect(toB).toHaveLength(1);
     expect(mapAfter(...updatesIn(toA))).toEqual({ fromB: '2' });
     expect(mapAfter(...updatesIn(toB))).toEqual({ fromA: '1' });
-    // One publish for the turn, and one group commit with both updates.
-    expect(node.published.filter((m) => m.kind === 'update')).toHaveLength(1);
+    // Published as they came, and one group commit with both updates.
+    expect(node.published.filter((m) => m.kind === 'update')).toHaveLength(2);
     await node.persistence.flush();
     expect(node.appends.map((batch) => batch.length)).toEqual([2]);
+  });
+
+  it('SYNC-3: a crowded turn (8 updates or more) reaches each session as exactly one merged frame', async () => {
+    setUp();
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    const writers = Array.from({ length: 8 }, (_, i) => connect(room, `w${i}`));
+    const bystander = connect(room, 'bystander');
+    for (const client of [...writers, bystander]) client.take();
+    writers.forEach((w, i) => {
+      room.receive(w.session, { type: 'sync-update', update: mapUpdate(`k${i}`, String(i)) });
+    });
+    await nextTurn();
+
+    const toBystander = bystander.take();
+    expect(toBystander.map((f) => f.type)).toEqual(['sync-update']);
+    const everything = Object.fromEntries(writers.map((_, i) => [`k${i}`, String(i)]));
+    expect(mapAfter(...updatesIn(toBystander))).toEqual(everything);
+    const toFirst = writers[0]?.take() ?? [];
+    expect(toFirst).toHaveLength(1);
+    const { k0: _own, ...others } = everything;
+    expect(mapAfter(...updatesIn(toFirst))).toEqual(others);
+    expect(node.published.filter((m) => m.kind === 'update')).toHaveLength(1);
   });
 
   it('SYNC-3: a session that sends several updates in one turn gets none of them back', async () => {
@@ -341,12 +388,14 @@ describe('Room: document sync', () => {
     const b = connect(room, 'b');
     a.take();
     b.take();
+    b.writes();
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('x', '1') });
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
     await nextTurn();
     expect(a.take()).toEqual([]);
     const toB = b.take();
-    expect(toB).toHaveLength(1);
+    expect(toB).toHaveLength(2);
+    expect(b.writes()).toEqual([2]);
     expect(mapAfter(...updatesIn(toB))).toEqual({ x: '1', y: '2' });
   });
 

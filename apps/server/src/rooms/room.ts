@@ -20,6 +20,12 @@ const IMPORTED = Symbol('imported');
 
 /** A turn's coalesced frame is sent early once it holds this much, so no single frame grows without bound. */
 const MAX_COALESCED_BYTES = 1024 * 1024;
+/**
+ * From this many updates in one turn (a crowded room) they are merged into one frame, sparing each
+ * client a transaction per update; fewer are sent as they came, framed once, in one write per
+ * session (merging a handful costs the server more than the frames it saves).
+ */
+const MERGE_FROM_UPDATES = 8;
 
 /** What a room needs from the rest of the server. */
 export interface RoomDeps {
@@ -421,30 +427,38 @@ export class Room {
     }
   };
 
-  /** Sends everything that arrived this turn: one merged frame for most sessions, framed once. */
+  /**
+   * Sends everything that arrived this turn, never echoing a session's own updates: as one merged
+   * frame when the turn was crowded, otherwise each update framed once; one write per session.
+   */
   private readonly flushOutbox = (): void => {
     const batch = this.outbox;
     this.outbox = [];
     this.outboxBytes = 0;
     if (batch.length === 0 || this.failed) return;
     const origins = new Set(batch.map((o) => o.origin));
-    const frameFor = new Map<Session | null, Uint8Array | null>();
-    const mergedFrame = encode.syncUpdate(mergeAll(batch.map((o) => o.update)));
-    for (const session of this.sessions) {
-      if (!origins.has(session)) {
-        session.send(mergedFrame);
-        continue;
-      }
-      let frame = frameFor.get(session);
-      if (frame === undefined) {
+    if (batch.length >= MERGE_FROM_UPDATES) {
+      const merged = [encode.syncUpdate(mergeAll(batch.map((o) => o.update)))];
+      for (const session of this.sessions) {
+        if (!origins.has(session)) {
+          session.sendAll(merged);
+          continue;
+        }
         const others = batch.filter((o) => o.origin !== session).map((o) => o.update);
-        frame = others.length === 0 ? null : encode.syncUpdate(mergeAll(others));
-        frameFor.set(session, frame);
+        if (others.length > 0) session.sendAll([encode.syncUpdate(mergeAll(others))]);
       }
-      if (frame !== null) session.send(frame);
+    } else {
+      const frames = batch.map((o) => encode.syncUpdate(o.update));
+      for (const session of this.sessions) {
+        session.sendAll(origins.has(session) ? frames.filter((_, i) => batch[i]?.origin !== session) : frames);
+      }
     }
     const local = batch.filter((o) => o.local).map((o) => o.update);
-    if (local.length > 0) this.deps.fanout.publish(this.id, { kind: 'update', payload: mergeAll(local) });
+    if (local.length >= MERGE_FROM_UPDATES) {
+      this.deps.fanout.publish(this.id, { kind: 'update', payload: mergeAll(local) });
+    } else {
+      for (const update of local) this.deps.fanout.publish(this.id, { kind: 'update', payload: update });
+    }
   };
 
   private readonly onFanoutMessage = (message: FanoutMessage): void => {

@@ -12,6 +12,12 @@ export interface SessionSocket {
   readonly bufferedAmount: number;
 }
 
+/** The byte stream under a session's socket, when it can hold writes back and send them as one (net.Socket can). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /** Which protocol a session speaks: stock y-websocket, or y-websocket plus the tandem.v1 extension. */
 export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL;
 
@@ -28,6 +34,8 @@ export interface SessionOptions {
   readonly slowCloseGraceMs: number;
   /** Where sends, closes and acks are counted (default: nowhere). */
   readonly telemetry?: Telemetry;
+  /** The TCP socket under `socket`: several frames sent together then leave in one write. */
+  readonly stream?: Corkable;
 }
 
 /** Reason strings travel in a close frame, which allows 123 bytes. */
@@ -46,6 +54,7 @@ export class Session {
   /** Resolves once the transport has closed (whoever closed it). */
   readonly closed: Promise<void>;
   private readonly socket: SessionSocket;
+  private readonly stream: Corkable | null;
   private readonly maxBufferedBytes: number;
   private readonly slowCloseGraceMs: number;
   private readonly telemetry: Telemetry;
@@ -66,6 +75,7 @@ export class Session {
     this.roomId = options.roomId;
     this.protocol = options.protocol;
     this.socket = options.socket;
+    this.stream = options.stream ?? null;
     this.log = options.logger;
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.slowCloseGraceMs = options.slowCloseGraceMs;
@@ -105,6 +115,21 @@ export class Session {
     this.socket.send(bytes);
     this.telemetry.frameOut(bytes.byteLength);
     return true;
+  }
+
+  /** Sends several frames, in order, in one write when the transport allows it; same bound as {@link send}. */
+  sendAll(frames: readonly Uint8Array[]): void {
+    if (frames.length === 0) return;
+    if (frames.length === 1) {
+      this.send(frames[0] as Uint8Array);
+      return;
+    }
+    this.stream?.cork();
+    try {
+      for (const frame of frames) if (!this.send(frame)) break;
+    } finally {
+      this.stream?.uncork();
+    }
   }
 
   /** Sends a tandem.v1 extension frame; plain sessions never receive one. */
