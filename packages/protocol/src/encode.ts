@@ -8,21 +8,42 @@ import { AuthType, MessageType, SyncType } from './message-types.js';
  * safe non-negative integer: lib0 would otherwise write bytes that decode to a different number.
  */
 export function encodeFrame(frame: Frame): Uint8Array {
-  const encoder = encoding.createEncoder();
+  // The frames relayed most are a fixed head and one length-prefixed payload: one exact allocation.
   switch (frame.type) {
     case 'sync-step1':
-      writeSync(encoder, SyncType.step1, frame.stateVector);
-      break;
+      return headAndPayload(MessageType.sync, SyncType.step1, frame.stateVector);
     case 'sync-step2':
-      writeSync(encoder, SyncType.step2, frame.update);
-      break;
+      return headAndPayload(MessageType.sync, SyncType.step2, frame.update);
     case 'sync-update':
-      writeSync(encoder, SyncType.update, frame.update);
-      break;
+      return headAndPayload(MessageType.sync, SyncType.update, frame.update);
     case 'awareness':
-      encoding.writeVarUint(encoder, MessageType.awareness);
-      encoding.writeVarUint8Array(encoder, frame.update);
-      break;
+      return headAndPayload(MessageType.awareness, null, frame.update);
+    default:
+      return encodeOther(frame);
+  }
+}
+
+/** `type`, then `subType` unless null (both below 128, so one byte each), then lib0's varUint8Array of `payload`. */
+function headAndPayload(type: number, subType: number | null, payload: Uint8Array): Uint8Array {
+  const head = subType === null ? 1 : 2;
+  let lengthBytes = 1;
+  for (let n = payload.byteLength; n > 0x7f; n = Math.floor(n / 128)) lengthBytes++;
+  const out = new Uint8Array(head + lengthBytes + payload.byteLength);
+  out[0] = type;
+  if (subType !== null) out[1] = subType;
+  let pos = head;
+  let n = payload.byteLength;
+  for (; n > 0x7f; n = Math.floor(n / 128)) out[pos++] = 0x80 | (n & 0x7f);
+  out[pos++] = n;
+  out.set(payload, pos);
+  return out;
+}
+
+type OtherFrame = Exclude<Frame, { type: 'sync-step1' | 'sync-step2' | 'sync-update' | 'awareness' }>;
+
+function encodeOther(frame: OtherFrame): Uint8Array {
+  const encoder = encoding.createEncoder();
+  switch (frame.type) {
     case 'auth-permission-denied':
       encoding.writeVarUint(encoder, MessageType.auth);
       encoding.writeVarUint(encoder, AuthType.permissionDenied);
@@ -72,12 +93,6 @@ export function encodeFrame(frame: Frame): Uint8Array {
       return assertNever(frame);
   }
   return encoding.toUint8Array(encoder);
-}
-
-function writeSync(encoder: encoding.Encoder, syncType: number, payload: Uint8Array): void {
-  encoding.writeVarUint(encoder, MessageType.sync);
-  encoding.writeVarUint(encoder, syncType);
-  encoding.writeVarUint8Array(encoder, payload);
 }
 
 function writeUint(encoder: encoding.Encoder, value: number, what: string): void {
