@@ -33,7 +33,7 @@ describe('comparison harness (tiny)', () => {
       '--scenarios',
       'fanout,idle',
       '--servers',
-      'tandem,hocuspocus,y-websocket',
+      'tandem,hocuspocus,y-websocket,relay-floor',
       '--out',
       out,
     ]);
@@ -41,7 +41,7 @@ describe('comparison harness (tiny)', () => {
     expect(code, output).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
     expect(result.failed).toBe(false);
-    expect(result.servers).toEqual(['tandem', 'hocuspocus-3', 'y-websocket']);
+    expect(result.servers).toEqual(['tandem', 'hocuspocus-3', 'y-websocket', 'relay-floor']);
     for (const label of result.servers) {
       const m = result.medians[label];
       expect(m['fanout.k2.lost']).toBe(0);
@@ -54,8 +54,9 @@ describe('comparison harness (tiny)', () => {
       expect(detail.steps.k2.deliveredMessages).toBeGreaterThan(0);
     }
     const row = result.rows.find((r: { metric: string }) => r.metric === 'fanout.k2.p99Ms');
-    expect(Object.keys(row.ratios)).toEqual(['hocuspocus-3', 'y-websocket']);
+    expect(Object.keys(row.ratios)).toEqual(['hocuspocus-3', 'y-websocket', 'relay-floor']);
     const markdown = readFileSync(join(out, 'compare.md'), 'utf8');
-    expect(markdown).toContain('| scenario | metric | tandem | hocuspocus-3 | y-websocket |');
+    expect(markdown).toContain('| scenario | metric | tandem | hocuspocus-3 | y-websocket | relay-floor |');
+    expect(markdown).toContain('generator send lateness p99 ms');
   }, 90_000);
 });
