@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as Y from 'yjs';
 import { docToJson, docToText } from '../ops/doc-export.js';
 import type { Recorder } from '../ops/recorder.js';
-import { docFromStored } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
+import { docFromStored } from '../storage/snapshot.js';
 import { parseRoomName } from './room-name.js';
 
 /** What the admin API needs. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import * as Y from 'yjs';
-import type { DocStore, StoredDoc } from '../storage/doc-store.js';
+import type { DocStore, LogCompaction, StoredDoc } from '../storage/doc-store.js';
+import { snapshotOf } from '../storage/snapshot.js';
 
 /** When a document's update log is merged into its snapshot. */
 export interface CompactionPolicy {
@@ -36,36 +36,35 @@ interface LogState {
 export function createCompactor(deps: { store: DocStore; logger: Logger; policy: CompactionPolicy }): Compactor {
   const logs = new Map<string, LogState>();
 
+  /** Builds the snapshot here, from what the store holds, for stores that cannot do it themselves. */
+  const compactHere = async (docId: string): Promise<LogCompaction | null> => {
+    const stored = await deps.store.load(docId);
+    const last = stored.updates.at(-1);
+    if (last === undefined) return null;
+    const snapshot = snapshotOf(stored, docId);
+    await deps.store.compact(docId, snapshot, last.seq);
+    const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
+    return { throughSeq: last.seq, updates: stored.updates.length, bytes, snapshotBytes: snapshot.byteLength };
+  };
+
   const compact = async (docId: string, state: LogState) => {
     const started = Date.now();
     deps.logger.info({ room: docId, updates: state.updates, bytes: state.bytes }, 'compaction started');
-    const stored = await deps.store.load(docId);
-    const last = stored.updates.at(-1);
-    if (last === undefined) return;
-    const doc = new Y.Doc({ guid: docId });
-    try {
-      Y.transact(doc, () => {
-        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
-        for (const { update } of stored.updates) Y.applyUpdate(doc, update);
-      });
-      const snapshot = Y.encodeStateAsUpdate(doc);
-      await deps.store.compact(docId, snapshot, last.seq);
-      const merged = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
-      state.updates = Math.max(0, state.updates - stored.updates.length);
-      state.bytes = Math.max(0, state.bytes - merged);
-      deps.logger.info(
-        {
-          room: docId,
-          through: last.seq,
-          merged: stored.updates.length,
-          snapshotBytes: snapshot.byteLength,
-          ms: Date.now() - started,
-        },
-        'compaction done',
-      );
-    } finally {
-      doc.destroy();
-    }
+    // SQLite does it on its own thread: a compaction never blocks the event loop that relays.
+    const done = deps.store.compactLog === undefined ? await compactHere(docId) : await deps.store.compactLog(docId);
+    if (done === null) return;
+    state.updates = Math.max(0, state.updates - done.updates);
+    state.bytes = Math.max(0, state.bytes - done.bytes);
+    deps.logger.info(
+      {
+        room: docId,
+        through: done.throughSeq,
+        merged: done.updates,
+        snapshotBytes: done.snapshotBytes,
+        ms: Date.now() - started,
+      },
+      'compaction done',
+    );
   };
 
   const maybeCompact = (docId: string, state: LogState) => {

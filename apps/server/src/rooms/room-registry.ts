@@ -2,10 +2,11 @@ import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
+import { docFromStored } from '../storage/snapshot.js';
 import type { Compactor } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
-import { docFromStored, Room } from './room.js';
+import { Room } from './room.js';
 import type { Session } from './session.js';
 import type { WritePolicy } from './write-policy.js';
 

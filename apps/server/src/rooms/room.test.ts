@@ -7,10 +7,11 @@ import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fanout.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
+import { docFromStored } from '../storage/snapshot.js';
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import { type Compactor, createCompactor } from './compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
-import { docFromStored, Room } from './room.js';
+import { Room } from './room.js';
 import { Session, type SessionProtocol, type SessionSocket } from './session.js';
 import { DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 

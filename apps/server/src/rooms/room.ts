@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
+
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import type { Compactor } from './compactor.js';
 import type { EarlySubscription } from './early-subscription.js';
@@ -546,20 +547,4 @@ function isEmptyUpdate(update: Uint8Array): boolean {
 
 function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
   return updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[]);
-}
-
-/** Builds a room's document from stored state; throws when the stored bytes cannot be applied. */
-export function docFromStored(stored: StoredDoc, guid = 'tandem'): Y.Doc {
-  // An explicit guid: Yjs would otherwise draw a random one, ~30 crypto calls per document.
-  const doc = new Y.Doc({ gc: true, guid });
-  try {
-    Y.transact(doc, () => {
-      if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
-      for (const { update } of stored.updates) Y.applyUpdate(doc, update);
-    });
-  } catch (err) {
-    doc.destroy();
-    throw err;
-  }
-  return doc;
 }

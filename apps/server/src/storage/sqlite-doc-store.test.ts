@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { describeDocStoreContract } from './doc-store.contract.js';
 import type { DocStore } from './doc-store.js';
 import { openSqliteDocStore, SQLITE_FILE } from './sqlite-doc-store.js';
@@ -48,6 +49,37 @@ describe('SqliteDocStore', () => {
       expect(check.prepare('SELECT doc, seq, data, sum FROM updates ORDER BY doc, seq').all()).toEqual(before);
       check.close();
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('STORE-5: compactLog merges the whole log into the snapshot on the store thread; later appends follow it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-compact-'));
+    const store = await openSqliteDocStore({ dataDir });
+    try {
+      expect(await store.compactLog?.('nothing')).toBeNull();
+      const doc = new Y.Doc();
+      const updates: Uint8Array[] = [];
+      doc.on('update', (u: Uint8Array) => updates.push(u));
+      const text = doc.getText('t');
+      text.insert(0, 'hello');
+      text.insert(5, ' world');
+      text.delete(0, 1);
+      for (const update of updates) await store.append([{ docId: 'd', update }]);
+      const done = await store.compactLog?.('d');
+      expect(done).toMatchObject({ throughSeq: 3, updates: 3 });
+      const compacted = await store.load('d');
+      expect(compacted.updates).toEqual([]);
+      text.insert(0, 'H');
+      await store.append([{ docId: 'd', update: updates.at(-1) as Uint8Array }]);
+      const after = await store.load('d');
+      expect(after.updates.map((u) => u.seq)).toEqual([4]);
+      const rebuilt = new Y.Doc();
+      Y.applyUpdate(rebuilt, after.snapshot as Uint8Array);
+      for (const { update } of after.updates) Y.applyUpdate(rebuilt, update);
+      expect(rebuilt.getText('t').toString()).toBe('Hello world');
+    } finally {
+      await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

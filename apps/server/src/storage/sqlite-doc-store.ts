@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CorruptDataError } from './checksum.js';
-import type { DocStore, StoredDoc } from './doc-store.js';
+import type { DocStore, LogCompaction, StoredDoc } from './doc-store.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 
 export { SQLITE_FILE } from './sqlite-engine.js';
@@ -13,12 +13,15 @@ export interface SqliteDocStoreOptions {
   readonly dataDir: string;
 }
 
+/** What a request resolves with. */
+type Reply = StoredDoc | string[] | LogCompaction | null | undefined;
+
 type WithoutId<R> = R extends SqliteRequest ? Omit<R, 'id'> : never;
 /** A request before the store numbers it. */
 type Request = WithoutId<SqliteRequest>;
 
 interface Waiting {
-  readonly resolve: (value: StoredDoc | string[] | undefined) => void;
+  readonly resolve: (value: Reply) => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -79,7 +82,7 @@ export async function openSqliteDocStore(options: SqliteDocStoreOptions): Promis
   worker.on('error', (err) => settleAll(new Error(`the SQLite store's thread failed: ${err.message}`)));
   worker.on('exit', (code) => settleAll(new Error(`the SQLite store's thread exited (code ${code})`)));
 
-  const call = (request: Request): Promise<StoredDoc | string[] | undefined> => {
+  const call = (request: Request): Promise<Reply> => {
     if (stopped !== null) return Promise.reject(stopped);
     const id = nextId++;
     return new Promise((resolve, reject) => {
@@ -104,6 +107,7 @@ export async function openSqliteDocStore(options: SqliteDocStoreOptions): Promis
     async compact(docId, snapshot, throughSeq) {
       await call({ op: 'compact', docId, snapshot, throughSeq });
     },
+    compactLog: async (docId) => (await call({ op: 'compact-log', docId })) as LogCompaction | null,
     async delete(docId) {
       await call({ op: 'delete', docId });
     },

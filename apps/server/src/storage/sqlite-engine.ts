@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CorruptDataError, checksum } from './checksum.js';
-import type { AppendEntry, StoredDoc, StoredUpdate } from './doc-store.js';
+import type { AppendEntry, LogCompaction, StoredDoc, StoredUpdate } from './doc-store.js';
+import { snapshotOf } from './snapshot.js';
 
 /** File name of the embedded database inside DATA_DIR. */
 export const SQLITE_FILE = 'tandem.sqlite';
@@ -43,6 +44,7 @@ export interface SqliteEngine {
   load(docId: string): StoredDoc;
   append(entries: readonly AppendEntry[]): void;
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): void;
+  compactLog(docId: string): LogCompaction | null;
   delete(docId: string): void;
   list(): string[];
   check(): void;
@@ -151,12 +153,23 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
   };
 
   const loadDoc = db.transaction(readDoc);
+  // Read, merge and replace in one transaction: nothing can be appended in between (one writer).
+  const compactLog = db.transaction((docId: string): LogCompaction | null => {
+    const stored = readDoc(docId);
+    const last = stored.updates.at(-1);
+    if (last === undefined) return null;
+    const snapshot = snapshotOf(stored, docId);
+    compactDoc(docId, snapshot, last.seq);
+    const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
+    return { throughSeq: last.seq, updates: stored.updates.length, bytes, snapshotBytes: snapshot.byteLength };
+  });
   return {
     load: (docId) => loadDoc(docId),
     append(entries) {
       if (entries.length > 0) append(entries);
     },
     compact: (docId, snapshot, throughSeq) => compactDoc(docId, snapshot, throughSeq),
+    compactLog: (docId) => compactLog(docId),
     delete: (docId) => deleteAll(docId),
     list: () => listDocs.all().map((row) => row.doc),
     check() {

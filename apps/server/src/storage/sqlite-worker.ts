@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppendEntry, StoredDoc } from './doc-store.js';
+import type { AppendEntry, LogCompaction, StoredDoc } from './doc-store.js';
 import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
 
 /** What the store's thread is asked to do (sqlite-doc-store.ts posts these). */
@@ -15,12 +15,12 @@ export type SqliteRequest =
       readonly snapshot: Uint8Array;
       readonly throughSeq: number;
     }
-  | { readonly id: number; readonly op: 'delete'; readonly docId: string }
+  | { readonly id: number; readonly op: 'delete' | 'compact-log'; readonly docId: string }
   | { readonly id: number; readonly op: 'list' | 'check' | 'close' };
 
 /** The answer to one request, or the outcome of opening the database (id 0). */
 export type SqliteReply =
-  | { readonly id: number; readonly ok: true; readonly value?: StoredDoc | string[] }
+  | { readonly id: number; readonly ok: true; readonly value?: StoredDoc | string[] | LogCompaction | null }
   | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
 
 /** workerData of the store's thread. */
@@ -29,7 +29,10 @@ export interface SqliteWorkerData {
 }
 
 /** Runs one request against the engine; the transfer list hands loaded bytes over without a copy. */
-function run(engine: SqliteEngine, request: SqliteRequest): { value?: StoredDoc | string[]; transfer: ArrayBuffer[] } {
+function run(
+  engine: SqliteEngine,
+  request: SqliteRequest,
+): { value?: StoredDoc | string[] | LogCompaction | null; transfer: ArrayBuffer[] } {
   switch (request.op) {
     case 'load': {
       const doc = engine.load(request.docId);
@@ -46,6 +49,8 @@ function run(engine: SqliteEngine, request: SqliteRequest): { value?: StoredDoc 
     case 'delete':
       engine.delete(request.docId);
       return { transfer: [] };
+    case 'compact-log':
+      return { value: engine.compactLog(request.docId), transfer: [] };
     case 'list':
       return { value: engine.list(), transfer: [] };
     case 'check':
