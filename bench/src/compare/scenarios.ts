@@ -379,13 +379,18 @@ export async function crossNode(spec: ServerSpec, sizes: Sizes): Promise<Scenari
   const redis = await startRedisPinned();
   try {
     const redisUrl = `redis://127.0.0.1:${redis.port}`;
-    const a = await startBenchServer({ kind: spec.kind, runtime: spec.runtime, core: spec.core, redisUrl });
-    const b = await startBenchServer({ kind: spec.kind, runtime: spec.runtime, core: spec.core, redisUrl }).catch(
-      async (err: unknown) => {
-        await a.stop();
-        throw err;
-      },
-    );
+    const node = {
+      kind: spec.kind,
+      runtime: spec.runtime,
+      core: spec.core,
+      redisUrl,
+      ...(spec.cpuProfDir === undefined ? {} : { cpuProfDir: spec.cpuProfDir }),
+    };
+    const a = await startBenchServer(node);
+    const b = await startBenchServer(node).catch(async (err: unknown) => {
+      await a.stop();
+      throw err;
+    });
     try {
       await sleep(500);
       const cross = await runLoad([a, b], { ...load, roomPrefix: 'cross', targets: [a, b] });

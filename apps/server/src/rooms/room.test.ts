@@ -359,7 +359,7 @@ describe('Room: document sync', () => {
     expect(node.appends.map((batch) => batch.length)).toEqual([2]);
   });
 
-  it('SYNC-3: a crowded turn (8 updates or more) reaches each session as exactly one merged frame', async () => {
+  it('SYNC-3: a crowded turn (8 updates or more) reaches every session, light senders too, as exactly one merged frame', async () => {
     setUp();
     const node = createNode('n1');
     const room = await openRoom(node);
@@ -375,11 +375,35 @@ describe('Room: document sync', () => {
     expect(toBystander.map((f) => f.type)).toEqual(['sync-update']);
     const everything = Object.fromEntries(writers.map((_, i) => [`k${i}`, String(i)]));
     expect(mapAfter(...updatesIn(toBystander))).toEqual(everything);
-    const toFirst = writers[0]?.take() ?? [];
-    expect(toFirst).toHaveLength(1);
-    const { k0: _own, ...others } = everything;
-    expect(mapAfter(...updatesIn(toFirst))).toEqual(others);
+    // One merge for the turn, not one per sender: a sender gets its own update back too (Yjs ignores it).
+    for (const writer of writers) {
+      const toWriter = writer.take();
+      expect(toWriter).toHaveLength(1);
+      expect(mapAfter(...updatesIn(toWriter))).toEqual(everything);
+    }
     expect(node.published.filter((m) => m.kind === 'update')).toHaveLength(1);
+  });
+
+  it("SYNC-3: in a crowded turn a heavy sender (over 16 KiB) gets only the others' updates back", async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const heavy = connect(room, 'heavy');
+    const light = connect(room, 'light');
+    heavy.take();
+    light.take();
+    for (let i = 0; i < 8; i++) {
+      room.receive(heavy.session, { type: 'sync-update', update: mapUpdate(`h${i}`, 'x'.repeat(4096)) });
+    }
+    room.receive(light.session, { type: 'sync-update', update: mapUpdate('l', 'y') });
+    await nextTurn();
+    const toHeavy = heavy.take();
+    expect(toHeavy).toHaveLength(1);
+    expect(mapAfter(...updatesIn(toHeavy))).toEqual({ l: 'y' });
+    const toLight = light.take();
+    expect(toLight).toHaveLength(1);
+    expect(Object.keys(mapAfter(...updatesIn(toLight))).sort()).toEqual(
+      ['l', ...Array.from({ length: 8 }, (_, i) => `h${i}`)].sort(),
+    );
   });
 
   it('SYNC-3: a session that sends several updates in one turn gets none of them back', async () => {

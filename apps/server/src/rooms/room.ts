@@ -27,6 +27,8 @@ const MAX_COALESCED_BYTES = 1024 * 1024;
  * session (merging a handful costs the server more than the frames it saves).
  */
 const MERGE_FROM_UPDATES = 8;
+/** In a crowded turn a sender whose own updates total at most this many bytes gets them back inside the merged frame. */
+const MAX_ECHOED_BYTES = 16 * 1024;
 
 /** What a room needs from the rest of the server. */
 export interface RoomDeps {
@@ -429,19 +431,24 @@ export class Room {
   };
 
   /**
-   * Sends everything that arrived this turn, never echoing a session's own updates: as one merged
-   * frame when the turn was crowded, otherwise each update framed once; one write per session.
+   * Sends everything that arrived this turn, one write per session. A few updates go out framed
+   * once each, and no session gets its own back. A crowded turn goes out as one merged frame, to
+   * senders too when their own share is small (Yjs ignores what it already has): leaving each
+   * sender's updates out would take one merge per sender, quadratic in the turn's size — the
+   * turns that grow when a room is overloaded. A heavy sender (a paste, an import) still gets
+   * only the others' updates, so its own bytes never come back to it.
    */
   private readonly flushOutbox = (): void => {
     const batch = this.outbox;
     this.outbox = [];
     this.outboxBytes = 0;
     if (batch.length === 0 || this.failed) return;
-    const origins = new Set(batch.map((o) => o.origin));
     if (batch.length >= MERGE_FROM_UPDATES) {
       const merged = [encode.syncUpdate(mergeAll(batch.map((o) => o.update)))];
+      const ownBytes = new Map<Session | null, number>();
+      for (const o of batch) ownBytes.set(o.origin, (ownBytes.get(o.origin) ?? 0) + o.update.byteLength);
       for (const session of this.sessions) {
-        if (!origins.has(session)) {
+        if ((ownBytes.get(session) ?? 0) <= MAX_ECHOED_BYTES) {
           session.sendAll(merged);
           continue;
         }
@@ -449,6 +456,7 @@ export class Room {
         if (others.length > 0) session.sendAll([encode.syncUpdate(mergeAll(others))]);
       }
     } else {
+      const origins = new Set(batch.map((o) => o.origin));
       const frames = batch.map((o) => encode.syncUpdate(o.update));
       for (const session of this.sessions) {
         session.sendAll(origins.has(session) ? frames.filter((_, i) => batch[i]?.origin !== session) : frames);
