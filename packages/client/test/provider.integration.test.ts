@@ -92,6 +92,8 @@ describe('TandemProvider against a real server (Node, ws)', () => {
     await Promise.all([a.whenSynced(), b.whenSynced()]);
     a.doc.getText('content').insert(0, 'shared start.');
     await waitFor(() => text(b) === 'shared start.');
+    // The relay does not wait for storage; the ack does (group commit, up to COMMIT_INTERVAL_MS).
+    await waitFor(() => a.unsyncedChanges === 0, { what: "a's first edit acked" });
     await s.process.stop('SIGTERM');
     await waitFor(() => a.status !== 'connected' && b.status !== 'connected');
     a.doc.getText('content').insert(0, '[A offline]');
