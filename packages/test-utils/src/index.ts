@@ -1,4 +1,13 @@
 export { type RunningProcess, type StartProcessOptions, startProcess } from './child-process.js';
+export {
+  type ConnectionFault,
+  type ConnectionFaultKind,
+  type FaultConnection,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type PathConditions,
+  startFaultProxy,
+} from './fault-proxy.js';
 export { freePort } from './ports.js';
 export { type PostgresServer, startPostgres } from './postgres-server.js';
 export { type RedisServer, startRedisServer } from './redis-server.js';
