@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunningProcess } from '@tandem/test-utils';
+import { type Cluster, startCluster } from './cluster.js';
+import { type ServerProcess, startServerProcess } from './server-process.js';
+
+/**
+ * Server timings short enough that stale sessions are really reaped during a fault run: a
+ * half-open session misses a heartbeat within about 2 s, presence of a dead node within 3 s.
+ */
+export const FAULT_SERVER_ENV: Record<string, string> = {
+  HEARTBEAT_INTERVAL_MS: '1000',
+  AWARENESS_TIMEOUT_MS: '3000',
+  LOG_LEVEL: 'info',
+};
+
+/** The server side of a fault scenario: one node or a cluster, restartable on the same data. */
+export interface FaultEnvironment {
+  /** 'single' (SQLite) or 'cluster' (two nodes, Redis + Postgres). */
+  readonly name: string;
+  /** The running server processes. */
+  nodes(): readonly ServerProcess[];
+  /** SIGKILLs every node and starts as many again on the same data (acked means durable). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One server process with SQLite in a temporary directory. */
+export async function startSingleNodeEnvironment(env: Record<string, string> = {}): Promise<FaultEnvironment> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-faults-'));
+  const launch = () => startServerProcess({ ...FAULT_SERVER_ENV, ...env, DATA_DIR: dataDir });
+  let node = await launch();
+  return {
+    name: 'single',
+    nodes: () => [node],
+    async restart() {
+      await node.process.stop('SIGKILL');
+      node = await launch();
+    },
+    async stop() {
+      await node.process.stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Two server nodes sharing real Redis and Postgres. */
+export async function startClusterEnvironment(env: Record<string, string> = {}): Promise<FaultEnvironment> {
+  const cluster: Cluster = await startCluster({ nodes: 2, env: { ...FAULT_SERVER_ENV, ...env } });
+  const processes = (): RunningProcess[] => cluster.nodes.map((n) => n.server.process);
+  return {
+    name: 'cluster',
+    nodes: () => cluster.nodes.map((n) => n.server),
+    async restart() {
+      const count = cluster.nodes.length;
+      for (const process of processes()) await process.stop('SIGKILL');
+      cluster.nodes.splice(0);
+      for (let i = 0; i < count; i++) await cluster.addNode();
+    },
+    stop: () => cluster.stop(),
+  };
+}
