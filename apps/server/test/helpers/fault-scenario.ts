@@ -254,8 +254,22 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       convergenceMs = Date.now() - convergeFrom;
     } catch {
       const down = clients.filter((c) => !c.timeline.up).map((c) => c.name);
+      const unsyncedJoiners = joiners.filter((j) => !j.client.provider.synced).length;
+      const groups = rooms.map((r) => {
+        const byPrint = new Map<string, string[]>();
+        const members = [
+          ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => ({ name: c.name, doc: d.doc }))),
+          ...joiners.filter((j) => j.room === r).map((j, i) => ({ name: `joiner${i}`, doc: j.client.doc })),
+        ];
+        for (const { name, doc } of members) {
+          const print = fingerprint(doc);
+          byPrint.set(print, [...(byPrint.get(print) ?? []), name]);
+        }
+        return `${r}: ${[...byPrint.values()].map((names) => `[${names.join(' ')}]`).join(' vs ')}`;
+      });
       violations.push(
-        `NET-2: no convergence within ${CONVERGENCE_BOUND_MS} ms${down.length > 0 ? `; not synced: ${down.join(', ')}` : ''}`,
+        `NET-2: no convergence within ${CONVERGENCE_BOUND_MS} ms; not synced: ${down.join(', ') || 'none'}; ` +
+          `joiners not synced: ${unsyncedJoiners}; ${groups.join('; ')}`,
       );
     }
     const checkedUntil = Date.now();
