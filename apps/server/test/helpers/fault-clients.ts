@@ -66,10 +66,14 @@ export class LinkTimeline {
     this.epochs.push({ syncedAt: at, endedAt: null, faultAt: null });
   }
 
-  /** A fault touched the client's path now. */
-  markFault(at: number): void {
+  /**
+   * A fault touched the client's path at `at`; the path is whole again at `pathBackAt` (a
+   * stall's end). A client already down is timed from then on (NET-5 counts from the path's return).
+   */
+  markFault(at: number, pathBackAt = at): void {
     const last = this.epochs.at(-1);
     if (last !== undefined && last.endedAt === null) last.faultAt ??= at;
+    else if (this.downSince !== null) this.downSince = Math.max(this.downSince, pathBackAt);
   }
 
   /** True when, at `at`, the client was live on a connection no fault had touched yet (NET-6). */

@@ -191,8 +191,11 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       const client = rng.pick(clients);
       const kind = pickFault(rng);
       const now = Date.now();
+      const isCondition = kind === 'latency' || kind === 'bandwidth';
+      // A client between connections has nothing to cut (an armed fault would hit it later, untimed).
+      if (!isCondition && client.proxy.connections().length === 0) return;
       faults[kind]++;
-      if (kind === 'latency' || kind === 'bandwidth') {
+      if (isCondition) {
         client.proxy.setConditions(
           kind === 'latency'
             ? { latencyMs: rng.int(10, 150), jitterMs: rng.int(0, 100) }
@@ -212,7 +215,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
           : kind === 'drop-at-random-byte'
             ? { kind, maxBytes: 4_000 }
             : { kind };
-      client.timeline.markFault(now);
+      client.timeline.markFault(now, fault.kind === 'stall' ? now + fault.ms : now);
       client.proxy.injectAll(fault);
     };
     await Promise.all([
