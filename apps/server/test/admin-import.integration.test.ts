@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryFanoutBus } from '../src/fanout/memory-fanout.js';
 import type { StoredDoc } from '../src/storage/doc-store.js';
+import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { metricValue } from './helpers/metrics.js';
+import { gateLoads, holdAppends } from './helpers/store-wrappers.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -182,6 +184,37 @@ describe('admin import: every write path goes through the room', () => {
       expect(exported.body).toBe('stored and more');
     });
   }
+
+  it('OPS-6/ACK-1: the 204 of an import into a document that is not loaded waits until the store has taken it', async () => {
+    const held = holdAppends(createMemoryDocStore());
+    const server = await start({ store: held.store });
+    const { base } = textAndContinuation('held back', '');
+    let answered = false;
+    const response = importInto(server, 'held', base).then((r) => {
+      answered = true;
+      return r;
+    });
+    await waitFor(() => held.held() === 1, { what: 'the append to reach the store' });
+    expect(answered).toBe(false);
+    held.release();
+    expect((await response).statusCode).toBe(204);
+    expect((await server.store.load('held')).updates.length).toBe(1);
+  });
+
+  it('OPS-6/ROOM-1: an import and a join while the document loads share one load', async () => {
+    const gated = gateLoads(createMemoryDocStore());
+    const server = await start({ store: gated.store });
+    const { base } = textAndContinuation('loaded once', '');
+    const response = importInto(server, 'gated', base);
+    await waitFor(() => gated.loads() === 1, { what: 'the import to start loading' });
+    const editor = connectStockClient(server.syncUrl, 'gated');
+    stock.push(editor);
+    await waitFor(() => server.app.tandem.sessions.size === 1, { what: 'the session to wait for the room' });
+    gated.release();
+    expect((await response).statusCode).toBe(204);
+    await waitFor(() => editor.text.toString() === 'loaded once', { what: 'the joiner to get the import' });
+    expect(gated.loads()).toBe(1);
+  });
 
   it('OPS-6/CLUSTER-1/CLUSTER-2: an import on a node where the document is not loaded reaches the sessions of another node', async () => {
     const bus = createMemoryFanoutBus();
