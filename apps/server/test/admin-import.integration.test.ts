@@ -8,7 +8,7 @@ import type { StoredDoc } from '../src/storage/doc-store.js';
 import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { metricValue } from './helpers/metrics.js';
-import { gateLoads, holdAppends } from './helpers/store-wrappers.js';
+import { failLoads, gateLoads, holdAppends } from './helpers/store-wrappers.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -214,6 +214,18 @@ describe('admin import: every write path goes through the room', () => {
     expect((await response).statusCode).toBe(204);
     await waitFor(() => editor.text.toString() === 'loaded once', { what: 'the joiner to get the import' });
     expect(gated.loads()).toBe(1);
+  });
+
+  it('OPS-6/ROOM-3: an import into a document that fails to load gets 503 and caches nothing', async () => {
+    const failing = failLoads(createMemoryDocStore());
+    const server = await start({ store: failing.store });
+    const { base } = textAndContinuation('not now', '');
+    const response = await importInto(server, 'broken', base);
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ error: 'unavailable', message: expect.stringContaining('failed to load') });
+    expect(server.app.tandem.registry.stats()).toMatchObject({ rooms: 0, loading: 0 });
+    failing.setFailing(false);
+    expect((await importInto(server, 'broken', base)).statusCode).toBe(204);
   });
 
   it('OPS-6/CLUSTER-1/CLUSTER-2: an import on a node where the document is not loaded reaches the sessions of another node', async () => {
