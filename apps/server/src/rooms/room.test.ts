@@ -861,6 +861,14 @@ describe('Room: persistence failure', () => {
     await node.persistence.flush();
     expect(node.failures).toEqual([room]);
   });
+
+  it('OPS-6: an import the store refuses rejects and reports the room failed (its state is ahead of the store)', async () => {
+    setUp({ ...createMemoryDocStore(), append: () => Promise.reject(new Error('disk full')) });
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    await expect(room.importUpdate(mapUpdate('x', '1'))).rejects.toThrow('disk full');
+    expect(node.failures).toEqual([room]);
+  });
 });
 
 describe('Room: updates that wait for missing history', () => {

@@ -59,6 +59,9 @@ interface Outgoing {
   readonly local: boolean;
 }
 
+/** The outcome of {@link Room.importUpdate}: applied and stored, or refused with the problem named. */
+export type ImportVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
 /**
  * One document's live state: the Y.Doc, awareness, and the sessions editing it.
  * Relays updates (coalesced per event-loop turn), persists local ones, publishes them on the fan-out.
@@ -175,14 +178,33 @@ export class Room {
   }
 
   /**
-   * Applies an update that did not come from a session (admin import): validated like any
-   * other, relayed to every session and the other nodes, and resolved once it is stored.
+   * Applies an update that did not come from a session (admin import): inspected like any
+   * other (YJS-1), relayed to every session and the other nodes, and resolved once it is stored.
+   * A refused update touches nothing. One that builds on history the document lacks is refused
+   * too: nobody would send that history, so Yjs would hold it pending until it is dropped (OPS-6).
    */
-  async importUpdate(update: Uint8Array): Promise<void> {
+  async importUpdate(update: Uint8Array): Promise<ImportVerdict> {
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
-    if (!verdict.ok) throw new Error(verdict.reason);
-    Y.applyUpdate(this.doc, update, IMPORTED);
-    await this.deps.persistence.enqueue(this.id, update);
+    if (!verdict.ok) return { ok: false, reason: verdict.reason };
+    if (verdict.incomplete) {
+      return {
+        ok: false,
+        reason: 'update depends on history the document does not have (import the updates it builds on first)',
+      };
+    }
+    try {
+      Y.applyUpdate(this.doc, update, IMPORTED);
+    } catch (err) {
+      return { ok: false, reason: `malformed update: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    try {
+      await this.deps.persistence.enqueue(this.id, update);
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+    this.deps.compactor.noteAppended(this.id, update.byteLength);
+    return { ok: true };
   }
 
   /** Handles one decoded frame from a session in this room. */
