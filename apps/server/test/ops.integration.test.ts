@@ -108,7 +108,7 @@ describe('operations', () => {
         .statusCode,
     ).toBe(204);
     await waitFor(() => editor.text.toString() === 'Quarterly report (imported)');
-    // Import into a document nobody has open goes to the store.
+    // Import into a document nobody has open loads it, like a join, and goes through the room (OPS-6).
     const fresh = new Y.Doc();
     fresh.getText('content').insert(0, 'restored from backup');
     expect(
