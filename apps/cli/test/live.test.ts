@@ -98,6 +98,27 @@ describe('tandem inspect / export / import against a live server', () => {
     expect(text.stdout).toContain('# prose (Y.XmlFragment)\nfirst paragraph\n');
   });
 
+  it('OPS-6/YJS-2/YJS-3: import refuses an update missing its history before sending it, and reports the refusal of a bomb', async () => {
+    const doc = new Y.Doc();
+    doc.getText('content').insert(0, 'base');
+    const before = Y.encodeStateVector(doc);
+    doc.getText('content').insert(4, ' continued');
+    const continuation = join(dir, 'continuation.bin');
+    writeFileSync(continuation, Y.encodeStateAsUpdate(doc, before));
+    const orphan = await runCli(['import', `${server.syncUrl}/orphan`, continuation]);
+    expect(orphan.code, orphan.stderr).toBe(1);
+    expect(orphan.stderr).toContain('depends on history the document "orphan" does not have');
+    const exported = await runCli(['export', `${server.syncUrl}/orphan`, '--format', 'json']);
+    expect(JSON.parse(exported.stdout)).toEqual({});
+
+    const bomb = join(dir, 'bomb.bin');
+    writeFileSync(bomb, Uint8Array.of(1, 1, 42, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x04, 0));
+    const refused = await runCli(['import', `${server.syncUrl}/orphan`, bomb]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('1008');
+    expect(refused.stderr).toContain('absurd clock range for client 42');
+  });
+
   it('replay --sqlite rebuilds a document from the snapshot and update log up to a position', async () => {
     const doc = new Y.Doc();
     const text = doc.getText('content');

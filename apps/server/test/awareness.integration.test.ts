@@ -6,6 +6,7 @@ import { awarenessUpdateFor } from './helpers/awareness.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { connectRaw, type RawClient } from './helpers/raw-client.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 describe('awareness', () => {
   let server: TestServer | undefined;
@@ -18,8 +19,8 @@ describe('awareness', () => {
     await server?.close();
   });
 
-  const stockClient = (room: string) => {
-    const client = connectStockClient((server as TestServer).syncUrl, room);
+  const stockClient = (room: string, params: Record<string, string> = {}) => {
+    const client = connectStockClient((server as TestServer).syncUrl, room, params);
     stock.push(client);
     return client;
   };
@@ -57,15 +58,18 @@ describe('awareness', () => {
     });
   });
 
-  it('AW-2: a session cannot overwrite or remove presence owned by another session', async () => {
-    server = await startTestServer();
-    const a = stockClient('owned');
-    const b = stockClient('owned');
+  it("AW-2: a session cannot overwrite or remove presence owned by another user's session", async () => {
+    // Another user: the same user (or anyone in open mode) with a newer state is the same client reconnecting (YJS-5).
+    server = await startTestServer({
+      config: { auth: { secret: TEST_SECRET, publicKey: null, jwksUrl: null, audience: 'tandem' } },
+    });
+    const a = stockClient('owned', { token: await signToken({ sub: 'owner', name: 'Owner' }) });
+    const b = stockClient('owned', { token: await signToken({ sub: 'bystander' }) });
     await waitFor(() => a.provider.synced && b.provider.synced);
     a.provider.awareness.setLocalStateField('user', { name: 'Owner' });
     await waitFor(() => b.provider.awareness.getStates().has(a.doc.clientID));
 
-    const intruder = connectRaw(`${server.syncUrl}/owned`);
+    const intruder = connectRaw(`${server.syncUrl}/owned?token=${await signToken({ sub: 'intruder' })}`);
     raw.push(intruder);
     await intruder.opened();
     const victim = a.doc.clientID;

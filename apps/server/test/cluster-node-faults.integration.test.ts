@@ -106,6 +106,41 @@ describe('cluster: node and store faults', () => {
     console.info(`[cluster] ${acked.length} acked updates survived kill -9; presence vanished after ${vanishedMs} ms`);
   }, 60_000);
 
+  it('CLUSTER-6/AW-6: a client that reconnects to another node after its node dies regains its presence at once', async () => {
+    const leaseMs = 3_000;
+    cluster = await startCluster({ nodes: 2, env: { AWARENESS_TIMEOUT_MS: String(leaseMs) } });
+    const [a, victim] = cluster.nodes.map((n) => n.server);
+    if (a === undefined || victim === undefined) throw new Error('two nodes expected');
+    const room = 'moving';
+    const watcher = connectClusterClient(a.syncUrl, room, 'watcher');
+    const mover = connectClusterClient(victim.syncUrl, room, 'mover');
+    const ghost = connectClusterClient(victim.syncUrl, room, 'ghost');
+    clients.push(watcher, mover, ghost);
+    await waitFor(() => clients.every((c) => c.provider.synced), { what: 'clients synced' });
+    const states = () => watcher.provider.awareness.getStates() as Map<number, { cursor?: number }>;
+    await waitFor(() => states().has(mover.doc.clientID) && states().has(ghost.doc.clientID), {
+      what: 'presence at the watcher',
+    });
+    const removed: number[] = [];
+    watcher.provider.awareness.on('change', ({ removed: ids }: { removed: number[] }) => removed.push(...ids));
+
+    // The load balancer sends the mover's next connection to the surviving node; the ghost never returns.
+    mover.provider.serverUrl = a.syncUrl;
+    ghost.provider.shouldConnect = false;
+    victim.process.child.kill('SIGKILL');
+    await victim.process.exited;
+    await waitFor(() => mover.provider.wsconnected && mover.provider.synced, { what: 'mover reconnected' });
+    mover.provider.awareness.setLocalStateField('cursor', 42);
+    await waitFor(() => states().get(mover.doc.clientID)?.cursor === 42, {
+      what: "the mover's presence update, before the dead node's lease expires",
+      timeoutMs: leaseMs / 2,
+    });
+    // Once the dead node's other presence has expired, the mover's is still there, never removed.
+    await waitFor(() => !states().has(ghost.doc.clientID), { what: 'the ghost to expire', timeoutMs: leaseMs * 3 });
+    expect(states().get(mover.doc.clientID)?.cursor).toBe(42);
+    expect(removed).not.toContain(mover.doc.clientID);
+  }, 30_000);
+
   it('CLUSTER-7: Postgres down: relaying goes on, acks stop, /readyz and logs name the store, and it recovers by itself', async () => {
     cluster = await startCluster({ nodes: 2 });
     const [a, b] = cluster.nodes.map((n) => n.server);

@@ -6,16 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { signWebhook } from '../src/ops/webhooks.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
+import { metricValue } from './helpers/metrics.js';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
 import { connectTandemWriter } from './helpers/tandem-writer.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
-
-function metricValue(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('operations', () => {
   let server: TestServer | undefined;
@@ -112,7 +108,7 @@ describe('operations', () => {
         .statusCode,
     ).toBe(204);
     await waitFor(() => editor.text.toString() === 'Quarterly report (imported)');
-    // Import into a document nobody has open goes to the store.
+    // Import into a document nobody has open loads it, like a join, and goes through the room (OPS-6).
     const fresh = new Y.Doc();
     fresh.getText('content').insert(0, 'restored from backup');
     expect(

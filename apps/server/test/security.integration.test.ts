@@ -257,10 +257,11 @@ describe('abuse limits', () => {
     expect(server.app.tandem.registry.get('bomb')?.doc.store.clients.size).toBe(0);
   });
 
-  it('YJS-5: a session cannot write structs under a client id another live session writes', async () => {
-    server = await startTestServer();
-    const owner = connectRaw(`${server.syncUrl}/ids`);
-    const impostor = connectRaw(`${server.syncUrl}/ids`);
+  it("YJS-5: a session cannot write structs under a client id another user's live session writes", async () => {
+    // Another user: the same user (or anyone in open mode) would be the same client reconnecting.
+    server = await startTestServer({ config: secured });
+    const owner = connectRaw(`${server.syncUrl}/ids?token=${await signToken({ sub: 'owner' })}`);
+    const impostor = connectRaw(`${server.syncUrl}/ids?token=${await signToken({ sub: 'impostor' })}`);
     raw.push(owner, impostor);
     await owner.waitForFrame(frameOfType('sync-step1'));
     await impostor.waitForFrame(frameOfType('sync-step1'));

@@ -33,8 +33,13 @@ describe('SPEC.md citations across the repository', () => {
     const missing: string[] = [];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/\b(?:it|test)(?:\.each\([\s\S]*?\))?\(\s*['"`]([A-Z]+-\d+)[:/]/g)) {
-        if (!defined.has(match[1])) missing.push(`${match[1]} (${file.slice(ROOT.length)})`);
+      // Every ID of a title's leading citation ("ACK-1/YJS-5: …", "AUTH-1, AUTH-3: …"), not only the first.
+      for (const match of text.matchAll(
+        /\b(?:it|test)(?:\.each\([\s\S]*?\))?\(\s*['"`]((?:[A-Z]+-\d+\s*[/,]\s*)*[A-Z]+-\d+)\s*:/g,
+      )) {
+        for (const id of (match[1] as string).split(/\s*[/,]\s*/)) {
+          if (!defined.has(id)) missing.push(`${id} (${file.slice(ROOT.length)})`);
+        }
       }
     }
     expect(files.length).toBeGreaterThan(20);

@@ -4,9 +4,10 @@ import { NoticeCode } from './notice-codes.js';
 
 /**
  * The close-code table in ARCHITECTURE.md, copied here so a drift fails a test, plus Tandem's
- * one addition: 4404, the document was deleted (so clients stop instead of recreating it).
+ * additions: 4404, the document was deleted (so clients stop instead of recreating it), and 4409,
+ * a newer session of the same client took over the client id (YJS-5).
  */
-const ARCHITECTURE_CODES = [1000, 1001, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4404] as const;
+const ARCHITECTURE_CODES = [1000, 1001, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4404, 4409] as const;
 
 describe('close codes', () => {
   it('CLOSE-1: every close code in ARCHITECTURE.md is in the table, and nothing else', () => {
@@ -29,6 +30,7 @@ describe('close codes', () => {
       unauthenticated: 4401,
       forbidden: 4403,
       documentDeleted: 4404,
+      clientIdTakenOver: 4409,
     });
   });
 
@@ -50,7 +52,7 @@ describe('close codes', () => {
 
   it('CLOSE-1: isCloseCode recognises exactly the table', () => {
     for (const code of ARCHITECTURE_CODES) expect(isCloseCode(code)).toBe(true);
-    for (const code of [0, 999, 1002, 1005, 1006, 1010, 1015, 3000, 4000, 4405, Number.NaN]) {
+    for (const code of [0, 999, 1002, 1005, 1006, 1010, 1015, 3000, 4000, 4405, 4408, 4410, Number.NaN]) {
       expect(isCloseCode(code), String(code)).toBe(false);
     }
   });

@@ -12,6 +12,7 @@ export const CloseCode = {
   unauthenticated: 4401,
   forbidden: 4403,
   documentDeleted: 4404,
+  clientIdTakenOver: 4409,
 } as const;
 
 /** One of the close codes in {@link CloseCode}. */
@@ -33,6 +34,10 @@ export const CLOSE_CODE_TABLE: Readonly<
   4401: { meaning: 'authentication missing, invalid or expired', reconnect: 'no' },
   4403: { meaning: 'authenticated but not allowed on this document', reconnect: 'no' },
   4404: { meaning: 'the document was deleted', reconnect: 'no' },
+  4409: {
+    meaning: 'a newer session of the same client took over this Yjs client id (it reconnected)',
+    reconnect: 'backoff',
+  },
 };
 
 /** True when `code` is one of Tandem's documented close codes. */

@@ -15,7 +15,8 @@ Connects as a client, syncs the document and writes it: text (default without --
 export const IMPORT_USAGE = `usage: tandem import <ws-url>/sync/<room> <file> [--token T] [--timeout S]
 
 Sends a Yjs update file (e.g. from "tandem export --format yjs") to the room over tandem.v1 and
-exits 0 once the server acknowledges it as durable. The update is merged into the document.`;
+exits 0 once the server acknowledges it as durable. The update is merged into the document. An
+update that builds on history the document does not have is refused before anything is sent.`;
 
 /** Option names of `tandem export`. */
 export const EXPORT_SPEC = { values: ['format', 'out', 'token', 'timeout'] } as const;
@@ -35,12 +36,9 @@ export async function exportDoc(args: ParsedArgs, _out: Out, err: Out): Promise<
   const output = docOutput(args);
   const timeout = timeoutMs(args);
   const socket = await SyncSocket.open(target.url, { token: optionString(args, 'token'), timeoutMs: timeout });
-  const doc = new Y.Doc();
+  let doc: Y.Doc;
   try {
-    // An empty state vector asks for the whole document; the server answers with sync step 2.
-    const step2 = socket.waitFor((f) => (f.type === 'sync-step2' ? f.update : undefined), 'the document', timeout);
-    socket.send({ type: 'sync-step1', stateVector: Y.encodeStateVector(doc) });
-    Y.applyUpdate(doc, await step2);
+    doc = await fetchDoc(socket, timeout);
   } finally {
     await socket.close();
   }
@@ -50,6 +48,24 @@ export async function exportDoc(args: ParsedArgs, _out: Out, err: Out): Promise<
   );
   doc.destroy();
   return 0;
+}
+
+/** The room's whole document: an empty state vector asks for all of it, the server answers with sync step 2. */
+async function fetchDoc(socket: SyncSocket, timeout: number): Promise<Y.Doc> {
+  const doc = new Y.Doc();
+  const step2 = socket.waitFor((f) => (f.type === 'sync-step2' ? f.update : undefined), 'the document', timeout);
+  socket.send({ type: 'sync-step1', stateVector: Y.encodeStateVector(doc) });
+  Y.applyUpdate(doc, await step2);
+  return doc;
+}
+
+/**
+ * Whether `update` builds on history `doc` lacks: Yjs then keeps part of it pending, and the
+ * server would drop that part once nobody sends the history (YJS-3) after acking the frame.
+ */
+function lacksHistory(doc: Y.Doc, update: Uint8Array): boolean {
+  Y.applyUpdate(doc, update);
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
 }
 
 /** `tandem import`. Resolves with the exit code. */
@@ -76,6 +92,15 @@ export async function importDoc(args: ParsedArgs, _out: Out, err: Out): Promise<
   try {
     if (socket.protocol !== TANDEM_SUBPROTOCOL) {
       throw new CommandError(`the server did not negotiate ${TANDEM_SUBPROTOCOL}, so it cannot confirm durability`);
+    }
+    const current = await fetchDoc(socket, timeout);
+    const orphan = lacksHistory(current, update);
+    current.destroy();
+    if (orphan) {
+      throw new CommandError(
+        `${file} depends on history the document ${JSON.stringify(target.room)} does not have (it continues edits ` +
+          'the server never received); import a full-state update ("tandem export --format yjs") or the updates it builds on first',
+      );
     }
     // Our first update frame is number 1; "persisted through 1" means it is on disk (ACK-1).
     const acked = socket.waitFor((f) => (f.type === 'ack' && f.through >= 1 ? true : undefined), 'its ack', timeout);

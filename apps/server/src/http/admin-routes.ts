@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as Y from 'yjs';
 import { docToJson, docToText } from '../ops/doc-export.js';
 import type { Recorder } from '../ops/recorder.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { ImportVerdict } from '../rooms/room.js';
+import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
 import { docFromStored } from '../storage/snapshot.js';
@@ -97,15 +98,16 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     if (!(body instanceof Buffer) || body.byteLength === 0) {
       return reply.code(400).send({ error: 'bad_request', message: 'send a Yjs update as application/octet-stream' });
     }
-    const update = new Uint8Array(body);
+    // Through the room whether or not it is loaded: inspected, stored, relayed, published,
+    // counted and notified like a session's update (OPS-6); 204 only once it is durable.
+    let verdict: ImportVerdict;
     try {
-      Y.decodeUpdate(update);
+      verdict = await deps.registry.importUpdate(id, new Uint8Array(body));
     } catch (err) {
-      return reply.code(400).send({ error: 'bad_request', message: `not a Yjs update: ${String(err)}` });
+      if (!(err instanceof JoinError)) throw err;
+      return reply.code(503).send({ error: 'unavailable', message: `cannot import into ${id}: ${err.message}` });
     }
-    const live = deps.registry.get(id);
-    if (live !== undefined) await live.importUpdate(update);
-    else await deps.store.append([{ docId: id, update }]);
+    if (!verdict.ok) return reply.code(400).send({ error: 'bad_request', message: verdict.reason });
     return reply.code(204).send();
   });
 

@@ -65,6 +65,12 @@ export class PresenceTable {
     this.held.delete(clientId);
   }
 
+  /** The clock and state (JSON text, null once removed) held for a client, if any. */
+  peek(clientId: number): { readonly clock: number; readonly state: string | null } | undefined {
+    const current = this.held.get(clientId);
+    return current === undefined ? undefined : { clock: current.clock, state: current.state };
+  }
+
   /** True while the client has a state. */
   has(clientId: number): boolean {
     return this.held.get(clientId)?.state != null;

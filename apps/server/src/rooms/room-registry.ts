@@ -6,7 +6,7 @@ import { docFromStored } from '../storage/snapshot.js';
 import type { Compactor } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
-import { Room } from './room.js';
+import { type ImportVerdict, Room } from './room.js';
 import type { Session } from './session.js';
 import type { WritePolicy } from './write-policy.js';
 
@@ -67,6 +67,13 @@ export interface RoomRegistry {
   leave(session: Session): void;
   /** The loaded room, if any. */
   get(roomId: string): Room | undefined;
+  /**
+   * Imports an update (admin API) through the room, as sessions write (OPS-6): loads the room
+   * like a join does (single-flight), resolves once the update is stored or refused, and unloads
+   * the room after the idle delay when nobody joined. Rejects with {@link JoinError} when the
+   * room cannot be loaded or the server is shutting down.
+   */
+  importUpdate(roomId: string, update: Uint8Array): Promise<ImportVerdict>;
   /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   /** The loaded rooms and their sessions (admin API). */
@@ -83,6 +90,8 @@ interface Entry {
   room: Room | null;
   loading: Promise<Room> | null;
   idleTimer: NodeJS.Timeout | undefined;
+  /** Imports under way: they hold the room loaded like sessions do. */
+  imports: number;
 }
 
 /** Creates a registry. */
@@ -141,6 +150,18 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     return promise;
   };
 
+  /** The room's entry, its load started if needed (single-flight, ROOM-1); its idle unload is off. */
+  const acquire = (roomId: string): Entry => {
+    let entry = entries.get(roomId);
+    if (entry === undefined) {
+      entry = { room: null, loading: null, idleTimer: undefined, imports: 0 };
+      entries.set(roomId, entry);
+      load(roomId, entry);
+    }
+    clearTimeout(entry.idleTimer);
+    return entry;
+  };
+
   const scheduleUnload = (roomId: string, entry: Entry) => {
     clearTimeout(entry.idleTimer);
     entry.idleTimer = setTimeout(() => void unloadIfIdle(roomId, entry), deps.idleMs);
@@ -149,11 +170,12 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
 
   const unloadIfIdle = async (roomId: string, entry: Entry) => {
     const room = entry.room;
-    if (room === null || room.sessionCount > 0 || entries.get(roomId) !== entry) return;
+    const busy = () => room === null || room.sessionCount > 0 || entry.imports > 0 || entries.get(roomId) !== entry;
+    if (busy()) return;
     // Never drop what the store has not taken yet (ROOM-2); unloading itself writes nothing.
     await deps.persistence.flush();
     await deps.compactor.settled(roomId);
-    if (room.sessionCount > 0 || entries.get(roomId) !== entry) return;
+    if (room === null || busy()) return;
     entries.delete(roomId);
     deps.compactor.untrack(roomId);
     room.destroy();
@@ -179,13 +201,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   return {
     async join(session) {
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-      let entry = entries.get(session.roomId);
-      if (entry === undefined) {
-        entry = { room: null, loading: null, idleTimer: undefined };
-        entries.set(session.roomId, entry);
-        load(session.roomId, entry);
-      }
-      clearTimeout(entry.idleTimer);
+      const entry = acquire(session.roomId);
       const room = entry.room ?? (await (entry.loading as Promise<Room>));
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
       if (!session.isOpen) {
@@ -204,6 +220,21 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     },
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
+    },
+    async importUpdate(roomId, update) {
+      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+      const entry = acquire(roomId);
+      entry.imports++;
+      try {
+        const room = entry.room ?? (await (entry.loading as Promise<Room>));
+        // Shutdown hands the store what is pending once; an update applied after that would be lost.
+        if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+        return await room.importUpdate(update);
+      } finally {
+        entry.imports--;
+        const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
+        if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
+      }
     },
     describe() {
       const out: RoomDescription[] = [];

@@ -180,6 +180,16 @@ function awarenessIn(frames: Frame[]): AwarenessEntry[][] {
 const presence = (clientId: number, clock: number, state: unknown): Uint8Array =>
   writeAwarenessEntries([{ clientId, clock, state: JSON.stringify(state) }]);
 
+/** Authenticates a test session as `userId` (distinct users cannot take over each other's client ids, YJS-5). */
+function signIn(client: TestClient, userId: string): TestClient {
+  client.session.identity = { userId, name: userId, color: '#123456', rules: [], expiresAt: Number.MAX_SAFE_INTEGER };
+  return client;
+}
+
+/** A presence state as the room stores it for a session signed in as `userId` (AUTH-7 rewrites `user`). */
+const signedState = (state: Record<string, unknown>, userId: string) =>
+  JSON.stringify({ ...state, user: { id: userId, name: userId, color: '#123456' } });
+
 describe('Room: joining', () => {
   it('SYNC-1: a joining session gets sync step 1 with the room state vector, and no awareness when none is known', async () => {
     const store = createMemoryDocStore();
@@ -469,12 +479,12 @@ describe('Room: awareness', () => {
     expect(a.take()).toEqual([]);
   });
 
-  it("AW-2: entries for another session's client ids are dropped; the rest of the update applies", async () => {
+  it("AW-2: entries for another user's client ids are dropped; the rest of the update applies", async () => {
     setUp();
     const room = await openRoom(createNode('n1'));
-    const a = connect(room, 'a');
-    const b = connect(room, 'b');
-    const c = connect(room, 'c');
+    const a = signIn(connect(room, 'a'), 'ada');
+    const b = signIn(connect(room, 'b'), 'bob');
+    const c = signIn(connect(room, 'c'), 'cy');
     room.receive(a.session, { type: 'awareness', update: presence(1, 1, { name: 'A' }) });
     for (const client of [a, b, c]) client.take();
 
@@ -483,15 +493,63 @@ describe('Room: awareness', () => {
       { clientId: 2, clock: 1, state: JSON.stringify({ name: 'B' }) },
     ]);
     room.receive(b.session, { type: 'awareness', update: forged });
-    expect(room.presence.states().get(1)).toEqual({ name: 'A' });
-    expect(room.presence.states().get(2)).toEqual({ name: 'B' });
-    expect(awarenessIn(c.take())).toEqual([[{ clientId: 2, clock: 1, state: '{"name":"B"}' }]]);
+    expect(room.presence.states().get(1)).toMatchObject({ name: 'A', user: { id: 'ada' } });
+    expect(room.presence.states().get(2)).toMatchObject({ name: 'B', user: { id: 'bob' } });
+    expect(awarenessIn(c.take())).toEqual([[{ clientId: 2, clock: 1, state: signedState({ name: 'B' }, 'bob') }]]);
 
     // Nor can it remove the other session's state.
     room.receive(b.session, { type: 'awareness', update: presence(1, 6, null) });
-    expect(room.presence.states().get(1)).toEqual({ name: 'A' });
+    expect(room.presence.states().get(1)).toMatchObject({ name: 'A' });
     expect(c.take()).toEqual([]);
     expect(b.closes).toEqual([]);
+    expect(a.closes).toEqual([]);
+  });
+
+  it('AW-2/YJS-5: in open mode a newer state from another session takes the id over (the same client reconnected); an echo does not', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const old = connect(room, 'old');
+    const observer = connect(room, 'observer');
+    room.receive(old.session, { type: 'awareness', update: presence(1, 3, { name: 'A' }) });
+    // Stock clients echo every presence they receive: the same clock changes nothing and claims nothing.
+    room.receive(observer.session, { type: 'awareness', update: presence(1, 3, { name: 'A' }) });
+    expect(old.closes).toEqual([]);
+    const back = connect(room, 'back');
+    observer.take();
+    room.receive(back.session, { type: 'awareness', update: presence(1, 4, { name: 'A', cursor: 7 }) });
+    expect(old.closes.map((c) => c.code)).toEqual([CloseCode.clientIdTakenOver]);
+    expect(room.sessionCount).toBe(2);
+    expect(room.presence.states().get(1)).toEqual({ name: 'A', cursor: 7 });
+    // The older session's end removes nothing (AW-6).
+    room.remove(old.session);
+    expect(awarenessIn(observer.take())).toEqual([[{ clientId: 1, clock: 4, state: '{"name":"A","cursor":7}' }]]);
+    expect(room.presence.states().has(1)).toBe(true);
+  });
+
+  it('YJS-5/AW-6: writing structs under a client id takes over its presence from an older session of the same user', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const doc = new Y.Doc();
+    doc.getMap('m').set('k', 'v1');
+    const old = signIn(connect(room, 'old'), 'ada');
+    room.receive(old.session, { type: 'awareness', update: presence(doc.clientID, 1, { name: 'A' }) });
+    room.receive(old.session, { type: 'sync-update', update: Y.encodeStateAsUpdate(doc) });
+    const observer = connect(room, 'observer');
+    const squatter = signIn(connect(room, 'squatter'), 'mallory');
+    const sv = Y.encodeStateVector(doc);
+    doc.getMap('m').set('k', 'v2');
+    room.receive(squatter.session, { type: 'sync-update', update: Y.encodeStateAsUpdate(doc, sv) });
+    expect(squatter.closes.map((c) => c.code)).toEqual([CloseCode.policyViolation]);
+    expect(room.doc.getMap('m').get('k')).toBe('v1');
+    const back = signIn(connect(room, 'back'), 'ada');
+    observer.take();
+    room.receive(back.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(doc, sv) });
+    expect(room.doc.getMap('m').get('k')).toBe('v2');
+    expect(old.closes.map((c) => c.code)).toEqual([CloseCode.clientIdTakenOver]);
+    room.remove(old.session);
+    expect(awarenessIn(observer.take())).toEqual([]);
+    expect(room.presence.states().has(doc.clientID)).toBe(true);
+    doc.destroy();
   });
 
   it('AW-2: the owner may update and remove its own state', async () => {
@@ -731,22 +789,43 @@ describe('Room: across nodes', () => {
     await waitFor(() => !room2.presence.states().has(9), { timeoutMs: 2000, what: 'removal at node 2' });
   });
 
-  it("AW-2: a session on another node cannot overwrite or remove a state this node's session owns", async () => {
+  it("AW-2: a session of another user on another node cannot overwrite or remove a state this node's session owns", async () => {
     setUp();
     const room1 = await openRoom(createNode('n1'));
     const room2 = await openRoom(createNode('n2'));
-    const owner = connect(room1, 'owner');
-    const intruder = connect(room2, 'intruder');
+    const owner = signIn(connect(room1, 'owner'), 'ada');
+    const intruder = signIn(connect(room2, 'intruder'), 'mallory');
     room1.receive(owner.session, { type: 'awareness', update: presence(1, 1, { name: 'Owner' }) });
     await waitFor(() => room2.presence.states().has(1), { timeoutMs: 2000, what: 'presence at node 2' });
     room2.receive(intruder.session, { type: 'awareness', update: presence(1, 50, { name: 'Hijacked' }) });
     room2.receive(intruder.session, { type: 'awareness', update: presence(77, 1, { name: 'Intruder' }) });
     await waitFor(() => room1.presence.states().has(77), { timeoutMs: 2000, what: "intruder's own presence" });
-    expect(room1.presence.states().get(1)).toEqual({ name: 'Owner' });
-    expect(room2.presence.states().get(1)).toEqual({ name: 'Owner' });
+    expect(room1.presence.states().get(1)).toMatchObject({ name: 'Owner', user: { id: 'ada' } });
+    expect(room2.presence.states().get(1)).toMatchObject({ name: 'Owner', user: { id: 'ada' } });
+    expect(owner.closes).toEqual([]);
     room2.remove(intruder.session);
     await waitFor(() => !room1.presence.states().has(77), { timeoutMs: 2000, what: "intruder's presence removed" });
-    expect(room1.presence.states().get(1)).toEqual({ name: 'Owner' });
+    expect(room1.presence.states().get(1)).toMatchObject({ name: 'Owner' });
+  });
+
+  it('CLUSTER-6/AW-6: the same user reconnecting to another node takes its presence over at once; the old node hands it over without a removal', async () => {
+    setUp();
+    const room1 = await openRoom(createNode('n1'));
+    const room2 = await openRoom(createNode('n2'));
+    const stale = signIn(connect(room1, 'stale'), 'ada');
+    const watcher = connect(room1, 'watcher');
+    room1.receive(stale.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    await waitFor(() => room2.presence.states().has(5), { timeoutMs: 2000, what: 'presence at node 2' });
+    const back = signIn(connect(room2, 'back'), 'ada');
+    room2.receive(back.session, { type: 'awareness', update: presence(5, 2, { cursor: 2 }) });
+    expect(room2.presence.states().get(5)).toMatchObject({ cursor: 2 });
+    await waitFor(() => stale.closes.length > 0, { timeoutMs: 2000, what: 'stale session retired at node 1' });
+    expect(stale.closes.map((c) => c.code)).toEqual([CloseCode.clientIdTakenOver]);
+    expect(room1.presence.states().get(5)).toMatchObject({ cursor: 2 });
+    watcher.take();
+    room1.remove(stale.session);
+    expect(awarenessIn(watcher.take())).toEqual([]);
+    expect(room1.presence.states().has(5)).toBe(true);
   });
 
   it('stops applying fan-out messages once destroyed, and closes its sessions with 1001', async () => {
@@ -780,6 +859,14 @@ describe('Room: persistence failure', () => {
     await waitFor(() => node.failures.length > 0, { timeoutMs: 2000, what: 'onFailed' });
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
     await node.persistence.flush();
+    expect(node.failures).toEqual([room]);
+  });
+
+  it('OPS-6: an import the store refuses rejects and reports the room failed (its state is ahead of the store)', async () => {
+    setUp({ ...createMemoryDocStore(), append: () => Promise.reject(new Error('disk full')) });
+    const node = createNode('n1');
+    const room = await openRoom(node);
+    await expect(room.importUpdate(mapUpdate('x', '1'))).rejects.toThrow('disk full');
     expect(node.failures).toEqual([room]);
   });
 });

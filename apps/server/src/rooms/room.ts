@@ -5,6 +5,7 @@ import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout
 import type { StoredDoc } from '../storage/doc-store.js';
 
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
+import { type Claim, ClientIdOwners, ELSEWHERE } from './client-id-owners.js';
 import type { Compactor } from './compactor.js';
 import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
@@ -12,7 +13,7 @@ import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import { PresenceTable } from './presence-table.js';
 import type { Session } from './session.js';
 import { type ClientClocks, inspectUpdate } from './update-guard.js';
-import { admitAwareness, DEFAULT_WRITE_POLICY, StructOwnership, type WritePolicy } from './write-policy.js';
+import { admitAwareness, DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
 const FROM_FANOUT = Symbol('fanout');
@@ -58,6 +59,9 @@ interface Outgoing {
   readonly local: boolean;
 }
 
+/** The outcome of {@link Room.importUpdate}: applied and stored, or refused with the problem named. */
+export type ImportVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
 /**
  * One document's live state: the Y.Doc, awareness, and the sessions editing it.
  * Relays updates (coalesced per event-loop turn), persists local ones, publishes them on the fan-out.
@@ -69,10 +73,8 @@ export class Room {
   readonly presence: PresenceTable;
   private readonly deps: RoomDeps;
   private readonly sessions = new Set<Session>();
-  /** Which session introduced each awareness client id (AW-2); FROM_FANOUT for ids learned from another node. */
-  private readonly awarenessOwners = new Map<number, Session | typeof FROM_FANOUT>();
-  /** Which session writes new structs under each Yjs client id (YJS-5). */
-  private readonly structOwners = new StructOwnership<Session>();
+  /** Which session writes structs under each Yjs client id (YJS-5) and holds its presence (AW-2). */
+  private readonly owners = new ClientIdOwners<Session>((session) => this.sessions.has(session));
   private readonly policy: WritePolicy;
   /** Sessions whose updates wait in Yjs for missing history, and the deadline for it to arrive. */
   private readonly pendingFrom = new Set<Session>();
@@ -159,24 +161,50 @@ export class Room {
   /** Removes a session; the awareness states it owned are removed for everyone (AW-3). */
   remove(session: Session): void {
     if (!this.sessions.delete(session)) return;
-    this.structOwners.release(session);
-    const owned: number[] = [];
-    for (const [clientId, owner] of this.awarenessOwners) {
-      if (owner === session) owned.push(clientId);
-    }
-    for (const clientId of owned) this.awarenessOwners.delete(clientId);
-    this.relayPresence(this.presence.remove(owned), null, true);
+    this.relayPresence(this.presence.remove(this.owners.release(session)), null, true);
   }
 
   /**
-   * Applies an update that did not come from a session (admin import): validated like any
-   * other, relayed to every session and the other nodes, and resolved once it is stored.
+   * Closes sessions whose client ids a newer session of the same client took over (YJS-5), here or
+   * on another node. They leave the room at once and, holding no client id any more, remove no
+   * presence (AW-6): the live user's cursor never blinks out on the others.
    */
-  async importUpdate(update: Uint8Array): Promise<void> {
+  private retire(older: readonly Session[], why: string): void {
+    for (const session of older) {
+      this.sessions.delete(session);
+      this.owners.release(session);
+      session.close(CloseCode.clientIdTakenOver, why);
+    }
+  }
+
+  /**
+   * Applies an update that did not come from a session (admin import): inspected like any
+   * other (YJS-1), relayed to every session and the other nodes, and resolved once it is stored.
+   * A refused update touches nothing. One that builds on history the document lacks is refused
+   * too: nobody would send that history, so Yjs would hold it pending until it is dropped (OPS-6).
+   */
+  async importUpdate(update: Uint8Array): Promise<ImportVerdict> {
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
-    if (!verdict.ok) throw new Error(verdict.reason);
-    Y.applyUpdate(this.doc, update, IMPORTED);
-    await this.deps.persistence.enqueue(this.id, update);
+    if (!verdict.ok) return { ok: false, reason: verdict.reason };
+    if (verdict.incomplete) {
+      return {
+        ok: false,
+        reason: 'update depends on history the document does not have (import the updates it builds on first)',
+      };
+    }
+    try {
+      Y.applyUpdate(this.doc, update, IMPORTED);
+    } catch (err) {
+      return { ok: false, reason: `malformed update: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    try {
+      await this.deps.persistence.enqueue(this.id, update);
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+    this.deps.compactor.noteAppended(this.id, update.byteLength);
+    return { ok: true };
   }
 
   /** Handles one decoded frame from a session in this room. */
@@ -289,11 +317,12 @@ export class Room {
       session.close(verdict.code, verdict.reason);
       return;
     }
-    const taken = this.structOwners.claim(session, verdict.writtenClients, (owner) => this.sessions.has(owner));
-    if (taken !== null) {
-      session.close(CloseCode.policyViolation, `Yjs client id ${taken} belongs to another session`);
+    const claim = this.owners.claimStructs(session, verdict.writtenClients, this.heldPresence);
+    if (!claim.ok) {
+      session.close(CloseCode.policyViolation, `Yjs client id ${claim.clientId} belongs to another session`);
       return;
     }
+    this.tookOver(claim, true);
     const changesBefore = this.docChanges;
     try {
       Y.applyUpdate(this.doc, update, session);
@@ -362,7 +391,11 @@ export class Room {
     this.pendingTimer = undefined;
   }
 
-  /** Applies an awareness update, dropping entries for client ids another session owns (AW-2). */
+  /**
+   * Applies an awareness update, dropping entries for client ids another client holds (AW-2). The
+   * same client reconnected (same subject; anyone in open mode) takes its id over at once, from an
+   * older session here or from another node's lease (CLUSTER-6).
+   */
   private applyAwareness(session: Session, update: Uint8Array): void {
     if (!session.canWrite && !this.policy.readOnlyPresence) return;
     const admitted = admitAwareness(readAwarenessEntries(update), session.identity, this.policy);
@@ -373,19 +406,31 @@ export class Room {
     const rewritten = session.identity !== null;
     const entries = admitted.entries;
     const allowed = entries.filter((entry) => {
-      const owner = this.awarenessOwners.get(entry.clientId);
-      // A client id another node still renews stays its own (AW-2); once its lease expires
-      // (that node died or was cut off) a local session may claim it, e.g. the same client reconnected here.
-      if (owner === undefined) {
-        this.awarenessOwners.set(entry.clientId, session);
-        return true;
-      }
-      return owner === session;
+      const claim = this.owners.claimPresence(session, entry, this.presence.peek(entry.clientId));
+      // A newer entry that moved here is relayed and published below, like any change.
+      if (claim.ok) this.tookOver(claim, false);
+      return claim.ok;
     });
     const changed = this.presence.apply(allowed);
     // Relayed as received when every entry applied unchanged: framed once, never re-encoded.
     const asReceived = changed.length === entries.length && !rewritten ? update : null;
     this.relayPresence(changed, session, true, asReceived);
+  }
+
+  private readonly heldPresence = (clientId: number) => this.presence.peek(clientId);
+
+  /**
+   * After a granted claim: older sessions of the same client are retired (4409), and ids that moved
+   * here from another node's lease stop expiring and (when `announce`) are published at once, so
+   * that node hands them over instead of removing them when it notices its stale session (AW-6).
+   */
+  private tookOver(claim: Extract<Claim<Session>, { ok: true }>, announce: boolean): void {
+    this.retire(claim.takenFrom, 'Yjs client id taken over by a newer session of the same client');
+    for (const clientId of claim.fromElsewhere) this.leases.forget(clientId);
+    if (!announce || claim.fromElsewhere.length === 0) return;
+    const moved = this.presence.entries(claim.fromElsewhere);
+    if (moved.length > 0)
+      this.deps.fanout.publish(this.id, { kind: 'awareness', payload: writeAwarenessEntries(moved) });
   }
 
   /** Sends a session every current presence state (on join, and when it queries awareness). */
@@ -498,41 +543,39 @@ export class Room {
     }
   };
 
-  /** Applies another node's awareness; its client ids become off-limits to local sessions (AW-2). */
+  /**
+   * Applies another node's awareness; its client ids become off-limits to other local clients
+   * (AW-2). A local session whose client announced itself there (it reconnected to that node)
+   * hands its id over and is closed without removing its presence (AW-6).
+   */
   private applyRemoteAwareness(update: Uint8Array): void {
     const entries = readAwarenessEntries(update);
+    const continued: Session[] = [];
     const allowed = entries.filter((entry) => {
-      const owner = this.awarenessOwners.get(entry.clientId);
-      if (owner !== undefined && owner !== FROM_FANOUT) return false;
-      if (entry.state === 'null') {
-        this.awarenessOwners.delete(entry.clientId);
-        this.leases.forget(entry.clientId);
-      } else {
-        this.awarenessOwners.set(entry.clientId, FROM_FANOUT);
-        this.leases.renew(entry.clientId);
-      }
+      const verdict = this.owners.announcedElsewhere(entry.clientId, entry.state);
+      if (!verdict.apply) return false;
+      if (verdict.continues !== null) continued.push(verdict.continues);
+      if (entry.state === 'null') this.leases.forget(entry.clientId);
+      else this.leases.renew(entry.clientId);
       return true;
     });
+    this.retire(continued, 'Yjs client id continued on another node');
     const changed = this.presence.apply(allowed);
     this.relayPresence(changed, null, false, changed.length === entries.length ? update : null);
   }
 
   /** Re-announces every presence local sessions own, so other nodes keep (or regain) it. */
   private publishLocalPresence(): void {
-    const owned: number[] = [];
-    for (const [clientId, owner] of this.awarenessOwners) {
-      if (owner !== FROM_FANOUT) owned.push(clientId);
-    }
-    const entries = this.presence.entries(owned);
+    const entries = this.presence.entries(this.owners.localPresenceIds());
     if (entries.length === 0) return;
     this.deps.fanout.publish(this.id, { kind: 'awareness', payload: writeAwarenessEntries(entries) });
   }
 
   private readonly renewPresence = (): void => {
     this.publishLocalPresence();
-    const expired = this.leases.takeExpired().filter((id) => this.awarenessOwners.get(id) === FROM_FANOUT);
+    const expired = this.leases.takeExpired().filter((id) => this.owners.presenceHolder(id) === ELSEWHERE);
     if (expired.length === 0) return;
-    for (const clientId of expired) this.awarenessOwners.delete(clientId);
+    for (const clientId of expired) this.owners.forgetElsewhere(clientId);
     this.deps.logger.info({ room: this.id, clients: expired }, 'presence from another node expired');
     this.relayPresence(this.presence.remove(expired), null, false);
     // Forget the clocks too: if that node comes back, its next renewal (same clock) must apply again.

@@ -58,27 +58,3 @@ export function colorFor(userId: string): string {
   for (const char of userId) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
   return `hsl(${hash % 360}, 65%, 45%)`;
 }
-
-/**
- * Which session writes new structs under each Yjs client id. A client id stays with the
- * session that introduced it while that session is live, so no session can write under
- * another's id (YJS-5).
- */
-export class StructOwnership<S> {
-  private readonly owners = new Map<number, S>();
-
-  /** Claims `clients` for `session`; returns a client id another live session owns, or null. */
-  claim(session: S, clients: readonly number[], isLive: (owner: S) => boolean): number | null {
-    for (const client of clients) {
-      const owner = this.owners.get(client);
-      if (owner !== undefined && owner !== session && isLive(owner)) return client;
-    }
-    for (const client of clients) this.owners.set(client, session);
-    return null;
-  }
-
-  /** Forgets everything `session` owned. */
-  release(session: S): void {
-    for (const [client, owner] of this.owners) if (owner === session) this.owners.delete(client);
-  }
-}

@@ -1,0 +1,200 @@
+import type { Identity } from '../auth/token-verifier.js';
+
+/** What the ownership rules read of a session. */
+export interface Claimant {
+  /** Who the session authenticated as; null in open mode. */
+  readonly identity: Identity | null;
+  /** False once the session has started closing. */
+  readonly isOpen: boolean;
+}
+
+/** Holder of a client id whose presence another node announced (CLUSTER-6). */
+export const ELSEWHERE = Symbol('another node');
+
+/** A local session, or another node. */
+export type Holder<S> = S | typeof ELSEWHERE;
+
+/** The outcome of a claim: refused, or granted — possibly taken over from older sessions of the same client. */
+export type Claim<S> =
+  | {
+      readonly ok: true;
+      /** Live older sessions of the same client whose ids moved to the claimant: close them (4409). */
+      readonly takenFrom: readonly S[];
+      /** Presence ids that moved here from another node's lease: announce them (AW-6). */
+      readonly fromElsewhere: readonly number[];
+    }
+  | { readonly ok: false; readonly clientId: number };
+
+/** What the room holds of one client's presence. */
+export interface HeldPresence {
+  readonly clock: number;
+  /** JSON text; null once removed. */
+  readonly state: string | null;
+}
+
+/** One incoming awareness entry, as far as ownership cares. */
+export interface PresenceEntry {
+  readonly clientId: number;
+  readonly clock: number;
+  /** JSON text; 'null' removes the state. */
+  readonly state: string;
+}
+
+/**
+ * True when two sessions may be the same client: the same token subject, or — in open mode,
+ * where nobody has an identity — always (YJS-5). Open mode lets any client write anything, so a
+ * client id there guards against accidents, not attackers; a newer session taking it over keeps
+ * the invariant that matters (one live writer per client id) without locking out a client whose
+ * old connection went half-open.
+ */
+export function sameClient(claimant: Identity | null, holder: Identity | null): boolean {
+  if (claimant === null || holder === null) return claimant === holder;
+  return claimant.userId === holder.userId;
+}
+
+/**
+ * True when a presence state announced by another node may be the claimant's own: in open mode
+ * always; with authentication when the state's `user.id` (set from its token by the node that
+ * relayed it, AUTH-7) is the claimant's subject.
+ */
+export function sameClientAsState(claimant: Identity | null, state: string | null): boolean {
+  if (claimant === null) return true;
+  if (state === null) return false;
+  try {
+    const parsed = JSON.parse(state) as { user?: { id?: unknown } } | null;
+    return parsed?.user?.id === claimant.userId;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Who holds each Yjs client id in a room: which session writes structs under it (YJS-5) and which
+ * session — or other node — owns its presence (AW-2). A newer session of the same client takes
+ * both over from an older one that is still open (its connection went half-open and the server has
+ * not noticed yet): the caller then closes the older one with 4409, and because the ids moved,
+ * the older one's end removes no presence a live session holds (AW-6).
+ */
+export class ClientIdOwners<S extends Claimant> {
+  private readonly structs = new Map<number, S>();
+  private readonly presence = new Map<number, Holder<S>>();
+  private readonly isMember: (session: S) => boolean;
+
+  /** `isMember` tells whether a session is still in the room. */
+  constructor(isMember: (session: S) => boolean) {
+    this.isMember = isMember;
+  }
+
+  /**
+   * Claims `clients` for new structs by `session`; nothing changes when one is refused. Writing
+   * structs under an id is the client's own act (clients never echo the document back), so it
+   * also claims the id's presence from an older session or another node's lease of the same client.
+   */
+  claimStructs(
+    session: S,
+    clients: readonly number[],
+    heldPresence: (clientId: number) => HeldPresence | undefined,
+  ): Claim<S> {
+    const takenFrom = new Set<S>();
+    const fromElsewhere: number[] = [];
+    for (const clientId of clients) {
+      const holder = this.structs.get(clientId);
+      if (holder === undefined || holder === session || !this.isLive(holder)) continue;
+      if (!sameClient(session.identity, holder.identity)) return { ok: false, clientId };
+      takenFrom.add(holder);
+    }
+    for (const clientId of clients) {
+      const holder = this.presence.get(clientId);
+      if (holder === ELSEWHERE) {
+        if (sameClientAsState(session.identity, heldPresence(clientId)?.state ?? null)) fromElsewhere.push(clientId);
+      } else if (holder !== undefined && holder !== session && sameClient(session.identity, holder.identity)) {
+        takenFrom.add(holder);
+      }
+    }
+    for (const older of takenFrom) this.transfer(older, session);
+    for (const clientId of clients) this.structs.set(clientId, session);
+    for (const clientId of fromElsewhere) this.presence.set(clientId, session);
+    return { ok: true, takenFrom: [...takenFrom].filter((older) => this.isLive(older)), fromElsewhere };
+  }
+
+  /**
+   * Claims the presence id of `entry` for `session`. Only a state newer than the one held can
+   * claim an id someone else holds: stock clients echo every presence they receive back to the
+   * server, and an echo never carries a newer clock than the server relayed. A claimant of the
+   * same client takes the id over; anyone else's entry is dropped (AW-2).
+   */
+  claimPresence(session: S, entry: PresenceEntry, held: HeldPresence | undefined): Claim<S> {
+    const refused = { ok: false, clientId: entry.clientId } as const;
+    const holder = this.presence.get(entry.clientId);
+    if (holder === session) return { ok: true, takenFrom: [], fromElsewhere: [] };
+    const newer = entry.state !== 'null' && (held === undefined || entry.clock > held.clock);
+    if (!newer) return refused;
+    if (holder === undefined) {
+      this.presence.set(entry.clientId, session);
+      return { ok: true, takenFrom: [], fromElsewhere: [] };
+    }
+    if (holder === ELSEWHERE) {
+      if (!sameClientAsState(session.identity, held?.state ?? null)) return refused;
+      this.presence.set(entry.clientId, session);
+      return { ok: true, takenFrom: [], fromElsewhere: [entry.clientId] };
+    }
+    if (!sameClient(session.identity, holder.identity)) return refused;
+    this.transfer(holder, session);
+    return { ok: true, takenFrom: this.isLive(holder) ? [holder] : [], fromElsewhere: [] };
+  }
+
+  /**
+   * Another node announced `state` ('null' for a removal) for `clientId`. Returns whether to apply
+   * it, and the local session it continues (the same client moved to that node), which the caller
+   * closes: its presence id is now held elsewhere, so closing it removes nothing.
+   */
+  announcedElsewhere(clientId: number, state: string): { apply: boolean; continues: S | null } {
+    const holder = this.presence.get(clientId);
+    const removal = state === 'null';
+    if (holder === undefined || holder === ELSEWHERE) {
+      if (removal) this.presence.delete(clientId);
+      else this.presence.set(clientId, ELSEWHERE);
+      return { apply: true, continues: null };
+    }
+    const live = this.isLive(holder);
+    if (removal || (live && !sameClientAsState(holder.identity, state))) return { apply: false, continues: null };
+    this.presence.set(clientId, ELSEWHERE);
+    return { apply: true, continues: live ? holder : null };
+  }
+
+  /** Who holds a presence id, if anyone. */
+  presenceHolder(clientId: number): Holder<S> | undefined {
+    return this.presence.get(clientId);
+  }
+
+  /** Presence ids held by local sessions. */
+  localPresenceIds(): number[] {
+    const ids: number[] = [];
+    for (const [clientId, holder] of this.presence) if (holder !== ELSEWHERE) ids.push(clientId);
+    return ids;
+  }
+
+  /** Forgets a presence id held elsewhere (its lease expired). */
+  forgetElsewhere(clientId: number): void {
+    if (this.presence.get(clientId) === ELSEWHERE) this.presence.delete(clientId);
+  }
+
+  /** Forgets everything `session` held; returns the presence ids it held (to remove for everyone, AW-3). */
+  release(session: S): number[] {
+    for (const [clientId, holder] of this.structs) if (holder === session) this.structs.delete(clientId);
+    const owned: number[] = [];
+    for (const [clientId, holder] of this.presence) if (holder === session) owned.push(clientId);
+    for (const clientId of owned) this.presence.delete(clientId);
+    return owned;
+  }
+
+  private isLive(session: S): boolean {
+    return session.isOpen && this.isMember(session);
+  }
+
+  /** Everything `older` held now belongs to `newer` (the same client, reconnected). */
+  private transfer(older: S, newer: S): void {
+    for (const [clientId, holder] of this.structs) if (holder === older) this.structs.set(clientId, newer);
+    for (const [clientId, holder] of this.presence) if (holder === older) this.presence.set(clientId, newer);
+  }
+}
