@@ -81,8 +81,22 @@ function fingerprint(doc: Y.Doc): string {
     Buffer.from(Y.encodeStateVector(doc)).toString('base64'),
     doc.getArray('tokens').toArray(),
     doc.getText('content').toString(),
-    doc.getMap('state').toJSON(),
+    // Sorted: a map's key order is the order its entries arrived, which differs between replicas.
+    Object.entries(doc.getMap('state').toJSON()).sort(([a], [b]) => a.localeCompare(b)),
   ]);
+}
+
+/** A short account of `doc` for a divergence report: sizes, and where its state vector differs from `base`'s. */
+function describeDoc(doc: Y.Doc | undefined, base: Y.Doc | undefined): string {
+  if (doc === undefined || base === undefined) return '';
+  const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
+  const baseSv = Y.decodeStateVector(Y.encodeStateVector(base));
+  const ids = new Set([...sv.keys(), ...baseSv.keys()]);
+  const differs = [...ids]
+    .filter((id) => sv.get(id) !== baseSv.get(id))
+    .map((id) => `${id}:${sv.get(id) ?? 0}/${baseSv.get(id) ?? 0}`);
+  const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+  return `(tokens ${doc.getArray('tokens').length}, text ${doc.getText('content').length}${pending ? ', pending' : ''}${differs.length > 0 ? `, sv ${differs.join(' ')}` : ''})`;
 }
 
 /** Runs `tick` after each delay drawn from `delay` until `endAt`; resolves then. */
@@ -268,7 +282,8 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
           const print = fingerprint(doc);
           byPrint.set(print, [...(byPrint.get(print) ?? []), name]);
         }
-        return `${r}: ${[...byPrint.values()].map((names) => `[${names.join(' ')}]`).join(' vs ')}`;
+        const reps = [...byPrint.keys()].map((print) => members.find((m) => fingerprint(m.doc) === print)?.doc);
+        return `${r}: ${[...byPrint.values()].map((names, g) => `[${names.join(' ')}] ${describeDoc(reps[g], reps[0])}`).join(' vs ')}`;
       });
       violations.push(
         `NET-2: no convergence within ${CONVERGENCE_BOUND_MS} ms; not synced: ${down.join(', ') || 'none'}; ` +
