@@ -158,7 +158,8 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
   const clients: FaultClient[] = [];
   const extras: StockClient[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const removals: { at: number; id: number }[] = [];
+  const presence: { at: number; id: number; observer: number; removed: boolean }[] = [];
+  const faultLog = new Map<FaultClient, { at: number; what: string }[]>();
   let edits = 0;
   let released = false;
   const release = async () => {
@@ -170,12 +171,17 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     for (const proxy of proxies) await proxy.close();
   };
   try {
-    for (const node of nodes) {
+    for (const [observerIndex, node] of nodes.entries()) {
       const observer = connectStockClient(node.syncUrl, room);
       observer.provider.awareness.setLocalStateField('user', { name: 'observer' });
-      observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
-        for (const id of removed) removals.push({ at: Date.now(), id });
-      });
+      observer.provider.awareness.on(
+        'change',
+        ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+          const at = Date.now();
+          for (const id of removed) presence.push({ at, id, observer: observerIndex, removed: true });
+          for (const id of [...added, ...updated]) presence.push({ at, id, observer: observerIndex, removed: false });
+        },
+      );
       extras.push(observer);
     }
     const kinds: FaultClientKind[] = (['stock', 'tandem', 'mux'] as const).flatMap((kind) =>
@@ -209,6 +215,9 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       // A client between connections has nothing to cut (an armed fault would hit it later, untimed).
       if (!isCondition && client.proxy.connections().length === 0) return;
       faults[kind]++;
+      const log = faultLog.get(client) ?? [];
+      faultLog.set(client, log);
+      log.push({ at: now, what: kind });
       if (isCondition) {
         client.proxy.setConditions(
           kind === 'latency'
@@ -222,6 +231,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       // In a cluster, half of the cuts send the reconnect to the other node.
       if (kind !== 'stall' && ports.length > 1 && rng.next() < 0.5) {
         client.proxy.retarget(rng.pick(ports.filter((p) => p !== client.proxy.targetPort)));
+        log.push({ at: now, what: `retarget to node ${ports.indexOf(client.proxy.targetPort) + 1}` });
       }
       const fault: ConnectionFault =
         kind === 'stall'
@@ -317,11 +327,23 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     }
 
     // NET-6: no removal of a client that was live on an untouched connection.
-    for (const removal of removals) {
-      if (removal.at > checkedUntil) continue;
+    for (const removal of presence) {
+      if (!removal.removed || removal.at > checkedUntil) continue;
       const owner = clients.find((c) => c.presenceId === removal.id);
       if (owner?.timeline.liveAndUntouched(removal.at)) {
-        violations.push(`NET-6: presence of live ${owner.name} (client id ${removal.id}) removed`);
+        const back = presence.find(
+          (p) => !p.removed && p.id === removal.id && p.observer === removal.observer && p.at >= removal.at,
+        );
+        const epoch = owner.timeline.epochs.findLast((e) => e.syncedAt <= removal.at);
+        const lastFaults = (faultLog.get(owner) ?? [])
+          .filter((f) => f.at <= removal.at)
+          .slice(-2)
+          .map((f) => `${f.what} ${removal.at - f.at} ms before`);
+        violations.push(
+          `NET-6: presence of live ${owner.name} (client id ${removal.id}) removed on node ${removal.observer + 1}'s observer ` +
+            `${removal.at - (epoch?.syncedAt ?? removal.at)} ms after it synced; ${back === undefined ? 'not restored' : `restored after ${back.at - removal.at} ms`}; ` +
+            `last faults: ${lastFaults.join(', ') || 'none'}`,
+        );
       }
     }
 
