@@ -9,6 +9,14 @@ import {
 import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './clients.js';
 import {
+  describeDivergence,
+  type FaultLog,
+  fingerprint,
+  type PresenceEvent,
+  presenceViolations,
+  serverCloses,
+} from './fault-checks.js';
+import {
   connectStockFaultClient,
   connectTandemFaultClient,
   type FaultClient,
@@ -75,30 +83,6 @@ function pickFault(rng: Rng): ScheduledFaultKind {
   return 'half-open';
 }
 
-/** A document's comparable state: state vector, tokens, text and map. */
-function fingerprint(doc: Y.Doc): string {
-  return JSON.stringify([
-    Buffer.from(Y.encodeStateVector(doc)).toString('base64'),
-    doc.getArray('tokens').toArray(),
-    doc.getText('content').toString(),
-    // Sorted: a map's key order is the order its entries arrived, which differs between replicas.
-    Object.entries(doc.getMap('state').toJSON()).sort(([a], [b]) => a.localeCompare(b)),
-  ]);
-}
-
-/** A short account of `doc` for a divergence report: sizes, and where its state vector differs from `base`'s. */
-function describeDoc(doc: Y.Doc | undefined, base: Y.Doc | undefined): string {
-  if (doc === undefined || base === undefined) return '';
-  const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
-  const baseSv = Y.decodeStateVector(Y.encodeStateVector(base));
-  const ids = new Set([...sv.keys(), ...baseSv.keys()]);
-  const differs = [...ids]
-    .filter((id) => sv.get(id) !== baseSv.get(id))
-    .map((id) => `${id}:${sv.get(id) ?? 0}/${baseSv.get(id) ?? 0}`);
-  const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
-  return `(tokens ${doc.getArray('tokens').length}, text ${doc.getText('content').length}${pending ? ', pending' : ''}${differs.length > 0 ? `, sv ${differs.join(' ')}` : ''})`;
-}
-
 /** Runs `tick` after each delay drawn from `delay` until `endAt`; resolves then. */
 function every(endAt: number, delay: () => number, tick: () => void, timers: Set<NodeJS.Timeout>): Promise<void> {
   return new Promise((resolve) => {
@@ -117,21 +101,6 @@ function every(endAt: number, delay: () => number, tick: () => void, timers: Set
     };
     next();
   });
-}
-
-/** One server log line of a closed session: its code and reason. */
-function serverCloses(lines: readonly string[]): { code: number; reason: string }[] {
-  const closes: { code: number; reason: string }[] = [];
-  for (const line of lines) {
-    if (!line.includes('closing session')) continue;
-    try {
-      const entry = JSON.parse(line) as { code?: number; reason?: string };
-      if (typeof entry.code === 'number') closes.push({ code: entry.code, reason: entry.reason ?? '' });
-    } catch {
-      // Not a JSON log line.
-    }
-  }
-  return closes;
 }
 
 /**
@@ -158,8 +127,8 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
   const clients: FaultClient[] = [];
   const extras: StockClient[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const presence: { at: number; id: number; observer: number; removed: boolean }[] = [];
-  const faultLog = new Map<FaultClient, { at: number; what: string }[]>();
+  const presence: PresenceEvent[] = [];
+  const faultLog: FaultLog = new Map();
   let edits = 0;
   let released = false;
   const release = async () => {
@@ -263,18 +232,16 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     const convergeFrom = Date.now();
     const joiners = nodes.flatMap((n) => rooms.map((r) => ({ room: r, client: connectStockClient(n.syncUrl, r) })));
     extras.push(...joiners.map((j) => j.client));
+    const membersOf = (r: string) => [
+      ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => ({ name: c.name, doc: d.doc }))),
+      ...joiners.filter((j) => j.room === r).map((j, n) => ({ name: `joiner${n}`, doc: j.client.doc })),
+    ];
     let convergenceMs: number | null = null;
     try {
       await waitFor(
         () => {
           if (!clients.every((c) => c.timeline.up) || !joiners.every((j) => j.client.provider.synced)) return false;
-          return rooms.every((r) => {
-            const docs = [
-              ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => d.doc)),
-              ...joiners.filter((j) => j.room === r).map((j) => j.client.doc),
-            ];
-            return new Set(docs.map(fingerprint)).size === 1;
-          });
+          return rooms.every((r) => new Set(membersOf(r).map((m) => fingerprint(m.doc))).size === 1);
         },
         { what: 'convergence', timeoutMs: CONVERGENCE_BOUND_MS, intervalMs: 20 },
       );
@@ -282,19 +249,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     } catch {
       const down = clients.filter((c) => !c.timeline.up).map((c) => c.name);
       const unsyncedJoiners = joiners.filter((j) => !j.client.provider.synced).length;
-      const groups = rooms.map((r) => {
-        const byPrint = new Map<string, string[]>();
-        const members = [
-          ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => ({ name: c.name, doc: d.doc }))),
-          ...joiners.filter((j) => j.room === r).map((j, i) => ({ name: `joiner${i}`, doc: j.client.doc })),
-        ];
-        for (const { name, doc } of members) {
-          const print = fingerprint(doc);
-          byPrint.set(print, [...(byPrint.get(print) ?? []), name]);
-        }
-        const reps = [...byPrint.keys()].map((print) => members.find((m) => fingerprint(m.doc) === print)?.doc);
-        return `${r}: ${[...byPrint.values()].map((names, g) => `[${names.join(' ')}] ${describeDoc(reps[g], reps[0])}`).join(' vs ')}`;
-      });
+      const groups = rooms.map((r) => describeDivergence(r, membersOf(r)));
       violations.push(
         `NET-2: no convergence within ${CONVERGENCE_BOUND_MS} ms; not synced: ${down.join(', ') || 'none'}; ` +
           `joiners not synced: ${unsyncedJoiners}; ${groups.join('; ')}`,
@@ -327,25 +282,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     }
 
     // NET-6: no removal of a client that was live on an untouched connection.
-    for (const removal of presence) {
-      if (!removal.removed || removal.at > checkedUntil) continue;
-      const owner = clients.find((c) => c.presenceId === removal.id);
-      if (owner?.timeline.liveAndUntouched(removal.at)) {
-        const back = presence.find(
-          (p) => !p.removed && p.id === removal.id && p.observer === removal.observer && p.at >= removal.at,
-        );
-        const epoch = owner.timeline.epochs.findLast((e) => e.syncedAt <= removal.at);
-        const lastFaults = (faultLog.get(owner) ?? [])
-          .filter((f) => f.at <= removal.at)
-          .slice(-2)
-          .map((f) => `${f.what} ${removal.at - f.at} ms before`);
-        violations.push(
-          `NET-6: presence of live ${owner.name} (client id ${removal.id}) removed on node ${removal.observer + 1}'s observer ` +
-            `${removal.at - (epoch?.syncedAt ?? removal.at)} ms after it synced; ${back === undefined ? 'not restored' : `restored after ${back.at - removal.at} ms`}; ` +
-            `last faults: ${lastFaults.join(', ') || 'none'}`,
-        );
-      }
-    }
+    violations.push(...presenceViolations(presence, clients, faultLog, checkedUntil));
 
     // NET-3: every acked update survives a kill -9 and restart.
     await release();
