@@ -5,12 +5,17 @@ import {
   startSingleNodeEnvironment,
 } from './helpers/fault-environments.js';
 import { formatRoundReport, runFaultRound } from './helpers/fault-scenario.js';
+import { TEST_SECRET } from './helpers/tokens.js';
 
 // Fixed seeds, bounded: both scenarios together stay under 90 s. `npm run chaos` soaks longer.
 const CLIENTS = { stock: 3, tandem: 2, mux: 1 } as const;
 const SCENARIOS = [
-  { name: 'one node (SQLite)', seed: 1, start: startSingleNodeEnvironment },
-  { name: 'two nodes (Redis + Postgres), reconnects landing on either node', seed: 2, start: startClusterEnvironment },
+  { name: 'one node (SQLite), open mode', seed: 1, start: () => startSingleNodeEnvironment() },
+  {
+    name: 'two nodes (Redis + Postgres), 400-day tokens, reconnects landing on either node',
+    seed: 2,
+    start: () => startClusterEnvironment({ AUTH_SECRET: TEST_SECRET }),
+  },
 ];
 
 describe('network faults: stock y-websocket and @tandem/client behind seeded fault proxies', () => {

@@ -6,6 +6,7 @@ import {
   runFaultRound,
   type ScheduledFaultKind,
 } from '../helpers/fault-scenario.js';
+import { TEST_SECRET } from '../helpers/tokens.js';
 import './chaos-settings.js';
 
 const CLIENTS = { stock: 3, tandem: 2, mux: 1 } as const;
@@ -46,7 +47,7 @@ describe('chaos soak (npm run chaos)', () => {
     'NET-2/NET-3/NET-4/NET-5/NET-6: seed %i soaks one node and a two-node cluster under repeated fault schedules',
     async (seed) => {
       const single = await startSingleNodeEnvironment();
-      const cluster = await startClusterEnvironment().catch(async (err) => {
+      const cluster = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET }).catch(async (err) => {
         await single.stop();
         throw err;
       });

@@ -128,8 +128,17 @@ function clientDoc(room: string, doc: Y.Doc): ClientDoc {
 }
 
 /** A stock y-websocket provider through `proxy`. */
-export function connectStockFaultClient(name: string, proxy: FaultProxy, room: string): FaultClient {
-  const stock: StockClient = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, room);
+export function connectStockFaultClient(
+  name: string,
+  proxy: FaultProxy,
+  room: string,
+  token: string | null,
+): FaultClient {
+  const stock: StockClient = connectStockClient(
+    `ws://127.0.0.1:${proxy.port}/sync`,
+    room,
+    token === null ? {} : { token },
+  );
   stock.provider.awareness.setLocalStateField('user', { name });
   const timeline = new LinkTimeline();
   const closes: SeenClose[] = [];
@@ -167,13 +176,15 @@ export function connectTandemFaultClient(
   rooms: readonly string[],
   kind: 'tandem' | 'mux',
   doc: () => Y.Doc,
+  token: string | null,
 ): FaultClient {
   const url = `ws://127.0.0.1:${proxy.port}/sync`;
+  const auth = token === null ? {} : { token };
   const timeline = new LinkTimeline();
   const closes: SeenClose[] = [];
   let connection: TandemConnection | null = null;
   if (kind === 'mux') {
-    connection = createMultiplexedConnection({ url, WebSocket: NodeWebSocket, ...FAST_TANDEM_CLIENT });
+    connection = createMultiplexedConnection({ url, WebSocket: NodeWebSocket, ...auth, ...FAST_TANDEM_CLIENT });
   } else if (rooms.length !== 1) {
     throw new Error('a single-document client has one room');
   }
@@ -181,6 +192,7 @@ export function connectTandemFaultClient(
     (room) =>
       new TandemProvider(room, doc(), {
         ...(connection === null ? { url } : { connection }),
+        ...auth,
         WebSocket: NodeWebSocket,
         crossTab: false,
         offline: false,

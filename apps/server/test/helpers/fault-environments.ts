@@ -19,6 +19,8 @@ export const FAULT_SERVER_ENV: Record<string, string> = {
 export interface FaultEnvironment {
   /** 'single' (SQLite) or 'cluster' (two nodes, Redis + Postgres). */
   readonly name: string;
+  /** The HS256 secret clients sign their tokens with; null in open mode. */
+  readonly secret: string | null;
   /** The running server processes. */
   nodes(): readonly ServerProcess[];
   /** SIGKILLs every node and starts as many again on the same data (acked means durable). */
@@ -33,6 +35,7 @@ export async function startSingleNodeEnvironment(env: Record<string, string> = {
   let node = await launch();
   return {
     name: 'single',
+    secret: env.AUTH_SECRET ?? null,
     nodes: () => [node],
     async restart() {
       await node.process.stop('SIGKILL');
@@ -51,6 +54,7 @@ export async function startClusterEnvironment(env: Record<string, string> = {}):
   const processes = (): RunningProcess[] => cluster.nodes.map((n) => n.server.process);
   return {
     name: 'cluster',
+    secret: env.AUTH_SECRET ?? null,
     nodes: () => cluster.nodes.map((n) => n.server),
     async restart() {
       const count = cluster.nodes.length;

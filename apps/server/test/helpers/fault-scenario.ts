@@ -25,6 +25,10 @@ import {
 } from './fault-clients.js';
 import type { FaultEnvironment } from './fault-environments.js';
 import { fetchDocument } from './tandem-writer.js';
+import { signToken } from './tokens.js';
+
+/** Long-lived on purpose: a token valid for 400 days must not be closed early (AUTH-5). */
+const TOKEN_LIFETIME_S = 400 * 24 * 3600;
 
 /** Every fault a schedule draws from: the proxy's connection faults plus lasting path conditions. */
 export type ScheduledFaultKind = ConnectionFault['kind'] | 'latency' | 'bandwidth';
@@ -113,6 +117,12 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
   const room = `net-${environment.name}-${options.seed}-${options.round}`;
   const rooms = [room, `${room}-side`];
   const nodes = environment.nodes();
+  const secret = environment.secret;
+  // With authentication every client is its own user: a takeover needs the same subject (YJS-5).
+  const tokenFor = (sub: string) =>
+    secret === null ? Promise.resolve(null) : signToken({ secret, sub, name: sub, expiresIn: TOKEN_LIFETIME_S });
+  const reader = await tokenFor('reader');
+  const readerParams: Record<string, string> = reader === null ? {} : { token: reader };
   const lineStart = nodes.map((n) => n.process.lines.length);
   const violations: string[] = [];
   const faults: Record<ScheduledFaultKind, number> = {
@@ -141,7 +151,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
   };
   try {
     for (const [observerIndex, node] of nodes.entries()) {
-      const observer = connectStockClient(node.syncUrl, room);
+      const observer = connectStockClient(node.syncUrl, room, readerParams);
       observer.provider.awareness.setLocalStateField('user', { name: 'observer' });
       observer.provider.awareness.on(
         'change',
@@ -165,13 +175,27 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       const name = `${kind}${i}`;
       clients.push(
         kind === 'stock'
-          ? connectStockFaultClient(name, proxy, room)
-          : connectTandemFaultClient(name, proxy, kind === 'mux' ? rooms : [room], kind, () => new Y.Doc()),
+          ? connectStockFaultClient(name, proxy, room, await tokenFor(name))
+          : connectTandemFaultClient(
+              name,
+              proxy,
+              kind === 'mux' ? rooms : [room],
+              kind,
+              () => new Y.Doc(),
+              await tokenFor(name),
+            ),
       );
     }
     await waitFor(() => clients.every((c) => c.timeline.up) && extras.every((o) => o.provider.synced), {
-      what: 'every client synced before the faults',
       timeoutMs: 10_000,
+    }).catch(() => {
+      const waiting = clients
+        .filter((c) => !c.timeline.up)
+        .map((c) => `${c.name} (closes: ${c.closes.map((x) => `${x.code} ${x.reason}`).join(', ') || 'none'})`);
+      const observers = extras.filter((o) => !o.provider.synced).length;
+      throw new Error(
+        `not synced before the faults: ${waiting.join('; ') || 'no client'}; observers waiting: ${observers}`,
+      );
     });
 
     const endAt = Date.now() + options.durationMs;
@@ -230,7 +254,9 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
 
     // NET-2: everyone, and a fresh joiner on every node, holds the same document.
     const convergeFrom = Date.now();
-    const joiners = nodes.flatMap((n) => rooms.map((r) => ({ room: r, client: connectStockClient(n.syncUrl, r) })));
+    const joiners = nodes.flatMap((n) =>
+      rooms.map((r) => ({ room: r, client: connectStockClient(n.syncUrl, r, readerParams) })),
+    );
     extras.push(...joiners.map((j) => j.client));
     const membersOf = (r: string) => [
       ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => ({ name: c.name, doc: d.doc }))),
@@ -290,7 +316,11 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     const ackedLosses: string[] = [];
     let ackedUpdates = 0;
     for (const r of rooms) {
-      const stored = await fetchDocument((environment.nodes()[0] as (typeof nodes)[number]).syncUrl, r);
+      // The room part of the URL may carry the query: `<syncUrl>/<room>?token=…`.
+      const stored = await fetchDocument(
+        (environment.nodes()[0] as (typeof nodes)[number]).syncUrl,
+        reader === null ? r : `${r}?token=${reader}`,
+      );
       const tokens = new Set(stored.getArray<string>('tokens').toArray());
       stored.destroy();
       for (const client of clients) {
