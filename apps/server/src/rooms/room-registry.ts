@@ -276,13 +276,17 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       for (const entry of entries.values()) for (const s of entry.room?.allSessions() ?? []) sessions.add(s);
       for (const session of alsoClose) sessions.add(session);
       for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');
-      // What arrived after the last acked round is stored meanwhile, unacked; a load still running is not awaited past the deadline.
+      // What arrived after the last acked round is stored meanwhile, unacked. A load still running is
+      // not awaited past the deadline; a room it brings after the drain is destroyed when it lands.
       const loading = [...entries.values()].flatMap((e) => (e.loading === null ? [] : [e.loading]));
-      for (const load of loading)
+      for (const load of loading) {
         load.then(
-          (room) => room.destroy(CloseCode.serviceRestart, 'server restarting'),
+          (room) => {
+            if (!entries.has(room.id)) room.destroy(CloseCode.serviceRestart, 'server restarting');
+          },
           () => {},
         );
+      }
       const stored = Promise.allSettled([deps.persistence.flush(), deps.compactor.settled(), ...loading]);
 
       const unclosed = new Set(sessions);
@@ -310,7 +314,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
 
 /** At shutdown, at most this many group-commit rounds are awaited so that their acks go out (CONN-3)… */
 const ACKED_ROUNDS = 3;
-/** …within at most this share of the shutdown timeout; the rest is for the close handshakes. */
+/** …within at most this share of the time the drain has; the rest is for the close handshakes. */
 const ACK_SHARE = 0.5;
 
 /**
