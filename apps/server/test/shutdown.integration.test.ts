@@ -296,6 +296,12 @@ describe('the server process', () => {
     const unstored = server?.lines.find((l) => l.includes('updates not stored'));
     expect(unstored).toBeDefined();
     expect(JSON.parse(unstored as string)).toMatchObject({ pending: 1, documents: ['stuck'] });
+    // The hung store could not close either: the process ended at the margin and said so.
+    const margin = server?.lines.find((l) => l.includes('not closed within the margin'));
+    expect(JSON.parse(margin ?? '{}')).toMatchObject({
+      notClosed: expect.arrayContaining(['store']),
+      marginMs: CLOSE_MARGIN_MS,
+    });
   });
 
   it('prints the URL to open and the WebSocket URL at start', async () => {
