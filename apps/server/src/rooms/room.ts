@@ -12,6 +12,7 @@ import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import { PresenceTable } from './presence-table.js';
 import type { Session } from './session.js';
 import { type ClientClocks, inspectUpdate } from './update-guard.js';
+import { WRITES_PAUSED_REASON, WritesPausedError, writesPausedFor } from './write-pause.js';
 import { admitAwareness, DEFAULT_WRITE_POLICY, StructOwnership, type WritePolicy } from './write-policy.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
@@ -175,6 +176,7 @@ export class Room {
   async importUpdate(update: Uint8Array): Promise<void> {
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
     if (!verdict.ok) throw new Error(verdict.reason);
+    if (writesPausedFor(this.deps.persistence, update)) throw new WritesPausedError();
     Y.applyUpdate(this.doc, update, IMPORTED);
     await this.deps.persistence.enqueue(this.id, update);
   }
@@ -281,6 +283,11 @@ export class Room {
         code: NoticeCode.readOnly,
         message: 'read-only: this change was not applied',
       });
+      return;
+    }
+    // Store backlog full (PERSIST-5): not applied, relayed or stored; the client resends on reconnect.
+    if (writesPausedFor(this.deps.persistence, update)) {
+      session.close(CloseCode.tryAgainLater, WRITES_PAUSED_REASON);
       return;
     }
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
