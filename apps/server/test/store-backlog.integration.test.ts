@@ -4,11 +4,14 @@ import { type PostgresServer, startPostgres, waitFor } from '@tandem/test-utils'
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
 import { openPostgresDocStore } from '../src/storage/postgres-doc-store.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { readiness } from './helpers/cluster.js';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
 import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
+import { holdAppends } from './helpers/store-wrappers.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MiB = 1024 * 1024;
 /** The backlog bound under test: small, so a few writers pass it many times over in seconds. */
@@ -164,8 +167,15 @@ describe('store backlog bound', () => {
   let server: ServerProcess | undefined;
   const writers: Writer[] = [];
   const readers: StockClient[] = [];
+  let inProcess: TestServer | undefined;
+  /** Lets a held store answer, so the in-process server can drain and close even after a failure. */
+  let releaseStore: (() => void) | undefined;
 
   afterEach(async () => {
+    releaseStore?.();
+    releaseStore = undefined;
+    await inProcess?.close();
+    inProcess = undefined;
     for (const w of writers.splice(0)) w.close();
     for (const r of readers.splice(0)) r.destroy();
     await server?.process.stop('SIGKILL');
@@ -326,4 +336,66 @@ describe('store backlog bound', () => {
     expect([...relayed].filter((t) => !stored.has(t))).toEqual([]);
     expect(writers.flatMap((w) => w.tokens).filter((t) => !stored.has(t))).toEqual([]);
   }, 120_000);
+
+  it('PERSIST-5: a store that hangs: past the bound stock writers get 1013 and resend on reconnect, deletions and readers pass, the admin import answers 503, and it all commits once the store answers', async () => {
+    const held = holdAppends(createMemoryDocStore());
+    releaseStore = held.release;
+    const admin = 'a'.repeat(32);
+    inProcess = await startTestServer({ store: held.store, config: { maxPendingBytes: 64 * 1024, adminToken: admin } });
+    const server = inProcess;
+    const room = 'hung';
+    const writer = connectStockClient(server.syncUrl, room);
+    const reader = connectStockClient(server.syncUrl, room);
+    readers.push(writer, reader);
+    await waitFor(() => writer.provider.synced && reader.provider.synced, { what: 'synced' });
+    writer.text.insert(0, 'keep me. ');
+    await waitFor(() => reader.text.toString() === 'keep me. ', { what: 'first edit relayed' });
+    // The first append hangs; everything after it waits in the backlog.
+    expect(held.held()).toBe(1);
+    let refusals = 0;
+    writer.provider.on('connection-close', (event: { code: number } | null) => {
+      if (event?.code === CloseCode.tryAgainLater) refusals++;
+    });
+    for (let i = 0; refusals === 0 && i < 40; i++) {
+      writer.text.insert(writer.text.length, `${'y'.repeat(4096)}|`);
+      await waitFor(() => refusals > 0 || reader.text.length === writer.text.length, { what: 'relay or refusal' });
+    }
+    expect(refusals).toBeGreaterThan(0);
+    expect(server.app.tandem.registry.get(room)?.doc.getText('content').length).toBeLessThan(writer.text.length);
+
+    // Over the bound: the reader is still there, a deletion still applies, and an import is refused with 503.
+    expect(reader.provider.wsconnected).toBe(true);
+    const response = await server.app.inject({
+      method: 'POST',
+      url: `/admin/documents/${room}/import`,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/octet-stream' },
+      payload: Buffer.from(Y.encodeStateAsUpdate(writer.doc)),
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ message: 'store unavailable: writes paused; retry later' });
+    const deleter = connectStockClient(server.syncUrl, room);
+    readers.push(deleter);
+    await waitFor(() => deleter.provider.synced, { what: 'a joiner is answered while writes are paused' });
+    deleter.text.delete(0, 5);
+    await waitFor(() => reader.text.toString().startsWith('me. '), { what: 'deletion relayed while paused' });
+    expect(deleter.provider.wsconnected).toBe(true);
+
+    // The store answers: the backlog commits, and the refused writer's reconnect handshake lands by itself.
+    held.release();
+    await waitFor(() => reader.text.toString() === writer.text.toString(), {
+      what: 'refused writes resent and relayed',
+      timeoutMs: 15_000,
+    });
+    await waitFor(
+      async () => {
+        const stored = await server.store.load(room);
+        const doc = new Y.Doc();
+        for (const { update } of stored.updates) Y.applyUpdate(doc, update);
+        const text = doc.getText('content').toString();
+        doc.destroy();
+        return text === writer.text.toString();
+      },
+      { what: 'everything stored', timeoutMs: 10_000 },
+    );
+  }, 60_000);
 });

@@ -126,19 +126,24 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
     writingBytes = queuedBytes;
     queuedBytes = 0;
     lastStart = performance.now();
+    // The bytes are released before anyone hears of the outcome, so a write admitted next sees them gone.
+    const settled = () => {
+      writingBytes = 0;
+      noteBound();
+    };
     inFlight = appendWithRetry(batch).then(
       (committed) => {
+        settled();
         for (const p of committed) p.resolve();
       },
       (err: unknown) => {
+        settled();
         for (const p of batch) p.reject(err);
       },
     );
     void inFlight.finally(() => {
       inFlight = null;
       writing = 0;
-      writingBytes = 0;
-      noteBound();
       if (queued.length > 0) schedule();
     });
   }
