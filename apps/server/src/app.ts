@@ -18,7 +18,7 @@ import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
 import { startHeartbeat } from './rooms/heartbeat.js';
-import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
+import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
 import type { Session } from './rooms/session.js';
 import { DEFAULT_UPDATE_LIMITS } from './rooms/update-guard.js';
@@ -65,9 +65,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const sessions = new Set<Session>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
   let registryRef: RoomRegistry | undefined;
+  let persistenceRef: PersistenceScheduler | undefined;
   const { telemetry, registry: metrics } = createPrometheusTelemetry({
     connections: () => sessions.size,
     rooms: () => registryRef?.stats().rooms ?? 0,
+    storeBacklogBytes: () => persistenceRef?.pendingBytes ?? 0,
     documentsStored: async () => (await deps.store.list()).length,
     dependencies: async () => {
       const [store, fanout] = await Promise.allSettled([deps.store.check(), deps.fanout.check()]);
@@ -80,8 +82,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const persistence = createPersistenceScheduler(notifyingStore(instrumentStore(deps.store, telemetry), notifier), {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
     minIntervalMs: config.commitIntervalMs,
+    maxPendingBytes: config.maxPendingBytes,
     logger: deps.logger,
   });
+  persistenceRef = persistence;
   const registry = createRoomRegistry({
     store: deps.store,
     fanout: instrumentFanout(deps.fanout, telemetry),
