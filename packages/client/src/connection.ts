@@ -125,7 +125,7 @@ export class TandemConnection extends ObservableV2<Events> {
   disconnect(): void {
     this.wanted = false;
     this.clearRetry();
-    this.clearDocRetries();
+    this.resetDocRetries();
     const socket = this.socket;
     if (socket !== null) {
       this.detachSocket(socket);
@@ -210,7 +210,7 @@ export class TandemConnection extends ObservableV2<Events> {
     this.startLiveness();
     if (this.mode === 'tandem' && this.lastToken !== null) this.sendRaw(encode.authToken(this.lastToken));
     // A new connection opens every document afresh: their earlier failures and pending retries are moot.
-    this.clearDocRetries();
+    this.resetDocRetries();
     for (const channel of this.channels.values()) void this.openChannel(channel);
   }
 
@@ -298,20 +298,23 @@ export class TandemConnection extends ObservableV2<Events> {
     this.docAttempts.delete(doc);
   }
 
-  private clearDocRetries(): void {
+  private resetDocRetries(): void {
     for (const timer of this.docRetryTimers.values()) timer.cancel();
     this.docRetryTimers.clear();
+    this.stopDocStableTimers();
+    this.docAttempts.clear();
+  }
+
+  private stopDocStableTimers(): void {
     for (const timer of this.docStableTimers.values()) timer.cancel();
     this.docStableTimers.clear();
-    this.docAttempts.clear();
   }
 
   private handleClosed(code: number, reason: string): void {
     this.socket = null;
     this.stableTimer?.cancel();
     // A document is not open without its connection: it is not becoming stable either.
-    for (const timer of this.docStableTimers.values()) timer.cancel();
-    this.docStableTimers.clear();
+    this.stopDocStableTimers();
     clearInterval(this.livenessTimer);
     const wasWanted = this.wanted;
     if (!wasWanted) {
