@@ -1,9 +1,11 @@
 import {
   CLOSE_CODE_TABLE,
+  clampTimerDelay,
   decodeFrame,
   encodeFrame,
   type Frame,
   isCloseCode,
+  setLongTimeout,
   TANDEM_SUBPROTOCOL,
 } from '@tandem/protocol';
 import WebSocket from 'ws';
@@ -78,7 +80,8 @@ export class SyncSocket {
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const ws = new WebSocket(url, options.tandem === true ? [TANDEM_SUBPROTOCOL] : [], {
       headers,
-      handshakeTimeout: options.timeoutMs ?? 10_000,
+      // ws arms a plain setTimeout with it: past 2^31-1 ms it would abort the handshake at once.
+      handshakeTimeout: clampTimerDelay(options.timeoutMs ?? 10_000),
     });
     ws.binaryType = 'nodebuffer';
     return new Promise((resolve, reject) => {
@@ -137,14 +140,15 @@ export class SyncSocket {
    */
   waitFor<T>(pick: (frame: Frame) => T | undefined, what: string, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // --timeout is user input: a long timer waits it out even past 2^31-1 ms.
+      const timer = setLongTimeout(() => {
         this.listeners.delete(listener);
         reject(new CommandError(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
       const listener = (_bytes: Uint8Array, frame: Frame | null) => {
         const value = frame === null ? undefined : pick(frame);
         if (value === undefined) return;
-        clearTimeout(timer);
+        timer.cancel();
         this.listeners.delete(listener);
         resolve(value);
       };
@@ -152,7 +156,7 @@ export class SyncSocket {
       void this.closed.then(({ code, reason }) => {
         if (!this.listeners.has(listener)) return;
         this.listeners.delete(listener);
-        clearTimeout(timer);
+        timer.cancel();
         reject(new CommandError(`the server closed the connection before ${what}: ${describeClose(code, reason)}`));
       });
     });

@@ -16,6 +16,9 @@ function docFrom(bytes: Uint8Array): Y.Doc {
   return doc;
 }
 
+/** 3,000,000 s (about 35 days): in ms past 2^31-1, where a plain setTimeout fires at once. */
+const PAST_THE_TIMER_LIMIT_S = '3000000';
+
 describe('tandem inspect / export / import against a live server', () => {
   let dir = '';
   let server: ServerProcess;
@@ -60,6 +63,43 @@ describe('tandem inspect / export / import against a live server', () => {
     const tandem = await runCli(['inspect', `${server.syncUrl}/live`, '--tandem', '--count', '1']);
     expect(tandem.code, tandem.stderr).toBe(0);
     expect(tandem.stderr).toContain('tandem.v1');
+  });
+
+  it('inspect --seconds 3000000 keeps watching (live edits shown) until interrupted', async () => {
+    const editor = connectProvider(server.syncUrl, 'watched');
+    providers.push(editor);
+    editor.doc.getText('content').insert(0, 'hello');
+    await editor.whenSynced();
+    const run = startCli(['inspect', `${server.syncUrl}/watched`, '--seconds', PAST_THE_TIMER_LIMIT_S]);
+    let exited = false;
+    void run.result.then(() => {
+      exited = true;
+    });
+    await waitFor(() => run.stdout().includes('<- sync/step2') || exited, { what: 'the document or an exit' });
+    editor.doc.getText('content').insert(5, ' world');
+    await waitFor(() => run.stdout().includes('<- sync/update') || exited, { what: 'the live edit or an exit' });
+    expect(exited, (await Promise.race([run.result, Promise.resolve(null)]))?.stderr).toBe(false);
+    run.kill('SIGINT');
+    const { code, stderr } = await run.result;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('# stopped: interrupted');
+  });
+
+  it('export --timeout 3000000 exports instead of timing out at once', async () => {
+    const editor = connectProvider(server.syncUrl, 'exported');
+    providers.push(editor);
+    editor.doc.getText('content').insert(0, 'exported text');
+    await editor.whenSynced();
+    const exported = await runCli([
+      'export',
+      `${server.syncUrl}/exported`,
+      '--format',
+      'text',
+      '--timeout',
+      PAST_THE_TIMER_LIMIT_S,
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('exported text');
   });
 
   it('export and import round-trip a document, and an acked import survives kill -9', async () => {

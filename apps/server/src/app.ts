@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
-import { CloseCode, negotiateSubprotocol } from '@tandem/protocol';
+import { negotiateSubprotocol } from '@tandem/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
+import { type Deadline, deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
@@ -17,8 +18,8 @@ import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
 import { startHeartbeat } from './rooms/heartbeat.js';
-import { createPersistenceScheduler } from './rooms/persistence-scheduler.js';
-import { createRoomRegistry, type RoomRegistry } from './rooms/room-registry.js';
+import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
+import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
 import type { Session } from './rooms/session.js';
 import { DEFAULT_UPDATE_LIMITS } from './rooms/update-guard.js';
 import type { DocStore } from './storage/doc-store.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
 export interface TandemState {
   readonly registry: RoomRegistry;
   readonly sessions: ReadonlySet<Session>;
+  /** Drains every session by `deadline` (CONN-3); later calls, and `app.close()`, join the first drain. */
+  drain(deadline: Deadline): Promise<ShutdownReport>;
 }
 
 declare module 'fastify' {
@@ -62,9 +65,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const sessions = new Set<Session>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
   let registryRef: RoomRegistry | undefined;
+  let persistenceRef: PersistenceScheduler | undefined;
   const { telemetry, registry: metrics } = createPrometheusTelemetry({
     connections: () => sessions.size,
     rooms: () => registryRef?.stats().rooms ?? 0,
+    storeBacklogBytes: () => persistenceRef?.pendingBytes ?? 0,
     documentsStored: async () => (await deps.store.list()).length,
     dependencies: async () => {
       const [store, fanout] = await Promise.allSettled([deps.store.check(), deps.fanout.check()]);
@@ -77,8 +82,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const persistence = createPersistenceScheduler(notifyingStore(instrumentStore(deps.store, telemetry), notifier), {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
     minIntervalMs: config.commitIntervalMs,
+    maxPendingBytes: config.maxPendingBytes,
     logger: deps.logger,
   });
+  persistenceRef = persistence;
   const registry = createRoomRegistry({
     store: deps.store,
     fanout: instrumentFanout(deps.fanout, telemetry),
@@ -100,7 +107,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   registryRef = registry;
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
-  app.decorate('tandem', { registry, sessions });
+  // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
+  let draining: Promise<ShutdownReport> | null = null;
+  const drain = (deadline: Deadline): Promise<ShutdownReport> => {
+    draining ??= (async () => {
+      heartbeat.stop();
+      // Multiplexed connections and sessions still waiting for a room are closed with the room sessions.
+      const report = await registry.shutdown(deadline, sessions);
+      // Sockets that never became a session (still authenticating their upgrade) must not hold the close.
+      for (const client of app.websocketServer.clients) client.terminate();
+      return report;
+    })();
+    return draining;
+  };
+  app.decorate('tandem', { registry, sessions, drain });
 
   await app.register(websocket, {
     options: {
@@ -115,21 +135,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       // ws closes the socket itself (e.g. 1009 for an oversized frame); this only records why.
       request.log.warn({ err }, 'websocket error');
     },
-    preClose: async function drain(this: FastifyInstance) {
-      heartbeat.stop();
-      await registry.shutdown(config.shutdownTimeoutMs);
-      // Multiplexed connections (and sessions still waiting for a room) are told 1012 too.
-      const remaining = [...sessions];
-      for (const session of remaining) session.close(CloseCode.serviceRestart, 'server restarting');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(remaining.map((session) => session.closed)),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, config.shutdownTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      for (const client of this.websocketServer.clients) client.terminate();
+    preClose: async function drainOnClose(this: FastifyInstance) {
+      // A drain main.ts already started at SIGTERM keeps its deadline; this one is ignored then.
+      await drain(deadlineIn(config.shutdownTimeoutMs));
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
     },
   });

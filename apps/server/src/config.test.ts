@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       awarenessTimeoutMs: 30_000,
       commitIntervalMs: 20,
+      maxPendingBytes: 64 * MiB,
       retryMinMs: 100,
       retryMaxMs: 2_000,
       dependencyProbeMs: 1_000,
@@ -120,6 +121,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
       AWARENESS_TIMEOUT_MS: '5000',
       COMMIT_INTERVAL_MS: '0',
+      MAX_PENDING_BYTES: '65536',
       RETRY_MIN_MS: '50',
       RETRY_MAX_MS: '2000',
       DEPENDENCY_PROBE_MS: '500',
@@ -145,6 +147,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
       awarenessTimeoutMs: 5000,
       commitIntervalMs: 0,
+      maxPendingBytes: 65_536,
       retryMinMs: 50,
       retryMaxMs: 2000,
       dependencyProbeMs: 500,
@@ -225,6 +228,8 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', '99'],
     ['COMPACT_AFTER_UPDATES', '0'],
     ['COMPACT_AFTER_BYTES', '0'],
+    ['MAX_PENDING_BYTES', '65535'],
+    ['MAX_PENDING_BYTES', '64MiB'],
   ])('rejects %s=%j with a ConfigError naming it', (name, value) => {
     const err = configErrorFor({ [name]: value });
     expect(err.name).toBe('ConfigError');

@@ -62,6 +62,7 @@ const envSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
   COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(20),
+  MAX_PENDING_BYTES: intFrom(64 * 1024, 1024 * 1024 * MiB).default(64 * MiB),
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
   RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
   DEPENDENCY_PROBE_MS: intFrom(100, 60_000).default(1_000),
@@ -138,6 +139,11 @@ export interface Config {
    * one fsync covers every update of the interval; an update arriving when the store is idle commits at once.
    */
   readonly commitIntervalMs: number;
+  /**
+   * Bound of the updates held in memory that the store has not taken yet (it is down or slow); past
+   * it, new writes are refused with 1013 until the backlog commits (PERSIST-5).
+   */
+  readonly maxPendingBytes: number;
   /** First delay of the jittered exponential backoff used when Redis or the store fails… */
   readonly retryMinMs: number;
   /** …and its cap. */
@@ -234,6 +240,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     webDir: e.WEB_DIR === 'none' ? null : (e.WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
     awarenessTimeoutMs: e.AWARENESS_TIMEOUT_MS,
     commitIntervalMs: e.COMMIT_INTERVAL_MS,
+    maxPendingBytes: e.MAX_PENDING_BYTES,
     retryMinMs: e.RETRY_MIN_MS,
     retryMaxMs: Math.max(e.RETRY_MIN_MS, e.RETRY_MAX_MS),
     dependencyProbeMs: e.DEPENDENCY_PROBE_MS,

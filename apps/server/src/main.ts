@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
 import { createRedisFanout } from './fanout/redis-fanout.js';
@@ -11,6 +12,12 @@ import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
+
+/**
+ * What closing the fan-out, the store and the document directory may take past the shutdown
+ * deadline (CONN-5). The drain has handed everything to the store by then; this is only their close.
+ */
+const CLOSE_MARGIN_MS = 1_000;
 
 /** The only side-effecting entry: config → deps → listen → signals. */
 async function main(): Promise<void> {
@@ -55,17 +62,40 @@ async function main(): Promise<void> {
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: draining sessions');
-    const force = setTimeout(() => {
-      logger.error('shutdown did not finish in time; exiting');
+    // One deadline for the whole drain, taken now (CONN-5); only closing fan-out and store may take the margin past it.
+    const deadline = deadlineIn(config.shutdownTimeoutMs);
+    const notClosed = new Set(['fan-out', 'store', 'directory']);
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining sessions');
+    // The drain ends by the deadline by itself (every commit is over or abandoned by then): this only stops a close
+    // that hangs. Not unref'd: the process must end here with a code, not drift out with 0 when nothing is left.
+    setTimeout(() => {
+      logger.error(
+        { notClosed: [...notClosed], marginMs: CLOSE_MARGIN_MS },
+        'shutdown: not closed within the margin; exiting',
+      );
       process.exit(1);
-    }, config.shutdownTimeoutMs + 5_000);
-    force.unref();
+    }, deadline.extendedBy(CLOSE_MARGIN_MS).remaining());
+    const close = async (name: string, dependency: { close(): Promise<void> }) => {
+      await dependency.close();
+      notClosed.delete(name);
+    };
     try {
+      const drained = app.tandem.drain(deadline);
       await app.close();
-      await fanout.close();
-      await store.close();
-      await directory.close();
+      const report = await drained;
+      const results = await Promise.allSettled([
+        close('fan-out', fanout),
+        close('store', store),
+        close('directory', directory),
+      ]);
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      for (const err of failed) logger.error({ err }, 'shutdown: closing a dependency failed');
+      // The drain logged which documents; a non-zero exit tells the supervisor too.
+      if (report.unstored > 0) {
+        logger.error({ unstored: report.unstored }, 'shutdown incomplete');
+        process.exit(1);
+      }
+      if (failed.length > 0) process.exit(1);
       logger.info('shutdown complete');
       process.exit(0);
     } catch (err) {

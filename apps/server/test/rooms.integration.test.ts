@@ -98,7 +98,8 @@ describe('room lifecycle', () => {
   it('CONN-3: shutdown closes sessions with 1012 and waits until the store has taken every pending update', async () => {
     const inner = createMemoryDocStore();
     const held = holdAppends(inner);
-    server = await startTestServer({ store: held.store });
+    // The held append outlasts the drain's share for acks (half the timeout): sessions close while it is held.
+    server = await startTestServer({ store: held.store, config: { shutdownTimeoutMs: 2000 } });
     const writer = connectRaw(`${server.syncUrl}/drain`, ['tandem.v1']);
     raw.push(writer);
     await writer.waitForFrame(frameOfType('sync-step1'));

@@ -1,7 +1,7 @@
-import { CloseCode, decodeFrame, encode } from '@tandem/protocol';
+import { CloseCode, decodeFrame, encode, MAX_TIMER_DELAY_MS } from '@tandem/protocol';
 import { createRng } from '@tandem/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TandemConnection } from './connection.js';
+import { type ConnectionOptions, TandemConnection } from './connection.js';
 import { type FakeSocketLog, fakeSocketClass } from './fake-socket.fixture.js';
 import type { Channel, ChannelCloseEvent } from './types.js';
 
@@ -20,6 +20,16 @@ function channel(room: string, awaitingSync = false): Channel & { closes: Channe
       this.closes.push(event);
     },
   };
+}
+
+/** A connection over fake sockets recorded in `log`: one document unless `options` say otherwise. */
+function fakeConnection(log: FakeSocketLog, options: Partial<ConnectionOptions> = {}): TandemConnection {
+  return new TandemConnection({
+    url: 'ws://x/sync/d',
+    multiplexed: false,
+    WebSocket: fakeSocketClass(log),
+    ...options,
+  });
 }
 
 describe('TandemConnection reconnection', () => {
@@ -136,6 +146,114 @@ describe('TandemConnection reconnection', () => {
     expect(log.sockets).toHaveLength(4);
     expect(limited.status).toBe('failed');
     limited.destroy();
+  });
+});
+
+describe('TandemConnection: delays past the 32-bit timer limit (2^31-1 ms)', () => {
+  const DAY_MS = 86_400_000;
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 3_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Records the delay of every setTimeout / setInterval call (the fake ones) until restored. */
+  function recordTimerDelays() {
+    const delays: number[] = [];
+    const { setTimeout: timeout, setInterval: interval } = globalThis;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return timeout(fn, ms);
+    }) as typeof setTimeout;
+    globalThis.setInterval = ((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return interval(fn, ms);
+    }) as typeof setInterval;
+    return {
+      delays,
+      restore() {
+        globalThis.setTimeout = timeout;
+        globalThis.setInterval = interval;
+      },
+    };
+  }
+
+  it('CLIENT-1: a 40-day backoff waits 40 days, for the connection and for a multiplexed document', async () => {
+    const log: FakeSocketLog = { sockets: [] };
+    const c = fakeConnection(log, {
+      url: 'ws://x/sync',
+      multiplexed: true,
+      random: () => 0.999,
+      backoff: { baseMs: 40 * DAY_MS, capMs: 400 * DAY_MS },
+      // The fake server answers no pings: keep liveness out of the way for the 40 days.
+      liveness: { pingIntervalMs: 1_000 * DAY_MS, pongTimeoutMs: 1_000 * DAY_MS },
+    });
+    const doc = channel('d');
+    c.attach(doc);
+    c.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    log.sockets[0]?.open();
+    await vi.advanceTimersByTimeAsync(0);
+    log.sockets[0]?.receive(encode.closeDoc('d', CloseCode.internalError, 'load failed'));
+    expect(doc.closes.at(-1)).toMatchObject({ retrying: true });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(doc.opens).toBe(1);
+    await vi.advanceTimersByTimeAsync(39 * DAY_MS);
+    expect(doc.opens).toBe(1);
+    await vi.advanceTimersByTimeAsync(DAY_MS);
+    expect(doc.opens).toBe(2);
+
+    log.sockets[0]?.closeFromServer(1006);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(log.sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(40 * DAY_MS);
+    expect(log.sockets).toHaveLength(2);
+    c.destroy();
+  });
+
+  it('CLIENT-1: a 400-day stableAfterMs does not reset the attempt count after 1 ms', async () => {
+    const log: FakeSocketLog = { sockets: [] };
+    const c = fakeConnection(log, {
+      random: () => 0.999,
+      backoff: { baseMs: 100, capMs: 100_000, stableAfterMs: 400 * DAY_MS },
+    });
+    c.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    log.sockets[0]?.closeFromServer(1006);
+    await vi.advanceTimersByTimeAsync(150);
+    log.sockets[1]?.open();
+    await vi.advanceTimersByTimeAsync(1_000);
+    log.sockets[1]?.closeFromServer(1006);
+    const closedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(250);
+    // The second consecutive failure waits base·2 (200 ms), not the base again.
+    expect((log.sockets[2]?.createdAt ?? 0) - closedAt).toBeGreaterThan(150);
+    c.destroy();
+  });
+
+  it('CLIENT-3: liveness and backoff options past the limit never hand a timer an overflowing delay', async () => {
+    const timers = recordTimerDelays();
+    try {
+      const log: FakeSocketLog = { sockets: [] };
+      const c = fakeConnection(log, {
+        liveness: { pingIntervalMs: 100 * DAY_MS, pongTimeoutMs: 100 * DAY_MS },
+        backoff: { baseMs: 100 * DAY_MS, capMs: 1_000 * DAY_MS, stableAfterMs: 100 * DAY_MS },
+      });
+      c.attach(channel('d'));
+      c.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      log.sockets[0]?.open();
+      await vi.advanceTimersByTimeAsync(1_000);
+      log.sockets[0]?.closeFromServer(1006);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(log.sockets).toHaveLength(1);
+      c.destroy();
+    } finally {
+      timers.restore();
+    }
+    expect(timers.delays.length).toBeGreaterThan(0);
+    expect(Math.max(...timers.delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
   });
 });
 

@@ -1,4 +1,13 @@
-import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import {
+  CloseCode,
+  clampTimerDelay,
+  decodeFrame,
+  encode,
+  type Frame,
+  type LongTimer,
+  setLongTimeout,
+  TANDEM_SUBPROTOCOL,
+} from '@tandem/protocol';
 import { ObservableV2 } from 'lib0/observable';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextRetry } from './backoff.js';
 import { DEFAULT_LIVENESS, type LivenessPolicy, livenessVerdict } from './liveness.js';
@@ -70,11 +79,15 @@ export class TandemConnection extends ObservableV2<Events> {
   private lastReceived = 0;
   private lastPing = 0;
   private pingId = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  // Backoff and stability delays come from user options: long timers, so a cap past ~24.8 days
+  // (2^31-1 ms) waits as configured instead of firing at once.
+  private retryTimer: LongTimer | undefined;
+  private stableTimer: LongTimer | undefined;
   private livenessTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly docRetryTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly docRetryTimers = new Map<string, LongTimer>();
+  /** Consecutive failures per multiplexed document; reset as the connection's own count is (CLIENT-12). */
   private readonly docAttempts = new Map<string, number>();
+  private readonly docStableTimers = new Map<string, LongTimer>();
   private readonly removeBrowserListeners: () => void;
 
   constructor(options: ConnectionOptions) {
@@ -112,8 +125,7 @@ export class TandemConnection extends ObservableV2<Events> {
   disconnect(): void {
     this.wanted = false;
     this.clearRetry();
-    for (const timer of this.docRetryTimers.values()) clearTimeout(timer);
-    this.docRetryTimers.clear();
+    this.resetDocRetries();
     const socket = this.socket;
     if (socket !== null) {
       this.detachSocket(socket);
@@ -143,8 +155,9 @@ export class TandemConnection extends ObservableV2<Events> {
   detach(channel: Channel): void {
     if (this.channels.get(channel.room) !== channel) return;
     this.channels.delete(channel.room);
-    clearTimeout(this.docRetryTimers.get(channel.room));
+    this.docRetryTimers.get(channel.room)?.cancel();
     this.docRetryTimers.delete(channel.room);
+    this.forgetDocAttempts(channel.room);
     if (this.multiplexed && this.connected) this.sendRaw(encode.closeDoc(channel.room, CloseCode.normal, 'left'));
   }
 
@@ -191,11 +204,13 @@ export class TandemConnection extends ObservableV2<Events> {
   private handleOpen(): void {
     this.lastReceived = Date.now();
     this.setStatus({ status: 'connected' });
-    this.stableTimer = setTimeout(() => {
+    this.stableTimer = setLongTimeout(() => {
       this.attempt = 0;
     }, this.backoff.stableAfterMs);
     this.startLiveness();
     if (this.mode === 'tandem' && this.lastToken !== null) this.sendRaw(encode.authToken(this.lastToken));
+    // A new connection opens every document afresh: their earlier failures and pending retries are moot.
+    this.resetDocRetries();
     for (const channel of this.channels.values()) void this.openChannel(channel);
   }
 
@@ -228,8 +243,11 @@ export class TandemConnection extends ObservableV2<Events> {
       return;
     }
     if (frame.type === 'doc') {
+      const channel = this.channels.get(frame.doc);
+      if (channel === undefined) return;
+      this.docAnswered(frame.doc);
       const inner = decodeFrame(frame.frame);
-      if (inner.ok) this.channels.get(frame.doc)?.onFrame(inner.frame);
+      if (inner.ok) channel.onFrame(inner.frame);
     } else if (frame.type === 'close-doc') {
       this.handleDocClosed(frame);
     }
@@ -240,6 +258,8 @@ export class TandemConnection extends ObservableV2<Events> {
     const channel = this.channels.get(frame.doc);
     if (channel === undefined) return;
     const terminal = TERMINAL_REFUSALS.has(frame.code) || frame.code === CloseCode.policyViolation;
+    this.docStableTimers.get(frame.doc)?.cancel();
+    this.docStableTimers.delete(frame.doc);
     const attempt = this.docAttempts.get(frame.doc) ?? 0;
     const decision = terminal
       ? ({ retry: false, reason: frame.reason } as const)
@@ -247,19 +267,54 @@ export class TandemConnection extends ObservableV2<Events> {
     channel.onClose({ code: frame.code, reason: frame.reason, retrying: decision.retry });
     if (!decision.retry) return;
     this.docAttempts.set(frame.doc, attempt + 1);
-    clearTimeout(this.docRetryTimers.get(frame.doc));
+    this.docRetryTimers.get(frame.doc)?.cancel();
     this.docRetryTimers.set(
       frame.doc,
-      setTimeout(() => {
+      setLongTimeout(() => {
         this.docRetryTimers.delete(frame.doc);
         this.reopen(channel);
       }, decision.delayMs),
     );
   }
 
+  /**
+   * The server answered a document (its first frame since it was opened): once it has stayed
+   * open `stableAfterMs`, its next failure backs off from the base again (CLIENT-12).
+   */
+  private docAnswered(doc: string): void {
+    if (!this.docAttempts.has(doc) || this.docStableTimers.has(doc)) return;
+    this.docStableTimers.set(
+      doc,
+      setLongTimeout(() => {
+        this.docStableTimers.delete(doc);
+        this.docAttempts.delete(doc);
+      }, this.backoff.stableAfterMs),
+    );
+  }
+
+  private forgetDocAttempts(doc: string): void {
+    this.docStableTimers.get(doc)?.cancel();
+    this.docStableTimers.delete(doc);
+    this.docAttempts.delete(doc);
+  }
+
+  private resetDocRetries(): void {
+    for (const timer of this.docRetryTimers.values()) timer.cancel();
+    this.docRetryTimers.clear();
+    this.stopDocStableTimers();
+    this.docAttempts.clear();
+  }
+
+  private stopDocStableTimers(): void {
+    for (const timer of this.docStableTimers.values()) timer.cancel();
+    this.docStableTimers.clear();
+  }
+
   private handleClosed(code: number, reason: string): void {
     this.socket = null;
-    clearTimeout(this.stableTimer);
+    this.stableTimer?.cancel();
+    // A document is not open without its connection: it is not becoming stable either.
+    this.stopDocStableTimers();
     clearInterval(this.livenessTimer);
     const wasWanted = this.wanted;
     if (!wasWanted) {
@@ -294,7 +349,7 @@ export class TandemConnection extends ObservableV2<Events> {
     }
     this.notifyChannels(code, reason, true);
     this.setStatus({ status: 'disconnected', code, reason });
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = setLongTimeout(() => {
       this.retryTimer = undefined;
       void this.open();
     }, 0);
@@ -309,7 +364,7 @@ export class TandemConnection extends ObservableV2<Events> {
     this.notifyChannels(code, reason, true);
     this.setStatus({ status: 'disconnected', code, reason });
     this.attempt++;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = setLongTimeout(() => {
       this.retryTimer = undefined;
       if (this.wanted) void this.open();
     }, decision.delayMs);
@@ -327,7 +382,10 @@ export class TandemConnection extends ObservableV2<Events> {
 
   private startLiveness(): void {
     clearInterval(this.livenessTimer);
-    const every = Math.max(10, Math.min(this.liveness.pingIntervalMs, this.liveness.pongTimeoutMs) / 2);
+    // Clamped: an interval past 2^31-1 ms would run every millisecond instead.
+    const every = clampTimerDelay(
+      Math.max(10, Math.min(this.liveness.pingIntervalMs, this.liveness.pongTimeoutMs) / 2),
+    );
     this.livenessTimer = setInterval(() => this.checkLiveness(), every);
   }
 
@@ -362,7 +420,7 @@ export class TandemConnection extends ObservableV2<Events> {
   }
 
   private clearRetry(): void {
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = undefined;
   }
 

@@ -29,7 +29,7 @@ export const CLOSE_CODE_TABLE: Readonly<
   1009: { meaning: 'frame over the size limit', reconnect: 'backoff' },
   1011: { meaning: 'internal error (e.g. document failed to load)', reconnect: 'backoff' },
   1012: { meaning: 'server restarting (graceful deploy)', reconnect: 'soon-elsewhere' },
-  1013: { meaning: 'overloaded / slow consumer', reconnect: 'backoff' },
+  1013: { meaning: 'overloaded / slow consumer / store backlog full (writes paused)', reconnect: 'backoff' },
   4400: { meaning: 'unsupported protocol version', reconnect: 'no' },
   4401: { meaning: 'authentication missing, invalid or expired', reconnect: 'no' },
   4403: { meaning: 'authenticated but not allowed on this document', reconnect: 'no' },

@@ -9,6 +9,13 @@ export {
 export { encode, encodeFrame } from './encode.js';
 export * from './frames.js';
 export {
+  clampTimerDelay,
+  type LongTimer,
+  type LongTimerOptions,
+  MAX_TIMER_DELAY_MS,
+  setLongTimeout,
+} from './long-timer.js';
+export {
   AuthType,
   EXTENSION_MESSAGE_TYPES,
   MessageType,

@@ -1,3 +1,4 @@
+import { setLongTimeout } from '@tandem/protocol';
 import * as Y from 'yjs';
 import { expectPositionals, optionNumber, optionString, type ParsedArgs, UsageError } from '../args.js';
 import { DEFAULT_STATE_CHARS, describeFrame } from '../describe-frame.js';
@@ -80,7 +81,8 @@ export async function inspect(args: ParsedArgs, out: Out, err: Out): Promise<num
   ] as const) {
     out(`${stamp()} -> ${describeFrame(socket.send(frame), stateChars)}`);
   }
-  const timer = seconds === undefined ? null : setTimeout(() => stop(`${seconds} s elapsed`), seconds * 1000);
+  // A long timer: --seconds past ~24.8 days (2^31-1 ms) would otherwise stop at once.
+  const timer = seconds === undefined ? null : setLongTimeout(() => stop(`${seconds} s elapsed`), seconds * 1000);
   const onSigint = () => stop('interrupted');
   process.once('SIGINT', onSigint);
   const closedFirst = socket.closed.then((closed) => {
@@ -89,7 +91,7 @@ export async function inspect(args: ParsedArgs, out: Out, err: Out): Promise<num
   });
   if (count === 0) stop('0 frames requested');
   await finished;
-  if (timer !== null) clearTimeout(timer);
+  timer?.cancel();
   process.off('SIGINT', onSigint);
   if (stopReason === 'closed') {
     const { code, reason } = await closedFirst;

@@ -1,4 +1,4 @@
-import { CloseCode } from '@tandem/protocol';
+import { CloseCode, setLongTimeout } from '@tandem/protocol';
 import type { Session } from '../rooms/session.js';
 import { permissionFor } from './permissions.js';
 import type { Identity, TokenVerifier } from './token-verifier.js';
@@ -43,9 +43,9 @@ export function applyAccess(session: Session, access: Extract<AccessResult, { ok
     if (session.identity !== identity) return; // refreshed: the new identity has its own timer
     session.close(CloseCode.unauthenticated, 'token expired');
   };
-  const timer = setTimeout(check, Math.max(0, identity.expiresAt - Date.now()));
-  timer.unref();
-  void session.closed.then(() => clearTimeout(timer));
+  // A plain setTimeout fires at once for expiries past 2^31-1 ms (~24.8 days): service tokens.
+  const timer = setLongTimeout(check, identity.expiresAt - Date.now(), { unref: true });
+  void session.closed.then(() => timer.cancel());
 }
 
 /**

@@ -7,8 +7,11 @@ import type { DocStore } from '../storage/doc-store.js';
 export interface HealthDeps {
   readonly store: DocStore;
   readonly fanout: Fanout;
-  /** When given, a store that answers pings but refuses appends also makes the node unready. */
-  readonly persistence?: Pick<PersistenceScheduler, 'failure' | 'pending'>;
+  /**
+   * When given, a store that answers pings but refuses appends also makes the node unready, and so
+   * does a backlog over its bound (the node refuses writes until it commits).
+   */
+  readonly persistence?: Pick<PersistenceScheduler, 'failure' | 'pending' | 'pendingBytes' | 'overBound'>;
 }
 
 /** A dependency check must not hang the probe: a silent partition fails it after this long. */
@@ -19,16 +22,21 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const failure = deps.persistence?.failure() ?? null;
+    const paused = deps.persistence?.overBound() ?? false;
     const [store, fanout] = await Promise.allSettled([
       withTimeout(deps.store.check(), 'store'),
       withTimeout(deps.fanout.check(), 'fan-out'),
     ]);
-    const storeState =
-      failure === null
-        ? describe(store)
-        : `appends failing since ${new Date(failure.since).toISOString()} (${failure.message}); ${deps.persistence?.pending ?? 0} updates waiting, not acked`;
+    const waiting = `${deps.persistence?.pending ?? 0} updates (${deps.persistence?.pendingBytes ?? 0} bytes) waiting, not acked`;
+    const problems = [
+      ...(failure === null
+        ? []
+        : [`appends failing since ${new Date(failure.since).toISOString()} (${failure.message})`]),
+      ...(paused ? ['backlog over MAX_PENDING_BYTES: writes paused'] : []),
+    ];
+    const storeState = problems.length === 0 ? describe(store) : `${problems.join('; ')}; ${waiting}`;
     const checks = { store: storeState, fanout: describe(fanout) };
-    const ready = failure === null && store.status === 'fulfilled' && fanout.status === 'fulfilled';
+    const ready = problems.length === 0 && store.status === 'fulfilled' && fanout.status === 'fulfilled';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
 }

@@ -27,6 +27,8 @@ export const NO_TELEMETRY: Telemetry = {
 export interface TelemetrySources {
   connections(): number;
   rooms(): number;
+  /** Bytes of updates waiting for the store (queued or being written). */
+  storeBacklogBytes(): number;
   documentsStored(): Promise<number>;
   dependencies(): Promise<Record<string, boolean>>;
 }
@@ -81,11 +83,23 @@ export function createPrometheusTelemetry(sources: TelemetrySources): { telemetr
     },
   });
   new Gauge({
+    name: 'tandem_store_backlog_bytes',
+    help: 'Bytes of updates held in memory that the store has not taken yet (bounded by MAX_PENDING_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.storeBacklogBytes());
+    },
+  });
+  new Gauge({
     name: 'tandem_documents_stored',
     help: 'Documents in the store',
     registers: [registry],
     async collect() {
-      this.set(await sources.documentsStored());
+      // A store that is down must not fail the whole scrape (that is when the backlog gauge matters);
+      // the gauge keeps its last value and tandem_dependency_up reports the store.
+      try {
+        this.set(await sources.documentsStored());
+      } catch {}
     },
   });
   new Gauge({

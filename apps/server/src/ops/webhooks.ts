@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { setLongTimeout } from '@tandem/protocol';
 import type { Logger } from 'pino';
 
 /** Where and how document-change notifications are sent. */
@@ -80,7 +81,10 @@ export function createWebhookNotifier(settings: WebhookSettings, logger: Logger)
         logger.warn({ err, room: docId, attempt }, 'webhook failed');
       }
       if (attempt < settings.attempts && !closed) {
-        await new Promise((resolve) => setTimeout(resolve, settings.retryMs * 2 ** (attempt - 1)).unref());
+        // Doubling from WEBHOOK_RETRY_MS passes 2^31-1 ms within the allowed attempts: a long timer.
+        await new Promise<void>((resolve) =>
+          setLongTimeout(resolve, settings.retryMs * 2 ** (attempt - 1), { unref: true }),
+        );
       }
     }
     logger.error({ room: docId, attempts: settings.attempts }, 'webhook gave up');

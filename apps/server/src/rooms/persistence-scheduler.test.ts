@@ -53,6 +53,21 @@ function recordingStore(gated = false) {
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
+/** A real memory store that refuses appends while `down` is set, counting every attempt. */
+function flakyStore() {
+  const inner = createMemoryDocStore();
+  const state = { down: true, attempts: 0 };
+  const store: DocStore = {
+    ...inner,
+    async append(entries) {
+      state.attempts++;
+      if (state.down) throw new Error('connection refused');
+      return inner.append(entries);
+    },
+  };
+  return { inner, store, state };
+}
+
 /** Waits turn by turn until `done()` holds, for at most `maxTurns` turns. */
 async function turnsUntil(done: () => boolean, maxTurns = 10): Promise<void> {
   for (let i = 0; i < maxTurns && !done(); i++) await nextTurn();
@@ -320,21 +335,6 @@ describe('PersistenceScheduler with a commit interval (group commit under load)'
 describe('PersistenceScheduler with a retry policy (CLUSTER-7)', () => {
   const retry = { minMs: 5, maxMs: 20 };
 
-  /** A real memory store that refuses appends while `down` is set, counting every attempt. */
-  function flakyStore() {
-    const inner = createMemoryDocStore();
-    const state = { down: true, attempts: 0 };
-    const store: DocStore = {
-      ...inner,
-      async append(entries) {
-        state.attempts++;
-        if (state.down) throw new Error('connection refused');
-        return inner.append(entries);
-      },
-    };
-    return { inner, store, state };
-  }
-
   it('keeps a failed batch, retries it with backoff, and resolves only once it commits', async () => {
     const { inner, store, state } = flakyStore();
     const scheduler = createPersistenceScheduler(store, { retry });
@@ -365,5 +365,82 @@ describe('PersistenceScheduler with a retry policy (CLUSTER-7)', () => {
     state.down = false;
     await scheduler.flush();
     expect(scheduler.pending).toBe(0);
+  });
+});
+
+describe('PersistenceScheduler backlog bound (PERSIST-5)', () => {
+  const retry = { minMs: 5, maxMs: 20 };
+  const sized = (n: number) => new Uint8Array(n).fill(1);
+
+  it('PERSIST-5: counts the bytes queued and in flight, and is over its bound until the store takes them', async () => {
+    const { store, calls, gate } = recordingStore(true);
+    const scheduler = createPersistenceScheduler(store, { maxPendingBytes: 100 });
+    const first = scheduler.enqueue('doc', sized(60));
+    expect(scheduler.pendingBytes).toBe(60);
+    expect(scheduler.overBound()).toBe(false);
+    await nextTurn();
+    expect(calls).toHaveLength(1);
+    // In flight still counts: the store has not taken it.
+    const second = scheduler.enqueue('other', sized(40));
+    expect(scheduler.pendingBytes).toBe(100);
+    expect(scheduler.overBound()).toBe(true);
+
+    gate(0).resolve();
+    await first;
+    await turnsUntil(() => calls.length === 2);
+    expect(scheduler.pendingBytes).toBe(40);
+    expect(scheduler.overBound()).toBe(false);
+    gate(1).resolve();
+    await second;
+    await scheduler.flush();
+    expect(scheduler.pendingBytes).toBe(0);
+  });
+
+  it('PERSIST-5: while the store refuses appends the retried backlog keeps counting, and drains to 0 when it returns', async () => {
+    const { inner, store, state } = flakyStore();
+    const scheduler = createPersistenceScheduler(store, { retry, maxPendingBytes: 1000 });
+    const done = [scheduler.enqueue('doc', sized(400))];
+    await waitFor(() => state.attempts >= 2, { what: 'a retry' });
+    done.push(scheduler.enqueue('doc', sized(400)));
+    expect(scheduler.overBound()).toBe(false);
+    // Taken into the retried batch at the next attempt: still counted, once.
+    await waitFor(() => state.attempts >= 4, { what: 'more retries' });
+    expect(scheduler.pendingBytes).toBe(800);
+    done.push(scheduler.enqueue('doc', sized(200)));
+    expect(scheduler.pendingBytes).toBe(1000);
+    expect(scheduler.overBound()).toBe(true);
+    await waitFor(() => state.attempts >= 6, { what: 'retries over the bound' });
+    expect(scheduler.pendingBytes).toBe(1000);
+
+    state.down = false;
+    await Promise.all(done);
+    await scheduler.flush();
+    expect(scheduler.pendingBytes).toBe(0);
+    expect(scheduler.overBound()).toBe(false);
+    expect((await inner.load('doc')).updates.map((u) => u.update.byteLength)).toEqual([400, 400, 200]);
+  });
+
+  it('PERSIST-5: releases the bytes of a batch that failed without a retry policy', async () => {
+    const store: DocStore = {
+      ...createMemoryDocStore(),
+      async append() {
+        throw new Error('disk full');
+      },
+    };
+    const scheduler = createPersistenceScheduler(store, { maxPendingBytes: 10 });
+    await expect(scheduler.enqueue('doc', sized(10))).rejects.toThrow('disk full');
+    await scheduler.flush();
+    expect(scheduler.pendingBytes).toBe(0);
+    expect(scheduler.overBound()).toBe(false);
+  });
+
+  it('PERSIST-5: without a bound it counts bytes but is never over it', async () => {
+    const { store } = recordingStore();
+    const scheduler = createPersistenceScheduler(store);
+    const done = scheduler.enqueue('doc', sized(10_000_000));
+    expect(scheduler.pendingBytes).toBe(10_000_000);
+    expect(scheduler.overBound()).toBe(false);
+    await done;
+    expect(scheduler.pendingBytes).toBe(0);
   });
 });

@@ -15,6 +15,13 @@ export interface PersistenceScheduler {
   lastPending(docId: string): Promise<void> | null;
   /** Updates queued or being written. */
   readonly pending: number;
+  /** Bytes of the updates queued or being written: what memory holds that the store has not taken. */
+  readonly pendingBytes: number;
+  /**
+   * True while {@link pendingBytes} is at or past `maxPendingBytes` (PERSIST-5): the node takes no
+   * new content until the store has taken enough of the backlog.
+   */
+  overBound(): boolean;
   /** Null while appends succeed; otherwise why the store is failing and since when (for /readyz). */
   failure(): { readonly since: number; readonly message: string } | null;
 }
@@ -32,6 +39,11 @@ export interface PersistenceOptions {
    * arriving when the last commit is older than this still commits in the same turn.
    */
   readonly minIntervalMs?: number;
+  /**
+   * Bound of {@link PersistenceScheduler.pendingBytes} (default: none). The scheduler itself never
+   * drops an update; callers ask {@link PersistenceScheduler.overBound} before taking new content.
+   */
+  readonly maxPendingBytes?: number;
   readonly logger?: Logger;
 }
 
@@ -45,6 +57,11 @@ interface Pending {
 export function createPersistenceScheduler(store: DocStore, options: PersistenceOptions = {}): PersistenceScheduler {
   let queued: Pending[] = [];
   let writing = 0;
+  let queuedBytes = 0;
+  let writingBytes = 0;
+  const maxPendingBytes = options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
+  /** Whether the backlog was over its bound at the last check, so crossing it is logged once each way. */
+  let wasOver = false;
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
   let timer: NodeJS.Timeout | undefined;
@@ -84,6 +101,8 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
         batch = batch.concat(queued);
         queued = [];
         writing = batch.length;
+        writingBytes += queuedBytes;
+        queuedBytes = 0;
       }
     }
   };
@@ -104,12 +123,21 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
     const batch = queued;
     queued = [];
     writing = batch.length;
+    writingBytes = queuedBytes;
+    queuedBytes = 0;
     lastStart = performance.now();
+    // The bytes are released before anyone hears of the outcome, so a write admitted next sees them gone.
+    const settled = () => {
+      writingBytes = 0;
+      noteBound();
+    };
     inFlight = appendWithRetry(batch).then(
       (committed) => {
+        settled();
         for (const p of committed) p.resolve();
       },
       (err: unknown) => {
+        settled();
         for (const p of batch) p.reject(err);
       },
     );
@@ -120,10 +148,25 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
     });
   }
 
+  const overBound = () => queuedBytes + writingBytes >= maxPendingBytes;
+
+  /** Logs when the backlog crosses its bound, in either direction (not once per refused write). */
+  const noteBound = () => {
+    const over = overBound();
+    if (over === wasOver) return;
+    wasOver = over;
+    const fields = { dependency: 'store', pendingBytes: queuedBytes + writingBytes, maxPendingBytes };
+    if (over)
+      options.logger?.warn(fields, 'store backlog over MAX_PENDING_BYTES; refusing new writes until it commits');
+    else options.logger?.info(fields, 'store backlog under MAX_PENDING_BYTES again; writes resume');
+  };
+
   return {
     enqueue(docId, update) {
       const promise = new Promise<void>((resolve, reject) => {
         queued.push({ entry: { docId, update }, resolve, reject });
+        queuedBytes += update.byteLength;
+        noteBound();
         schedule();
       });
       latestByDoc.set(docId, promise);
@@ -145,6 +188,10 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
     get pending() {
       return queued.length + writing;
     },
+    get pendingBytes() {
+      return queuedBytes + writingBytes;
+    },
+    overBound,
     failure() {
       return failing === null ? null : { since: failing.since, message: failing.message };
     },

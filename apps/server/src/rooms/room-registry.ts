@@ -1,5 +1,6 @@
 import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
+import type { Deadline } from '../deadline.js';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
@@ -80,10 +81,19 @@ export interface RoomRegistry {
   describe(): RoomDescription[];
   stats(): RegistryStats;
   /**
-   * Closes every session with 1012, waits for their sockets (up to `timeoutMs`, then terminates them),
-   * hands everything pending to the store and unloads every room.
+   * Drains by `deadline` (CONN-3, CONN-5): refuses joins, commits what is pending and sends its acks,
+   * closes every room session and then `alsoClose` with 1012, waits for the closes (terminating the
+   * rest at the deadline) while the store takes what came later, and unloads every room.
    */
-  shutdown(timeoutMs: number): Promise<void>;
+  shutdown(deadline: Deadline, alsoClose?: Iterable<Session>): Promise<ShutdownReport>;
+}
+
+/** What a shutdown left behind. */
+export interface ShutdownReport {
+  /** Updates the store had not taken by the deadline; never acked, so their clients still hold them. */
+  readonly unstored: number;
+  /** The loaded documents those updates belong to. */
+  readonly documents: readonly string[];
 }
 
 interface Entry {
@@ -284,44 +294,81 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       }
       return { rooms, loading, sessions, maxBufferedBytes, loads };
     },
-    async shutdown(timeoutMs) {
+    async shutdown(deadline, alsoClose = []) {
+      // The order is CONN-3's; every wait takes what is left of the one deadline (CONN-5).
       shuttingDown = true;
-      const sessions: Session[] = [];
-      for (const entry of entries.values()) {
-        clearTimeout(entry.idleTimer);
-        if (entry.room !== null) sessions.push(...entry.room.allSessions());
-      }
-      for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');
-      const allClosed = Promise.all(sessions.map((s) => s.closed));
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      if ((await Promise.race([allClosed, timedOut])) === 'timeout') {
-        deps.logger.warn({ open: sessions.filter((s) => s.isOpen).length }, 'shutdown timeout: terminating sockets');
-        for (const session of sessions) session.terminate('shutdown timeout');
-      }
-      clearTimeout(timer);
+      for (const entry of entries.values()) clearTimeout(entry.idleTimer);
       stopResync();
-      // Updates that arrived while sessions were closing are handed to the store before exit (CONN-3);
-      // a store that is down gets until the timeout, then the unacked updates stay with their clients.
-      const flushed = await Promise.race([
-        deps.persistence.flush().then(() => 'flushed' as const),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (flushed === 'timeout') {
-        deps.logger.error(
-          { pending: deps.persistence.pending },
-          'store unavailable at shutdown; unacked updates not stored',
+      // Half of the time at most: a store that hangs must not leave healthy clients no time to close cleanly.
+      await commitForAcks(deps.persistence, () => entries.keys(), deadline.share(ACK_SHARE));
+
+      // Room sessions first: a multiplexed document's close-doc frame needs its connection still open.
+      const sessions = new Set<Session>();
+      for (const entry of entries.values()) for (const s of entry.room?.allSessions() ?? []) sessions.add(s);
+      for (const session of alsoClose) sessions.add(session);
+      for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');
+      // What arrived after the last acked round is stored meanwhile, unacked. A load still running is
+      // not awaited past the deadline; a room it brings after the drain is destroyed when it lands.
+      const loading = [...entries.values()].flatMap((e) => (e.loading === null ? [] : [e.loading]));
+      for (const load of loading) {
+        load.then(
+          (room) => {
+            if (!entries.has(room.id)) room.destroy(CloseCode.serviceRestart, 'server restarting');
+          },
+          () => {},
         );
       }
-      await deps.compactor.settled();
-      await Promise.allSettled([...entries.values()].map((e) => e.loading).filter((p) => p !== null));
+      const stored = Promise.allSettled([deps.persistence.flush(), deps.compactor.settled(), ...loading]);
+
+      const unclosed = new Set(sessions);
+      for (const session of sessions) void session.closed.then(() => unclosed.delete(session));
+      const closed = await deadline.race(Promise.all([...sessions].map((s) => s.closed)));
+      if (!closed.done) {
+        deps.logger.warn({ open: unclosed.size }, 'shutdown deadline: terminating sockets that did not close');
+        for (const session of unclosed) session.terminate('shutdown deadline');
+      }
+      await deadline.race(stored);
+      const documents = [...entries.keys()].filter((id) => deps.persistence.lastPending(id) !== null);
+      const unstored = deps.persistence.pending;
+      if (unstored > 0) {
+        deps.logger.error(
+          { pending: unstored, documents },
+          'shutdown deadline passed with updates not stored; their clients keep them unacked and resend them',
+        );
+      }
       for (const entry of entries.values()) entry.room?.destroy(CloseCode.serviceRestart, 'server restarting');
       entries.clear();
+      return { unstored, documents };
     },
   };
+}
+
+/** At shutdown, at most this many group-commit rounds are awaited so that their acks go out (CONN-3)… */
+const ACKED_ROUNDS = 3;
+/** …within at most this share of the time the drain has; the rest is for the close handshakes. */
+const ACK_SHARE = 0.5;
+
+/**
+ * Commits what clients sent before the drain, in rounds, while their sessions are still open to
+ * receive the acks. Each round first yields a turn, so frames already in the socket buffers are
+ * read and applied, then waits for what is queued at that moment only: a busy room cannot hold
+ * the drain. It ends early once a round finds nothing new, and at the deadline.
+ */
+async function commitForAcks(
+  persistence: PersistenceScheduler,
+  documents: () => Iterable<string>,
+  deadline: Deadline,
+): Promise<void> {
+  for (let round = 0; round < ACKED_ROUNDS && !deadline.passed; round++) {
+    await nextTurn();
+    const queued = [...documents()].flatMap((id) => persistence.lastPending(id) ?? []);
+    if (queued.length === 0) break;
+    if (!(await deadline.race(Promise.allSettled(queued))).done) return;
+  }
+  // An ack is sent in a microtask after its commit settles; one more turn and every one has left.
+  await nextTurn();
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

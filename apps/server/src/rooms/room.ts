@@ -13,6 +13,7 @@ import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import { PresenceTable } from './presence-table.js';
 import type { Session } from './session.js';
 import { type ClientClocks, inspectUpdate } from './update-guard.js';
+import { WRITES_PAUSED_REASON, WritesPausedError, writesPausedFor } from './write-pause.js';
 import { admitAwareness, DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 
 /** Transaction origin of updates that came from another node (never persisted again, never republished). */
@@ -186,6 +187,7 @@ export class Room {
   async importUpdate(update: Uint8Array): Promise<ImportVerdict> {
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
     if (!verdict.ok) return { ok: false, reason: verdict.reason };
+    if (writesPausedFor(this.deps.persistence, update)) throw new WritesPausedError();
     if (verdict.incomplete) {
       return {
         ok: false,
@@ -309,6 +311,11 @@ export class Room {
         code: NoticeCode.readOnly,
         message: 'read-only: this change was not applied',
       });
+      return;
+    }
+    // Store backlog full (PERSIST-5): not applied, relayed or stored; the client resends on reconnect.
+    if (writesPausedFor(this.deps.persistence, update)) {
+      session.close(CloseCode.tryAgainLater, WRITES_PAUSED_REASON);
       return;
     }
     const verdict = inspectUpdate(update, this.clocks, this.policy.updateLimits);
