@@ -245,6 +245,7 @@ describe('fault proxy (against a local echo server)', () => {
     c.socket.write('elsewhere');
     await waitFor(() => other.sides[0]?.received.toString() === 'elsewhere', { what: 'reached the new target' });
     expect(proxy.targetPort).toBe(other.port);
+    expect(proxy.connections().map((connection) => connection.targetPort)).toEqual([other.port]);
   });
 
   it('NET-1: a partition loses bytes silently and hangs new connections; heal resets what lived through it', async () => {

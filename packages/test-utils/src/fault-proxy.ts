@@ -31,6 +31,8 @@ export interface FaultConnection {
   readonly id: number;
   /** When the proxy accepted it (Date.now()). */
   readonly acceptedAt: number;
+  /** The port it was forwarded to (the proxy's target when it was accepted). */
+  readonly targetPort: number;
   /** Bytes delivered to the server and to the client so far. */
   readonly bytesToServer: number;
   readonly bytesToClient: number;
@@ -176,6 +178,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   class ProxiedConnection implements FaultConnection {
     readonly id = ++accepted;
     readonly acceptedAt = Date.now();
+    readonly targetPort = targetPort;
     bytesToServer = 0;
     bytesToClient = 0;
     phase: Phase = 'open';

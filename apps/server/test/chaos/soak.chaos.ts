@@ -44,7 +44,7 @@ describe('chaos soak (npm run chaos)', () => {
   const { seeds, minutes } = inject('chaos');
 
   it.each(seeds)(
-    'NET-2/NET-3/NET-4/NET-5/NET-6: seed %i soaks one node and a two-node cluster under repeated fault schedules',
+    'NET-2/NET-3/NET-4/NET-5/NET-6/NET-7: seed %i soaks one node and a two-node cluster (with a rolling restart per round) under repeated fault schedules',
     async (seed) => {
       const single = await startSingleNodeEnvironment();
       const cluster = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET }).catch(async (err) => {
@@ -57,7 +57,13 @@ describe('chaos soak (npm run chaos)', () => {
         for (let round = 1; Date.now() < endAt; round++) {
           for (const environment of [single, cluster]) {
             if (Date.now() >= endAt) break;
-            const report = await runFaultRound(environment, { seed, round, durationMs: ROUND_MS, clients: CLIENTS });
+            const report = await runFaultRound(environment, {
+              seed,
+              round,
+              durationMs: ROUND_MS,
+              clients: CLIENTS,
+              restartNode: true,
+            });
             reports.push(report);
             console.log(formatRoundReport(report));
           }

@@ -12,8 +12,16 @@ import { type ServerProcess, startServerProcess } from './server-process.js';
 export const FAULT_SERVER_ENV: Record<string, string> = {
   HEARTBEAT_INTERVAL_MS: '1000',
   AWARENESS_TIMEOUT_MS: '3000',
+  SHUTDOWN_TIMEOUT_MS: '3000',
   LOG_LEVEL: 'info',
 };
+
+/** How a gracefully stopped node ended: time from SIGTERM to exit, and its exit code. */
+export interface NodeExit {
+  readonly exitMs: number;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
 
 /** The server side of a fault scenario: one node or a cluster, restartable on the same data. */
 export interface FaultEnvironment {
@@ -25,6 +33,11 @@ export interface FaultEnvironment {
   nodes(): readonly ServerProcess[];
   /** SIGKILLs every node and starts as many again on the same data (acked means durable). */
   restart(): Promise<void>;
+  /**
+   * A rolling deploy of one node: SIGTERM, wait for its exit, a replacement on a new port takes
+   * its place in {@link nodes}. Null where there is no other node to serve meanwhile.
+   */
+  readonly replaceNode: ((node: ServerProcess) => Promise<NodeExit>) | null;
   stop(): Promise<void>;
 }
 
@@ -41,6 +54,7 @@ export async function startSingleNodeEnvironment(env: Record<string, string> = {
       await node.process.stop('SIGKILL');
       node = await launch();
     },
+    replaceNode: null,
     async stop() {
       await node.process.stop('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -61,6 +75,17 @@ export async function startClusterEnvironment(env: Record<string, string> = {}):
       for (const process of processes()) await process.stop('SIGKILL');
       cluster.nodes.splice(0);
       for (let i = 0; i < count; i++) await cluster.addNode();
+    },
+    async replaceNode(node) {
+      const old = cluster.nodes.find((n) => n.server === node);
+      if (old === undefined) throw new Error(`no running node on port ${node.port}`);
+      const startedAt = Date.now();
+      const exit = await node.process.stop('SIGTERM', 20_000);
+      const exitMs = Date.now() - startedAt;
+      // Added before the old one leaves the list: node ids count the list, and must stay unique.
+      await cluster.addNode();
+      cluster.nodes.splice(cluster.nodes.indexOf(old), 1);
+      return { exitMs, ...exit };
     },
     stop: () => cluster.stop(),
   };

@@ -23,7 +23,7 @@ import {
   type FaultClientKind,
   isPolicyCode,
 } from './fault-clients.js';
-import type { FaultEnvironment } from './fault-environments.js';
+import { FAULT_SERVER_ENV, type FaultEnvironment, type NodeExit } from './fault-environments.js';
 import { fetchDocument } from './tandem-writer.js';
 import { signToken } from './tokens.js';
 
@@ -49,6 +49,8 @@ export interface RoundReport {
   readonly convergenceMs: number | null;
   readonly ackedUpdates: number;
   readonly ackedLosses: string[];
+  /** Nodes replaced by a rolling restart during the faults (NET-7). */
+  readonly nodeRestarts: NodeExit[];
   /** Every broken rule, prefixed with its ID; empty for a clean round. */
   readonly violations: string[];
 }
@@ -61,12 +63,16 @@ export interface RoundOptions {
   readonly durationMs: number;
   /** How many clients of each kind (a 'mux' client carries two documents over one socket). */
   readonly clients: Readonly<Record<FaultClientKind, number>>;
+  /** Replace one node gracefully (SIGTERM) midway, where the environment can (NET-7). */
+  readonly restartNode?: boolean;
 }
 
 const CONVERGENCE_BOUND_MS = 5_000;
 const RECONNECT_BOUND_MS = 2_000;
 /** Server-side close of a session its own client has replaced (the stale half of a takeover). */
 const TAKEOVER_CODE = 4409;
+/** CONN-5: a node exits by SHUTDOWN_TIMEOUT_MS plus 1 s; one more second for a loaded machine. */
+const NODE_EXIT_BOUND_MS = Number(FAULT_SERVER_ENV.SHUTDOWN_TIMEOUT_MS) + 2_000;
 
 const FAULT_WEIGHTS: readonly [ScheduledFaultKind, number][] = [
   ['half-open', 4],
@@ -123,7 +129,11 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     secret === null ? Promise.resolve(null) : signToken({ secret, sub, name: sub, expiresIn: TOKEN_LIFETIME_S });
   const reader = await tokenFor('reader');
   const readerParams: Record<string, string> = reader === null ? {} : { token: reader };
-  const lineStart = nodes.map((n) => n.process.lines.length);
+  // Log lines of this round: every node's, from where it stood at the start (replacements: all).
+  const lineStart = new Map(nodes.map((n) => [n, n.process.lines.length]));
+  const retiredObservers = new Set<number>();
+  const nodeRestarts: NodeExit[] = [];
+  const exitLogs: string[] = [];
   const violations: string[] = [];
   const faults: Record<ScheduledFaultKind, number> = {
     'half-open': 0,
@@ -156,6 +166,8 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       observer.provider.awareness.on(
         'change',
         ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+          // An observer whose node is being replaced is no longer fault-free.
+          if (retiredObservers.has(observerIndex)) return;
           const at = Date.now();
           for (const id of removed) presence.push({ at, id, observer: observerIndex, removed: true });
           for (const id of [...added, ...updated]) presence.push({ at, id, observer: observerIndex, removed: false });
@@ -198,8 +210,20 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       );
     });
 
-    const endAt = Date.now() + options.durationMs;
-    const ports = nodes.map((n) => n.port);
+    const startedAt = Date.now();
+    const endAt = startedAt + options.durationMs;
+    // A draining node takes no new connections (a load balancer has taken it out of rotation).
+    const draining = new Set<number>();
+    const ports = () =>
+      environment
+        .nodes()
+        .map((n) => n.port)
+        .filter((p) => !draining.has(p));
+    const logFault = (client: FaultClient, at: number, what: string) => {
+      const log = faultLog.get(client) ?? [];
+      faultLog.set(client, log);
+      log.push({ at, what });
+    };
     const inject = () => {
       const client = rng.pick(clients);
       const kind = pickFault(rng);
@@ -208,9 +232,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       // A client between connections has nothing to cut (an armed fault would hit it later, untimed).
       if (!isCondition && client.proxy.connections().length === 0) return;
       faults[kind]++;
-      const log = faultLog.get(client) ?? [];
-      faultLog.set(client, log);
-      log.push({ at: now, what: kind });
+      logFault(client, now, kind);
       if (isCondition) {
         client.proxy.setConditions(
           kind === 'latency'
@@ -222,9 +244,10 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
         return;
       }
       // In a cluster, half of the cuts send the reconnect to the other node.
-      if (kind !== 'stall' && ports.length > 1 && rng.next() < 0.5) {
-        client.proxy.retarget(rng.pick(ports.filter((p) => p !== client.proxy.targetPort)));
-        log.push({ at: now, what: `retarget to node ${ports.indexOf(client.proxy.targetPort) + 1}` });
+      const others = ports().filter((p) => p !== client.proxy.targetPort);
+      if (kind !== 'stall' && others.length > 0 && rng.next() < 0.5) {
+        client.proxy.retarget(rng.pick(others));
+        logFault(client, now, `retarget to port ${client.proxy.targetPort}`);
       }
       const fault: ConnectionFault =
         kind === 'stall'
@@ -235,7 +258,51 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       client.timeline.markFault(now, fault.kind === 'stall' ? now + fault.ms : now);
       client.proxy.injectAll(fault);
     };
+    // NET-7: a rolling restart midway — the load balancer (here: the proxies) stops sending to the
+    // node, which drains with some of its sessions half-open; a replacement joins on a new port.
+    const replaceNode = environment.replaceNode;
+    const restartAt = startedAt + rng.int(Math.floor(options.durationMs / 3), Math.floor(options.durationMs / 2));
+    const restarted =
+      options.restartNode === true && replaceNode !== null
+        ? new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              const current = environment.nodes();
+              // The node most clients are on, so the drain has real sessions to close.
+              const load = (n: (typeof current)[number]) =>
+                clients.filter((c) => c.proxy.connections().some((x) => x.targetPort === n.port)).length;
+              const victim = current.reduce((a, b) => (load(b) > load(a) ? b : a));
+              const survivors = current.filter((n) => n !== victim).map((n) => n.port);
+              const now = Date.now();
+              draining.add(victim.port);
+              const observerIndex = nodes.indexOf(victim);
+              if (observerIndex >= 0) retiredObservers.add(observerIndex);
+              let halfOpen = false;
+              for (const client of clients) {
+                const onVictim = client.proxy.connections().some((c) => c.targetPort === victim.port);
+                if (client.proxy.targetPort === victim.port) client.proxy.retarget(rng.pick(survivors));
+                if (!onVictim) continue;
+                client.timeline.markFault(now);
+                logFault(client, now, `its node (port ${victim.port}) restarted`);
+                // One session on the draining node is half-open: it never answers the close (CONN-5).
+                if (!halfOpen) {
+                  halfOpen = true;
+                  faults['half-open']++;
+                  client.proxy.injectAll({ kind: 'half-open' });
+                }
+              }
+              replaceNode(victim).then((exit) => {
+                nodeRestarts.push(exit);
+                exitLogs.push(victim.process.lines.slice(-3).join('\n'));
+                for (const node of environment.nodes()) if (!lineStart.has(node)) lineStart.set(node, 0);
+                resolve();
+              }, reject);
+            }, restartAt - Date.now());
+            timers.add(timer);
+          })
+        : Promise.resolve();
     await Promise.all([
+      restarted,
       every(endAt, () => rng.int(150, 600), inject, timers),
       ...clients.map((client) =>
         every(
@@ -254,9 +321,9 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
 
     // NET-2: everyone, and a fresh joiner on every node, holds the same document.
     const convergeFrom = Date.now();
-    const joiners = nodes.flatMap((n) =>
-      rooms.map((r) => ({ room: r, client: connectStockClient(n.syncUrl, r, readerParams) })),
-    );
+    const joiners = environment
+      .nodes()
+      .flatMap((n) => rooms.map((r) => ({ room: r, client: connectStockClient(n.syncUrl, r, readerParams) })));
     extras.push(...joiners.map((j) => j.client));
     const membersOf = (r: string) => [
       ...clients.flatMap((c) => c.docs.filter((d) => d.room === r).map((d) => ({ name: c.name, doc: d.doc }))),
@@ -273,8 +340,22 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       );
       convergenceMs = Date.now() - convergeFrom;
     } catch {
-      const down = clients.filter((c) => !c.timeline.up).map((c) => c.name);
+      const down = clients
+        .filter((c) => !c.timeline.up)
+        .map((c) => {
+          const last = c.closes.at(-1);
+          const recent = (faultLog.get(c) ?? []).slice(-3).map((f) => `${f.what} ${Date.now() - f.at} ms ago`);
+          return (
+            `${c.name} (proxy to port ${c.proxy.targetPort}, ${c.proxy.connections().length} open, ${c.proxy.accepted} accepted; ` +
+            `last close ${last === undefined ? 'none' : `${last.code} ${Date.now() - last.at} ms ago`}; faults: ${recent.join(', ')})`
+          );
+        });
       const unsyncedJoiners = joiners.filter((j) => !j.client.provider.synced).length;
+      const nodeStates = [...lineStart.keys()].map((n) => {
+        const { exitCode, signalCode } = n.process.child;
+        return `port ${n.port}: ${exitCode === null && signalCode === null ? 'running' : `exited ${exitCode ?? signalCode}`}`;
+      });
+      violations.push(`NET-2: nodes: ${nodeStates.join(', ')}`);
       const groups = rooms.map((r) => describeDivergence(r, membersOf(r)));
       violations.push(
         `NET-2: no convergence within ${CONVERGENCE_BOUND_MS} ms; not synced: ${down.join(', ') || 'none'}; ` +
@@ -291,8 +372,8 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       }
     }
     let takeovers = 0;
-    for (const [i, node] of nodes.entries()) {
-      for (const close of serverCloses(node.process.lines.slice(lineStart[i]))) {
+    for (const [node, start] of lineStart) {
+      for (const close of serverCloses(node.process.lines.slice(start))) {
         if (close.code === TAKEOVER_CODE) takeovers++;
         else if (isPolicyCode(close.code)) policyCloses.push(`server closed a session ${close.code} "${close.reason}"`);
       }
@@ -309,6 +390,15 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
 
     // NET-6: no removal of a client that was live on an untouched connection.
     violations.push(...presenceViolations(presence, clients, faultLog, checkedUntil));
+
+    // NET-7: the replaced node drained by its deadline and exited cleanly.
+    for (const [i, exit] of nodeRestarts.entries()) {
+      if (exit.code !== 0 || exit.exitMs > NODE_EXIT_BOUND_MS) {
+        violations.push(
+          `NET-7: a node stopped with SIGTERM exited ${exit.code ?? exit.signal} after ${exit.exitMs} ms (bound ${NODE_EXIT_BOUND_MS} ms, exit 0); its last log lines:\n${exitLogs[i] ?? ''}`,
+        );
+      }
+    }
 
     // NET-3: every acked update survives a kill -9 and restart.
     await release();
@@ -345,6 +435,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       convergenceMs,
       ackedUpdates,
       ackedLosses,
+      nodeRestarts,
       violations,
     };
   } finally {
@@ -362,6 +453,9 @@ export function formatRoundReport(report: RoundReport): string {
     `reconnects=${report.reconnects} (worst ${report.worstReconnectMs} ms); takeovers(4409)=${report.takeovers}; ` +
     `policy closes=${report.policyCloses.length}; convergence=${report.convergenceMs === null ? 'FAILED' : `${report.convergenceMs} ms`}; ` +
     `acked updates=${report.ackedUpdates}, lost=${report.ackedLosses.length}` +
+    (report.nodeRestarts.length > 0
+      ? `; node restarts: ${report.nodeRestarts.map((e) => `exit ${e.code ?? e.signal} after ${e.exitMs} ms`).join(', ')}`
+      : '') +
     (report.violations.length > 0 ? `\n  ${report.violations.slice(0, 20).join('\n  ')}` : '')
   );
 }
