@@ -1,11 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { startClusterEnvironment, startSingleNodeEnvironment } from '../helpers/fault-environments.js';
-import {
-  formatRoundReport,
-  type RoundReport,
-  runFaultRound,
-  type ScheduledFaultKind,
-} from '../helpers/fault-scenario.js';
+import { formatRoundReport, type RoundReport, runFaultRound } from '../helpers/fault-scenario.js';
+import { noFaults, type ScheduledFaultKind } from '../helpers/fault-schedule.js';
 import { TEST_SECRET } from '../helpers/tokens.js';
 import './chaos-settings.js';
 
@@ -19,12 +15,11 @@ function median(values: readonly number[]): number {
 
 /** The per-seed figures `npm run chaos` prints. */
 function summarize(seed: number, reports: readonly RoundReport[]): string {
-  const faults: Partial<Record<ScheduledFaultKind, number>> = {};
+  const faults = noFaults();
   for (const report of reports) {
-    for (const [kind, n] of Object.entries(report.faults) as [ScheduledFaultKind, number][]) {
-      faults[kind] = (faults[kind] ?? 0) + n;
-    }
+    for (const [kind, n] of Object.entries(report.faults) as [ScheduledFaultKind, number][]) faults[kind] += n;
   }
+  const restarts = reports.flatMap((r) => r.nodeRestarts);
   const converged = reports.flatMap((r) => (r.convergenceMs === null ? [] : [r.convergenceMs]));
   const sum = (pick: (r: RoundReport) => number) => reports.reduce((total, r) => total + pick(r), 0);
   return [
@@ -36,6 +31,7 @@ function summarize(seed: number, reports: readonly RoundReport[]): string {
     `  policy closes: ${sum((r) => r.policyCloses.length)}`,
     `  convergence: ${converged.length > 0 ? `worst ${Math.max(...converged)} ms, median ${median(converged)} ms` : 'never'}; failed rounds: ${reports.length - converged.length}`,
     `  acked updates: ${sum((r) => r.ackedUpdates)}; acked-update losses: ${sum((r) => r.ackedLosses.length)}`,
+    `  rolling restarts: ${restarts.length} (worst exit ${Math.max(0, ...restarts.map((e) => e.exitMs))} ms; non-zero exits: ${restarts.filter((e) => e.code !== 0).length})`,
     `  rule violations: ${sum((r) => r.violations.length)}`,
   ].join('\n');
 }

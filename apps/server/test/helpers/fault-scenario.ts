@@ -1,11 +1,4 @@
-import {
-  type ConnectionFault,
-  createRng,
-  type FaultProxy,
-  type Rng,
-  startFaultProxy,
-  waitFor,
-} from '@tandem/test-utils';
+import { createRng, type FaultProxy, startFaultProxy, waitFor } from '@tandem/test-utils';
 import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './clients.js';
 import {
@@ -24,14 +17,12 @@ import {
   isPolicyCode,
 } from './fault-clients.js';
 import { FAULT_SERVER_ENV, type FaultEnvironment, type NodeExit } from './fault-environments.js';
+import { every, FaultSchedule, type NodeReplacement, noFaults, type ScheduledFaultKind } from './fault-schedule.js';
 import { fetchDocument } from './tandem-writer.js';
 import { signToken } from './tokens.js';
 
 /** Long-lived on purpose: a token valid for 400 days must not be closed early (AUTH-5). */
 const TOKEN_LIFETIME_S = 400 * 24 * 3600;
-
-/** Every fault a schedule draws from: the proxy's connection faults plus lasting path conditions. */
-export type ScheduledFaultKind = ConnectionFault['kind'] | 'latency' | 'bandwidth';
 
 /** What one round of a scenario measured, and every rule it saw broken. */
 export interface RoundReport {
@@ -74,45 +65,6 @@ const TAKEOVER_CODE = 4409;
 /** CONN-5: a node exits by SHUTDOWN_TIMEOUT_MS plus 1 s; one more second for a loaded machine. */
 const NODE_EXIT_BOUND_MS = Number(FAULT_SERVER_ENV.SHUTDOWN_TIMEOUT_MS) + 2_000;
 
-const FAULT_WEIGHTS: readonly [ScheduledFaultKind, number][] = [
-  ['half-open', 4],
-  ['reset', 2],
-  ['stall', 2],
-  ['drop-at-random-byte', 2],
-  ['latency', 1],
-  ['bandwidth', 1],
-];
-
-function pickFault(rng: Rng): ScheduledFaultKind {
-  const total = FAULT_WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
-  let roll = rng.next() * total;
-  for (const [kind, weight] of FAULT_WEIGHTS) {
-    roll -= weight;
-    if (roll < 0) return kind;
-  }
-  return 'half-open';
-}
-
-/** Runs `tick` after each delay drawn from `delay` until `endAt`; resolves then. */
-function every(endAt: number, delay: () => number, tick: () => void, timers: Set<NodeJS.Timeout>): Promise<void> {
-  return new Promise((resolve) => {
-    const next = () => {
-      const wait = delay();
-      if (Date.now() + wait >= endAt) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        tick();
-        next();
-      }, wait);
-      timers.add(timer);
-    };
-    next();
-  });
-}
-
 /**
  * One round: clients of every kind, each behind its own seeded fault proxy, edit while a seeded
  * schedule injects faults; then the NET-2…NET-6 checks. The servers are restarted at the end
@@ -132,17 +84,9 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
   // Log lines of this round: every node's, from where it stood at the start (replacements: all).
   const lineStart = new Map(nodes.map((n) => [n, n.process.lines.length]));
   const retiredObservers = new Set<number>();
-  const nodeRestarts: NodeExit[] = [];
-  const exitLogs: string[] = [];
+  const replacements: NodeReplacement[] = [];
   const violations: string[] = [];
-  const faults: Record<ScheduledFaultKind, number> = {
-    'half-open': 0,
-    reset: 0,
-    stall: 0,
-    'drop-at-random-byte': 0,
-    latency: 0,
-    bandwidth: 0,
-  };
+  const faults = noFaults();
   const proxies: FaultProxy[] = [];
   const clients: FaultClient[] = [];
   const extras: StockClient[] = [];
@@ -212,54 +156,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
 
     const startedAt = Date.now();
     const endAt = startedAt + options.durationMs;
-    // A draining node takes no new connections (a load balancer has taken it out of rotation).
-    const draining = new Set<number>();
-    const ports = () =>
-      environment
-        .nodes()
-        .map((n) => n.port)
-        .filter((p) => !draining.has(p));
-    const logFault = (client: FaultClient, at: number, what: string) => {
-      const log = faultLog.get(client) ?? [];
-      faultLog.set(client, log);
-      log.push({ at, what });
-    };
-    const inject = () => {
-      const client = rng.pick(clients);
-      const kind = pickFault(rng);
-      const now = Date.now();
-      const isCondition = kind === 'latency' || kind === 'bandwidth';
-      // A client between connections has nothing to cut (an armed fault would hit it later, untimed).
-      if (!isCondition && client.proxy.connections().length === 0) return;
-      faults[kind]++;
-      logFault(client, now, kind);
-      if (isCondition) {
-        client.proxy.setConditions(
-          kind === 'latency'
-            ? { latencyMs: rng.int(10, 150), jitterMs: rng.int(0, 100) }
-            : { bytesPerSecond: rng.int(100_000, 500_000) },
-        );
-        const timer = setTimeout(() => client.proxy.setConditions({}), rng.int(500, 3_000));
-        timers.add(timer);
-        return;
-      }
-      // In a cluster, half of the cuts send the reconnect to the other node.
-      const others = ports().filter((p) => p !== client.proxy.targetPort);
-      if (kind !== 'stall' && others.length > 0 && rng.next() < 0.5) {
-        client.proxy.retarget(rng.pick(others));
-        logFault(client, now, `retarget to port ${client.proxy.targetPort}`);
-      }
-      const fault: ConnectionFault =
-        kind === 'stall'
-          ? { kind, ms: Math.max(1, Math.min(rng.int(200, 2_500), endAt - now)) }
-          : kind === 'drop-at-random-byte'
-            ? { kind, maxBytes: 4_000 }
-            : { kind };
-      client.timeline.markFault(now, fault.kind === 'stall' ? now + fault.ms : now);
-      client.proxy.injectAll(fault);
-    };
-    // NET-7: a rolling restart midway — the load balancer (here: the proxies) stops sending to the
-    // node, which drains with some of its sessions half-open; a replacement joins on a new port.
+    const schedule = new FaultSchedule({ rng, clients, environment, timers, faults, faultLog, endAt });
     const replaceNode = environment.replaceNode;
     const restartAt = startedAt + rng.int(Math.floor(options.durationMs / 3), Math.floor(options.durationMs / 2));
     const restarted =
@@ -267,43 +164,29 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
         ? new Promise<void>((resolve, reject) => {
             const timer = setTimeout(() => {
               timers.delete(timer);
-              const current = environment.nodes();
-              // The node most clients are on, so the drain has real sessions to close.
-              const load = (n: (typeof current)[number]) =>
-                clients.filter((c) => c.proxy.connections().some((x) => x.targetPort === n.port)).length;
-              const victim = current.reduce((a, b) => (load(b) > load(a) ? b : a));
-              const survivors = current.filter((n) => n !== victim).map((n) => n.port);
-              const now = Date.now();
-              draining.add(victim.port);
-              const observerIndex = nodes.indexOf(victim);
-              if (observerIndex >= 0) retiredObservers.add(observerIndex);
-              let halfOpen = false;
-              for (const client of clients) {
-                const onVictim = client.proxy.connections().some((c) => c.targetPort === victim.port);
-                if (client.proxy.targetPort === victim.port) client.proxy.retarget(rng.pick(survivors));
-                if (!onVictim) continue;
-                client.timeline.markFault(now);
-                logFault(client, now, `its node (port ${victim.port}) restarted`);
-                // One session on the draining node is half-open: it never answers the close (CONN-5).
-                if (!halfOpen) {
-                  halfOpen = true;
-                  faults['half-open']++;
-                  client.proxy.injectAll({ kind: 'half-open' });
-                }
-              }
-              replaceNode(victim).then((exit) => {
-                nodeRestarts.push(exit);
-                exitLogs.push(victim.process.lines.slice(-3).join('\n'));
-                for (const node of environment.nodes()) if (!lineStart.has(node)) lineStart.set(node, 0);
-                resolve();
-              }, reject);
+              schedule
+                .rollingRestart(replaceNode, (victim) => {
+                  // An observer whose node is being replaced is no longer fault-free.
+                  const observerIndex = nodes.indexOf(victim);
+                  if (observerIndex >= 0) retiredObservers.add(observerIndex);
+                })
+                .then((replacement) => {
+                  replacements.push(replacement);
+                  for (const node of environment.nodes()) if (!lineStart.has(node)) lineStart.set(node, 0);
+                  resolve();
+                }, reject);
             }, restartAt - Date.now());
             timers.add(timer);
           })
         : Promise.resolve();
     await Promise.all([
       restarted,
-      every(endAt, () => rng.int(150, 600), inject, timers),
+      every(
+        endAt,
+        () => rng.int(150, 600),
+        () => schedule.inject(),
+        timers,
+      ),
       ...clients.map((client) =>
         every(
           endAt,
@@ -392,10 +275,10 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
     violations.push(...presenceViolations(presence, clients, faultLog, checkedUntil));
 
     // NET-7: the replaced node drained by its deadline and exited cleanly.
-    for (const [i, exit] of nodeRestarts.entries()) {
+    for (const { exit, lastLines } of replacements) {
       if (exit.code !== 0 || exit.exitMs > NODE_EXIT_BOUND_MS) {
         violations.push(
-          `NET-7: a node stopped with SIGTERM exited ${exit.code ?? exit.signal} after ${exit.exitMs} ms (bound ${NODE_EXIT_BOUND_MS} ms, exit 0); its last log lines:\n${exitLogs[i] ?? ''}`,
+          `NET-7: a node stopped with SIGTERM exited ${exit.code ?? exit.signal} after ${exit.exitMs} ms (bound ${NODE_EXIT_BOUND_MS} ms, exit 0); its last log lines:\n${lastLines}`,
         );
       }
     }
@@ -435,7 +318,7 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       convergenceMs,
       ackedUpdates,
       ackedLosses,
-      nodeRestarts,
+      nodeRestarts: replacements.map((r) => r.exit),
       violations,
     };
   } finally {
