@@ -173,6 +173,7 @@ describe('store backlog bound', () => {
   const writers: Writer[] = [];
   const readers: StockClient[] = [];
   let inProcess: TestServer | undefined;
+  const muxes: RawClient[] = [];
   /** Lets a held store answer, so the in-process server can drain and close even after a failure. */
   let releaseStore: (() => void) | undefined;
 
@@ -183,6 +184,7 @@ describe('store backlog bound', () => {
     inProcess = undefined;
     for (const w of writers.splice(0)) w.close();
     for (const r of readers.splice(0)) r.destroy();
+    for (const m of muxes.splice(0)) m.close();
     await server?.process.stop('SIGKILL');
     server = undefined;
     await postgres?.stop();
@@ -404,4 +406,50 @@ describe('store backlog bound', () => {
       { what: 'everything stored', timeoutMs: 10_000 },
     );
   }, 60_000);
+
+  it('PERSIST-5/MUX-3: on a multiplexed connection a refused write closes only its document (close-doc 1013); the others stay open', async () => {
+    const held = holdAppends(createMemoryDocStore());
+    releaseStore = held.release;
+    inProcess = await startTestServer({ store: held.store, config: { maxPendingBytes: 64 * 1024 } });
+    const server = inProcess;
+    const mux = connectRaw(server.syncUrl, [TANDEM_SUBPROTOCOL]);
+    muxes.push(mux);
+    await mux.opened();
+    mux.send(encode.open('written'));
+    mux.send(encode.open('watched'));
+    const stepsFor = (doc: string) => mux.frames.filter((f) => f.type === 'doc' && f.doc === doc && f.frame[0] === 0);
+    await waitFor(() => stepsFor('written').length > 0 && stepsFor('watched').length > 0, { what: 'both open' });
+    const other = connectStockClient(server.syncUrl, 'watched');
+    readers.push(other);
+    await waitFor(() => other.provider.synced, { what: 'a writer on the watched document' });
+    // Sync update frames (message 0, sub-type 2) the connection got for the watched document.
+    const watchedUpdates = () =>
+      mux.frames.filter((f) => f.type === 'doc' && f.doc === 'watched' && f.frame[0] === 0 && f.frame[1] === 2).length;
+    other.text.insert(0, 'ab');
+    await waitFor(() => watchedUpdates() === 1, { what: 'the watched document relayed' });
+    const doc = new Y.Doc();
+    const closeDoc = () => mux.frames.find((f) => f.type === 'close-doc' && f.doc === 'written');
+    for (let i = 0; closeDoc() === undefined && i < 64; i++) {
+      const sv = Y.encodeStateVector(doc);
+      doc.getText('content').insert(0, 'z'.repeat(4096));
+      mux.send(encode.doc('written', encode.syncUpdate(Y.encodeStateAsUpdate(doc, sv))));
+      await waitFor(
+        () =>
+          closeDoc() !== undefined ||
+          server.app.tandem.registry.get('written')?.doc.getText('content').length === doc.getText('content').length,
+        { what: 'applied or refused' },
+      );
+    }
+    expect(closeDoc()).toMatchObject({
+      code: CloseCode.tryAgainLater,
+      reason: 'store unavailable: writes paused; retry later',
+    });
+    expect(mux.closeEvent).toBeUndefined();
+    // The carrier and the other document live on: a deletion on the watched document still reaches it.
+    other.text.delete(0, 1);
+    await waitFor(() => watchedUpdates() === 2, { what: 'the watched document still relayed' });
+    mux.send(encode.ping(5));
+    await mux.waitForFrame((f): f is Extract<typeof f, { type: 'pong' }> => f.type === 'pong' && f.id === 5);
+    expect(mux.closeEvent).toBeUndefined();
+  });
 });

@@ -11,6 +11,7 @@ import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { Session, type SessionSocket } from '../rooms/session.js';
 import { createRateLimiter } from '../rooms/token-bucket.js';
+import { WRITES_PAUSED_REASON } from '../rooms/write-pause.js';
 import { parseRoomName } from './room-name.js';
 
 /** What a multiplexed connection needs. */
@@ -68,8 +69,9 @@ export function attachMuxConnection(socket: WebSocket, deps: MuxDeps): void {
   const docSocket = (doc: string, channelRef: () => DocChannel | undefined): SessionSocket => ({
     send: (data) => socket.send(encode.doc(doc, data)),
     close: (code, reason) => {
-      // A slow reader is the socket's problem, not one document's: close the carrier.
-      if (code === CloseCode.tryAgainLater) carrier.close(code, reason);
+      // A slow reader is the socket's problem, not one document's: close the carrier. Paused writes
+      // (PERSIST-5) are one document's: it alone gets close-doc 1013, the others carry on.
+      if (code === CloseCode.tryAgainLater && reason !== WRITES_PAUSED_REASON) carrier.close(code, reason);
       else if (carrier.isOpen) socket.send(encode.closeDoc(doc, code, reason));
       const channel = channelRef();
       if (channel !== undefined) detach(doc, channel);
