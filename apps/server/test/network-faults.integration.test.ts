@@ -1,10 +1,14 @@
+import { startFaultProxy, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectStockClient } from './helpers/clients.js';
 import {
+  FAULT_SERVER_ENV,
   type FaultEnvironment,
   startClusterEnvironment,
   startSingleNodeEnvironment,
 } from './helpers/fault-environments.js';
 import { formatRoundReport, runFaultRound } from './helpers/fault-scenario.js';
+import { startServerProcess } from './helpers/server-process.js';
 import { TEST_SECRET } from './helpers/tokens.js';
 
 // Fixed seeds, bounded: both scenarios together stay under 90 s. `npm run chaos` soaks longer.
@@ -13,7 +17,9 @@ const FAULTS_MS = 12_000;
 
 describe('network faults: stock y-websocket and @tandem/client behind seeded fault proxies', () => {
   const environments: FaultEnvironment[] = [];
+  const closers: (() => unknown)[] = [];
   afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
     for (const environment of environments.splice(0)) await environment.stop();
   });
 
@@ -41,4 +47,42 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
   it('NET-2/NET-3/NET-4/NET-5/NET-6/NET-7: two nodes (Redis + Postgres, 400-day tokens), seed 2, reconnects on either node and a rolling restart of one', async () => {
     await scenario(() => startClusterEnvironment({ AUTH_SECRET: TEST_SECRET }), 2, true);
   }, 60_000);
+
+  // The seeded rounds catch this only when a client happens not to type right after its
+  // reconnect; this is the same fault, made certain: a reader's presence after a half-open cut.
+  it('NET-6: a client that only reads keeps its presence when its half-open session is reaped after it reconnected', async () => {
+    const server = await startServerProcess(FAULT_SERVER_ENV);
+    closers.push(() => server.process.stop('SIGKILL'));
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 3 });
+    closers.push(() => proxy.close());
+    const reader = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-reader');
+    closers.push(() => reader.destroy());
+    reader.provider.awareness.setLocalStateField('user', { name: 'reader' });
+    const observer = connectStockClient(server.syncUrl, 'net6-reader');
+    closers.push(() => observer.destroy());
+    const removedAt: number[] = [];
+    observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
+      if (removed.includes(reader.doc.clientID)) removedAt.push(Date.now());
+    });
+    await waitFor(() => observer.provider.awareness.getStates().has(reader.doc.clientID), { what: 'presence seen' });
+    reader.text.insert(0, 'one edit, then only reading');
+    await waitFor(() => observer.text.toString() === 'one edit, then only reading');
+
+    proxy.injectAll({ kind: 'half-open' });
+    await waitFor(() => !reader.provider.synced, { what: 'the cut noticed' });
+    await waitFor(() => reader.provider.synced, { what: 'reconnected' });
+    const resyncedAt = Date.now();
+    // The old session is reaped by the heartbeat (about 2 s) and leaves its room.
+    const reaped = await server.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
+    const { session } = JSON.parse(reaped) as { session: string };
+    await server.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
+    // Anything the server sent the observer because of the reaping arrives before this.
+    reader.provider.awareness.setLocalStateField('user', { name: 'reader', round: 2 });
+    await waitFor(
+      () => (observer.provider.awareness.getStates().get(reader.doc.clientID)?.user as { round?: number })?.round === 2,
+      { what: 'a later presence change relayed' },
+    );
+    expect(reader.provider.wsconnected).toBe(true);
+    expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
+  }, 20_000);
 });
