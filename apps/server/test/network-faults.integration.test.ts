@@ -9,7 +9,7 @@ import {
 } from './helpers/fault-environments.js';
 import { formatRoundReport, runFaultRound } from './helpers/fault-scenario.js';
 import { startServerProcess } from './helpers/server-process.js';
-import { TEST_SECRET } from './helpers/tokens.js';
+import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 // Fixed seeds, bounded: both scenarios together stay under 90 s. `npm run chaos` soaks longer.
 const CLIENTS = { stock: 3, tandem: 2, mux: 1 } as const;
@@ -85,4 +85,45 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     expect(reader.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 20_000);
+
+  it('NET-6: a client cut half-open on one node that goes on typing on the other keeps its presence there when the first node reaps the old session', async () => {
+    const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
+    environments.push(environment);
+    const [nodeA, nodeB] = environment.nodes();
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    const proxy = await startFaultProxy({ targetPort: nodeA.port, seed: 4 });
+    closers.push(() => proxy.close());
+    const token = await signToken({ secret: TEST_SECRET, sub: 'writer' });
+    const writer = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-moved', { token });
+    closers.push(() => writer.destroy());
+    writer.provider.awareness.setLocalStateField('user', { name: 'writer' });
+    const observer = connectStockClient(nodeB.syncUrl, 'net6-moved', {
+      token: await signToken({ secret: TEST_SECRET, sub: 'observer' }),
+    });
+    closers.push(() => observer.destroy());
+    const removedAt: number[] = [];
+    observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
+      if (removed.includes(writer.doc.clientID)) removedAt.push(Date.now());
+    });
+    await waitFor(() => observer.provider.awareness.getStates().has(writer.doc.clientID), { what: 'presence seen' });
+
+    proxy.retarget(nodeB.port);
+    proxy.injectAll({ kind: 'half-open' });
+    await waitFor(() => !writer.provider.synced, { what: 'the cut noticed' });
+    await waitFor(() => writer.provider.synced, { what: 'reconnected to the other node' });
+    const resyncedAt = Date.now();
+    writer.text.insert(0, 'typing on node B');
+    await waitFor(() => observer.text.toString() === 'typing on node B');
+    const reaped = await nodeA.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
+    const { session } = JSON.parse(reaped) as { session: string };
+    await nodeA.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
+    // Node A's removal, had it sent one, went out through Redis before this later change.
+    writer.provider.awareness.setLocalStateField('user', { name: 'writer', round: 2 });
+    await waitFor(
+      () => (observer.provider.awareness.getStates().get(writer.doc.clientID)?.user as { round?: number })?.round === 2,
+      { what: 'a later presence change relayed' },
+    );
+    expect(writer.provider.wsconnected).toBe(true);
+    expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
+  }, 30_000);
 });
