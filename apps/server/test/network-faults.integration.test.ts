@@ -1,6 +1,6 @@
 import { startFaultProxy, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectStockClient } from './helpers/clients.js';
+import { connectStockClient, type StockClient } from './helpers/clients.js';
 import {
   FAULT_SERVER_ENV,
   type FaultEnvironment,
@@ -8,12 +8,37 @@ import {
   startSingleNodeEnvironment,
 } from './helpers/fault-environments.js';
 import { formatRoundReport, runFaultRound } from './helpers/fault-scenario.js';
-import { startServerProcess } from './helpers/server-process.js';
+import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 // Fixed seeds, bounded: both scenarios together stay under 90 s. `npm run chaos` soaks longer.
 const CLIENTS = { stock: 3, tandem: 2, mux: 1 } as const;
 const FAULTS_MS = 12_000;
+
+/** Times at which `observer` saw the presence of `client` removed. */
+function watchRemovals(observer: StockClient, client: StockClient): number[] {
+  const removedAt: number[] = [];
+  observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
+    if (removed.includes(client.doc.clientID)) removedAt.push(Date.now());
+  });
+  return removedAt;
+}
+
+/**
+ * Waits until `node`'s heartbeat reaped a half-open session and it left its room, then until a
+ * later presence change of `client` reached `observer`: whatever the reaping made the servers
+ * send the observer arrived before that change.
+ */
+async function afterReaping(node: ServerProcess, client: StockClient, observer: StockClient): Promise<void> {
+  const reaped = await node.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
+  const { session } = JSON.parse(reaped) as { session: string };
+  await node.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
+  client.provider.awareness.setLocalStateField('user', { name: 'after the reaping', round: 2 });
+  await waitFor(
+    () => (observer.provider.awareness.getStates().get(client.doc.clientID)?.user as { round?: number })?.round === 2,
+    { what: 'a later presence change relayed' },
+  );
+}
 
 describe('network faults: stock y-websocket and @tandem/client behind seeded fault proxies', () => {
   const environments: FaultEnvironment[] = [];
@@ -60,10 +85,7 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     reader.provider.awareness.setLocalStateField('user', { name: 'reader' });
     const observer = connectStockClient(server.syncUrl, 'net6-reader');
     closers.push(() => observer.destroy());
-    const removedAt: number[] = [];
-    observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
-      if (removed.includes(reader.doc.clientID)) removedAt.push(Date.now());
-    });
+    const removedAt = watchRemovals(observer, reader);
     await waitFor(() => observer.provider.awareness.getStates().has(reader.doc.clientID), { what: 'presence seen' });
     reader.text.insert(0, 'one edit, then only reading');
     await waitFor(() => observer.text.toString() === 'one edit, then only reading');
@@ -73,15 +95,7 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     await waitFor(() => reader.provider.synced, { what: 'reconnected' });
     const resyncedAt = Date.now();
     // The old session is reaped by the heartbeat (about 2 s) and leaves its room.
-    const reaped = await server.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
-    const { session } = JSON.parse(reaped) as { session: string };
-    await server.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
-    // Anything the server sent the observer because of the reaping arrives before this.
-    reader.provider.awareness.setLocalStateField('user', { name: 'reader', round: 2 });
-    await waitFor(
-      () => (observer.provider.awareness.getStates().get(reader.doc.clientID)?.user as { round?: number })?.round === 2,
-      { what: 'a later presence change relayed' },
-    );
+    await afterReaping(server, reader, observer);
     expect(reader.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 20_000);
@@ -101,10 +115,7 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
       token: await signToken({ secret: TEST_SECRET, sub: 'observer' }),
     });
     closers.push(() => observer.destroy());
-    const removedAt: number[] = [];
-    observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
-      if (removed.includes(writer.doc.clientID)) removedAt.push(Date.now());
-    });
+    const removedAt = watchRemovals(observer, writer);
     await waitFor(() => observer.provider.awareness.getStates().has(writer.doc.clientID), { what: 'presence seen' });
 
     proxy.retarget(nodeB.port);
@@ -114,15 +125,8 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     const resyncedAt = Date.now();
     writer.text.insert(0, 'typing on node B');
     await waitFor(() => observer.text.toString() === 'typing on node B');
-    const reaped = await nodeA.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
-    const { session } = JSON.parse(reaped) as { session: string };
-    await nodeA.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
-    // Node A's removal, had it sent one, went out through Redis before this later change.
-    writer.provider.awareness.setLocalStateField('user', { name: 'writer', round: 2 });
-    await waitFor(
-      () => (observer.provider.awareness.getStates().get(writer.doc.clientID)?.user as { round?: number })?.round === 2,
-      { what: 'a later presence change relayed' },
-    );
+    // Node A's removal, had it sent one, goes out through Redis before the later change.
+    await afterReaping(nodeA, writer, observer);
     expect(writer.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 30_000);
