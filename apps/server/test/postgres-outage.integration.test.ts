@@ -79,15 +79,8 @@ describe('Postgres dies while appends and compactions are in flight', () => {
       expect(node.process.child.exitCode).toBeNull();
       expect(node.process.child.signalCode).toBeNull();
 
-      // After a SIGKILL the postmaster's orphaned backends hold its shared memory until they notice; a restart waits for them.
-      const postgres = cluster.postgres;
-      await waitFor(
-        async () => {
-          await postgres.restart();
-          return true;
-        },
-        { what: 'postgres to start again', timeoutMs: 15_000, intervalMs: 50 },
-      );
+      // restart() waits out the killed postmaster's backends that still hold its shared memory.
+      await cluster.postgres.restart();
       await whileAlive(
         waitFor(() => round.every((w) => w.ackedThrough === w.tokens.length), {
           what: 'every write acked after the restart, with no client action',
