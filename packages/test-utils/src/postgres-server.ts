@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { type RunningProcess, startProcess } from './child-process.js';
 import { freePort } from './ports.js';
+import { waitFor } from './wait-for.js';
 
 /** A throwaway PostgreSQL cluster: its own data directory and postmaster on 127.0.0.1. */
 export interface PostgresServer {
@@ -78,7 +79,11 @@ export async function startPostgres(): Promise<PostgresServer> {
       ['-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
       { ...asUser, cwd: dir },
     );
-    await child.waitForLine(/database system is ready to accept connections/, 20_000);
+    const started = await Promise.race([
+      child.waitForLine(/database system is ready to accept connections/, 20_000).then(() => true),
+      child.exited.then(() => false),
+    ]);
+    if (!started) throw new Error(`postgres exited before it was ready:\n${child.lines.slice(-10).join('\n')}`);
     return child;
   };
   let current = await launch();
@@ -94,7 +99,20 @@ export async function startPostgres(): Promise<PostgresServer> {
       await current.stop(signal, 5_000);
     },
     async restart() {
-      current = await launch();
+      // After a SIGKILL the killed postmaster's backends hold its shared memory until they notice
+      // it is gone; a start meanwhile refuses ("pre-existing shared memory block"): try again.
+      await waitFor(
+        async () => {
+          try {
+            current = await launch();
+            return true;
+          } catch (err) {
+            if (!/shared memory block/.test(String(err))) throw err;
+            return false;
+          }
+        },
+        { what: 'postgres to start again', timeoutMs: 15_000, intervalMs: 50 },
+      );
     },
     async stop() {
       // Fast shutdown (SIGINT) ends the backends too; SIGKILL after the bound.

@@ -1,6 +1,6 @@
-import { type PostgresServer, startPostgres } from '@tandem/test-utils';
+import { type PostgresServer, startPostgres, waitFor } from '@tandem/test-utils';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocStoreContract } from './doc-store.contract.js';
 import type { DocStore } from './doc-store.js';
 import { openPostgresDocStore } from './postgres-doc-store.js';
@@ -17,8 +17,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function freshDatabase(): Promise<string> {
-  const name = `contract_${++databases}`;
+async function freshDatabase(name = `contract_${++databases}`): Promise<string> {
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   try {
@@ -99,5 +98,90 @@ describe('PostgresDocStore', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+/** Terminates the backend of `database` that waits on a lock, i.e. the store's transaction stuck behind `raw`'s. */
+async function terminateBlockedBackend(raw: pg.Client, database: string): Promise<void> {
+  const pid = await waitFor(
+    async () =>
+      (
+        await raw.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [database],
+        )
+      ).rows[0]?.pid,
+    { what: "the store's transaction waiting on the row lock" },
+  );
+  await raw.query('SELECT pg_terminate_backend($1)', [pid]);
+}
+
+/** Records the process's uncaught exceptions until the returned stop function is called. */
+function recordUncaught(): { errors: Error[]; stop(): void } {
+  const errors: Error[] = [];
+  const onUncaught = (err: Error) => errors.push(err);
+  process.on('uncaughtException', onUncaught);
+  return { errors, stop: () => process.off('uncaughtException', onUncaught) };
+}
+
+describe('PostgresDocStore: a connection that dies inside a transaction', () => {
+  const opened: { store: DocStore; raw: pg.Client; uncaught: { stop(): void } }[] = [];
+  afterEach(async () => {
+    for (const { store, raw, uncaught } of opened.splice(0)) {
+      uncaught.stop();
+      await raw.end();
+      await store.close();
+    }
+  });
+
+  const ROW_LOCK = "SELECT next_seq FROM tandem_docs WHERE doc = 'x' FOR UPDATE";
+  const TABLE_LOCK = 'LOCK TABLE tandem_updates IN ACCESS EXCLUSIVE MODE';
+
+  /**
+   * Opens a store holding document x = [1], starts `call` while a second connection holds `lock` (so the
+   * call is surely mid-transaction), terminates the call's backend, and expects the call to fail.
+   * poolSize 1: the store's next call can only succeed on a fresh connection, never on the dead one.
+   */
+  const failMidTransaction = async (database: string, lock: string, call: (store: DocStore) => Promise<unknown>) => {
+    const uncaught = recordUncaught();
+    const url = await freshDatabase(database);
+    const store = openPostgresDocStore({ url, poolSize: 1 });
+    const raw = new pg.Client({ connectionString: url });
+    opened.push({ store, raw, uncaught });
+    await raw.connect();
+    await store.append([{ docId: 'x', update: new Uint8Array([1]) }]);
+    await raw.query('BEGIN');
+    await raw.query(lock);
+    const blocked = call(store);
+    await terminateBlockedBackend(raw, database);
+    await expect(blocked).rejects.toThrow(/terminating connection due to administrator command/);
+    await raw.query('ROLLBACK');
+    return { store, uncaught: uncaught.errors };
+  };
+  const untouched = { snapshot: null, updates: [{ seq: 1, update: new Uint8Array([1]) }] };
+
+  it('CLUSTER-7: an append whose backend is terminated fails, the process does not crash, and the next append commits', async () => {
+    const { store, uncaught } = await failMidTransaction('terminated_append', ROW_LOCK, (s) =>
+      s.append([{ docId: 'x', update: new Uint8Array([2]) }]),
+    );
+    await store.append([{ docId: 'x', update: new Uint8Array([3]) }]);
+    expect((await store.load('x')).updates.map((u) => [...u.update])).toEqual([[1], [3]]);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('CLUSTER-7/PERSIST-2: a load whose backend is terminated fails, the process does not crash, and the next load reads it all', async () => {
+    const { store, uncaught } = await failMidTransaction('terminated_load', TABLE_LOCK, (s) => s.load('x'));
+    expect(await store.load('x')).toEqual(untouched);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('CLUSTER-7: a compaction whose backend is terminated fails without a change, the process does not crash, and a later one succeeds', async () => {
+    const { store, uncaught } = await failMidTransaction('terminated_compaction', ROW_LOCK, (s) =>
+      s.compact('x', new Uint8Array([9]), 1),
+    );
+    expect(await store.load('x')).toEqual(untouched);
+    await store.compact('x', new Uint8Array([9]), 1);
+    expect(await store.load('x')).toEqual({ snapshot: new Uint8Array([9]), updates: [] });
+    expect(uncaught).toEqual([]);
   });
 });
