@@ -78,6 +78,8 @@ export function sameClientAsState(claimant: Identity | null, state: string | nul
 export class ClientIdOwners<S extends Claimant> {
   private readonly structs = new Map<number, S>();
   private readonly presence = new Map<number, Holder<S>>();
+  /** A newer session of the same client that announced an id it could not claim yet: it inherits the id (AW-6). */
+  private readonly successors = new Map<number, S>();
   private readonly isMember: (session: S) => boolean;
 
   /** `isMember` tells whether a session is still in the room. */
@@ -144,6 +146,25 @@ export class ClientIdOwners<S extends Claimant> {
   }
 
   /**
+   * Records `session` as the successor of the local session holding `entry`'s id, when that is the
+   * session's own announcement: its first awareness frame, naming this one id, with the state the
+   * room holds (a reconnect of a client whose presence did not change). It takes nothing over now
+   * — the holder may still be alive — but when the holder ends, the id passes to the successor
+   * instead of being removed for everyone, so a reader that reconnected while its old connection
+   * was half-open keeps its cursor (AW-6). An echo from another client is never a first frame
+   * naming exactly this id unless that client shows no presence of its own and the room shows only
+   * this one; then the id lingers until that client leaves, and clients drop it after 30 s without
+   * renewals (y-protocols' timeout).
+   */
+  nominate(session: S, entry: PresenceEntry, held: HeldPresence | undefined): void {
+    const holder = this.presence.get(entry.clientId);
+    if (holder === undefined || holder === ELSEWHERE || holder === session) return;
+    if (entry.state === 'null' || held?.state == null || entry.clock < held.clock) return;
+    if (!sameClient(session.identity, holder.identity)) return;
+    this.successors.set(entry.clientId, session);
+  }
+
+  /**
    * Another node announced `state` ('null' for a removal) for `clientId`. Returns whether to apply
    * it, and the local session it continues (the same client moved to that node), which the caller
    * closes: its presence id is now held elsewhere, so closing it removes nothing.
@@ -179,13 +200,26 @@ export class ClientIdOwners<S extends Claimant> {
     if (this.presence.get(clientId) === ELSEWHERE) this.presence.delete(clientId);
   }
 
-  /** Forgets everything `session` held; returns the presence ids it held (to remove for everyone, AW-3). */
+  /**
+   * Forgets everything `session` held; returns the presence ids it held (to remove for everyone,
+   * AW-3) — but for ids a live successor of the same client announced, which pass to it (AW-6).
+   */
   release(session: S): number[] {
     for (const [clientId, holder] of this.structs) if (holder === session) this.structs.delete(clientId);
+    for (const [clientId, successor] of this.successors) if (successor === session) this.successors.delete(clientId);
     const owned: number[] = [];
     for (const [clientId, holder] of this.presence) if (holder === session) owned.push(clientId);
-    for (const clientId of owned) this.presence.delete(clientId);
-    return owned;
+    const removed: number[] = [];
+    for (const clientId of owned) {
+      const successor = this.successors.get(clientId);
+      this.successors.delete(clientId);
+      if (successor !== undefined && this.isLive(successor)) this.presence.set(clientId, successor);
+      else {
+        this.presence.delete(clientId);
+        removed.push(clientId);
+      }
+    }
+    return removed;
   }
 
   private isLive(session: S): boolean {
@@ -195,6 +229,10 @@ export class ClientIdOwners<S extends Claimant> {
   /** Everything `older` held now belongs to `newer` (the same client, reconnected). */
   private transfer(older: S, newer: S): void {
     for (const [clientId, holder] of this.structs) if (holder === older) this.structs.set(clientId, newer);
-    for (const [clientId, holder] of this.presence) if (holder === older) this.presence.set(clientId, newer);
+    for (const [clientId, holder] of this.presence) {
+      if (holder !== older) continue;
+      this.presence.set(clientId, newer);
+      this.successors.delete(clientId);
+    }
   }
 }

@@ -526,6 +526,39 @@ describe('Room: awareness', () => {
     expect(room.presence.states().has(1)).toBe(true);
   });
 
+  it('AW-6: a reconnected reader announcing its unchanged presence inherits it when the stale session ends; an echo does not', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const stale = connect(room, 'stale');
+    const gone = connect(room, 'gone');
+    room.receive(stale.session, { type: 'awareness', update: presence(1, 3, { name: 'reader' }) });
+    room.receive(gone.session, { type: 'awareness', update: presence(2, 1, { name: 'leaves' }) });
+    const observer = connect(room, 'observer');
+    room.receive(observer.session, { type: 'awareness', update: presence(9, 1, { name: 'observer' }) });
+    // The observer echoes both states back (not its first frame): it inherits neither.
+    room.receive(observer.session, {
+      type: 'awareness',
+      update: writeAwarenessEntries([
+        { clientId: 1, clock: 3, state: '{"name":"reader"}' },
+        { clientId: 2, clock: 1, state: '{"name":"leaves"}' },
+      ]),
+    });
+    // The reader reconnects and announces its unchanged state first thing: same clock, nothing claimed yet.
+    const back = connect(room, 'back');
+    room.receive(back.session, { type: 'awareness', update: presence(1, 3, { name: 'reader' }) });
+    expect(stale.closes).toEqual([]);
+    observer.take();
+    room.remove(stale.session);
+    room.remove(gone.session);
+    // The stale session's end removes nothing the reader announced; the departed client is removed.
+    expect(awarenessIn(observer.take())).toEqual([[{ clientId: 2, clock: 2, state: 'null' }]]);
+    expect(room.presence.states().get(1)).toEqual({ name: 'reader' });
+    room.receive(back.session, { type: 'awareness', update: presence(1, 4, { name: 'reader', moved: true }) });
+    expect(room.presence.states().get(1)).toEqual({ name: 'reader', moved: true });
+    room.remove(back.session);
+    expect(room.presence.states().has(1)).toBe(false);
+  });
+
   it('YJS-5/AW-6: writing structs under a client id takes over its presence from an older session of the same user', async () => {
     setUp();
     const room = await openRoom(createNode('n1'));

@@ -74,6 +74,8 @@ export class Room {
   readonly presence: PresenceTable;
   private readonly deps: RoomDeps;
   private readonly sessions = new Set<Session>();
+  /** Sessions that have sent an awareness frame (the first one is a client's own announcement). */
+  private readonly announced = new WeakSet<Session>();
   /** Which session writes structs under each Yjs client id (YJS-5) and holds its presence (AW-2). */
   private readonly owners = new ClientIdOwners<Session>((session) => this.sessions.has(session));
   private readonly policy: WritePolicy;
@@ -412,10 +414,15 @@ export class Room {
     }
     const rewritten = session.identity !== null;
     const entries = admitted.entries;
+    const first = !this.announced.has(session);
+    this.announced.add(session);
     const allowed = entries.filter((entry) => {
-      const claim = this.owners.claimPresence(session, entry, this.presence.peek(entry.clientId));
+      const held = this.presence.peek(entry.clientId);
+      const claim = this.owners.claimPresence(session, entry, held);
       // A newer entry that moved here is relayed and published below, like any change.
       if (claim.ok) this.tookOver(claim, false);
+      // A session's first frame naming one id is its own announcement, not an echo (AW-6).
+      else if (first && entries.length === 1) this.owners.nominate(session, entry, held);
       return claim.ok;
     });
     const changed = this.presence.apply(allowed);
