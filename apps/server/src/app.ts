@@ -109,7 +109,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
   let draining: Promise<ShutdownReport> | null = null;
+  let drainDeadline: Deadline | null = null;
   const drain = (deadline: Deadline): Promise<ShutdownReport> => {
+    drainDeadline ??= deadline;
     draining ??= (async () => {
       heartbeat.stop();
       // Multiplexed connections and sessions still waiting for a room are closed with the room sessions.
@@ -138,7 +140,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     preClose: async function drainOnClose(this: FastifyInstance) {
       // A drain main.ts already started at SIGTERM keeps its deadline; this one is ignored then.
       await drain(deadlineIn(config.shutdownTimeoutMs));
-      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+      const wss = this.websocketServer;
+      const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+      // A socket that upgraded while the drain ran, or one whose close handshake never completes (a
+      // half-open peer), must not hold the close past the deadline (CONN-5).
+      if (!(await (drainDeadline as Deadline).race(closed)).done) for (const client of wss.clients) client.terminate();
     },
   });
   await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
