@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
@@ -108,6 +109,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   registryRef = registry;
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
+  // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   let draining: Promise<ShutdownReport> | null = null;
   let drainDeadline: Deadline | null = null;
   const drain = (deadline: Deadline): Promise<ShutdownReport> => {
@@ -142,9 +149,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await drain(deadlineIn(config.shutdownTimeoutMs));
       const wss = this.websocketServer;
       const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
-      // A socket that upgraded while the drain ran, or one whose close handshake never completes (a
-      // half-open peer), must not hold the close past the deadline (CONN-5).
-      if (!(await (drainDeadline as Deadline).race(closed)).done) for (const client of wss.clients) client.terminate();
+      // A socket that upgraded while the drain ran (its upgrade was still being authenticated), or
+      // one whose close handshake never completes (a half-open peer), must not hold the close past
+      // the deadline (CONN-5): whatever is still connected then is destroyed.
+      if (!(await (drainDeadline as Deadline).race(closed)).done) {
+        for (const client of wss.clients) client.terminate();
+        for (const socket of connections) socket.destroy();
+      }
     },
   });
   await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
