@@ -111,7 +111,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
   // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
   const connections = new Set<Socket>();
+  let refuseConnections = false;
   app.server.on('connection', (socket: Socket) => {
+    if (refuseConnections) {
+      socket.destroy();
+      return;
+    }
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
@@ -149,13 +154,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await drain(deadlineIn(config.shutdownTimeoutMs));
       const wss = this.websocketServer;
       const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
-      // A socket that upgraded while the drain ran (its upgrade was still being authenticated), or
-      // one whose close handshake never completes (a half-open peer), must not hold the close past
-      // the deadline (CONN-5): whatever is still connected then is destroyed.
-      if (!(await (drainDeadline as Deadline).race(closed)).done) {
-        for (const client of wss.clients) client.terminate();
-        for (const socket of connections) socket.destroy();
-      }
+      // A socket that upgraded while the drain ran, or one whose close handshake never completes
+      // (a half-open peer), must not hold the close past the deadline (CONN-5).
+      await (drainDeadline as Deadline).race(closed);
+      // Then nothing may hold the HTTP server's close: an upgrade answered 503 while closing keeps
+      // its socket open (Node hands upgrade sockets over and never closes them), and so does a
+      // half-open peer. The drain is over, so every remaining connection goes, and new ones too.
+      refuseConnections = true;
+      for (const client of wss.clients) client.terminate();
+      for (const socket of connections) socket.destroy();
     },
   });
   await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
