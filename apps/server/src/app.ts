@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
@@ -108,8 +109,21 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   registryRef = registry;
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
+  // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
+  const connections = new Set<Socket>();
+  let refuseConnections = false;
+  app.server.on('connection', (socket: Socket) => {
+    if (refuseConnections) {
+      socket.destroy();
+      return;
+    }
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   let draining: Promise<ShutdownReport> | null = null;
+  let drainDeadline: Deadline | null = null;
   const drain = (deadline: Deadline): Promise<ShutdownReport> => {
+    drainDeadline ??= deadline;
     draining ??= (async () => {
       heartbeat.stop();
       // Multiplexed connections and sessions still waiting for a room are closed with the room sessions.
@@ -138,7 +152,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     preClose: async function drainOnClose(this: FastifyInstance) {
       // A drain main.ts already started at SIGTERM keeps its deadline; this one is ignored then.
       await drain(deadlineIn(config.shutdownTimeoutMs));
-      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+      const wss = this.websocketServer;
+      const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+      // A socket that upgraded while the drain ran, or one whose close handshake never completes
+      // (a half-open peer), must not hold the close past the deadline (CONN-5).
+      await (drainDeadline as Deadline).race(closed);
+      // Then nothing may hold the HTTP server's close: an upgrade answered 503 while closing keeps
+      // its socket open (Node hands upgrade sockets over and never closes them), and so does a
+      // half-open peer. The drain is over, so every remaining connection goes, and new ones too.
+      refuseConnections = true;
+      for (const client of wss.clients) client.terminate();
+      for (const socket of connections) socket.destroy();
     },
   });
   await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });

@@ -118,6 +118,38 @@ describe('the server process', () => {
     return dir;
   };
 
+  it('CONN-5: an upgrade answered while the server drains, and a peer that never answers the close, do not hold the exit past the deadline', async () => {
+    const timeoutMs = 1500;
+    const { port } = await start({ SHUTDOWN_TIMEOUT_MS: String(timeoutMs) });
+    // A half-open peer keeps the drain busy until the deadline.
+    silent.push(await connectSilent(port, '/sync/held'));
+    await waitFor(
+      async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('tandem_connections 1'),
+      {
+        what: 'the silent peer joined',
+      },
+    );
+    const signalled = performance.now();
+    server?.child.kill('SIGTERM');
+    await server?.waitForLine(/shutting down: draining sessions/);
+    // A client reconnecting meanwhile is refused; it does not close its socket at once.
+    const late = connect(port, '127.0.0.1');
+    late.on('error', () => {});
+    silent.push(late);
+    let head = '';
+    late.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+    });
+    late.write(
+      `GET /sync/held HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await waitFor(() => head.startsWith('HTTP/1.1 503'), { what: 'the late upgrade refused with 503' });
+    const exit = await server?.exited;
+    const elapsed = performance.now() - signalled;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(elapsed).toBeLessThanOrEqual(timeoutMs + SCHEDULING_SLACK_MS);
+  }, 20_000);
+
   it('CONN-3: SIGTERM closes every session with 1012 and exits 0, quickly', async () => {
     const { syncUrl } = await start();
     for (const room of ['alpha', 'alpha', 'beta']) raw.push(connectRaw(`${syncUrl}/${room}`, [TANDEM_SUBPROTOCOL]));
