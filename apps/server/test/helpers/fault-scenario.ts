@@ -71,7 +71,10 @@ const NODE_EXIT_BOUND_MS = Number(FAULT_SERVER_ENV.SHUTDOWN_TIMEOUT_MS) + 2_000;
  * (NET-3), so the next round starts on fresh processes.
  */
 export async function runFaultRound(environment: FaultEnvironment, options: RoundOptions): Promise<RoundReport> {
+  // Separate streams: the fault schedule draws the same sequence whatever the edits' timers do.
   const rng = createRng(options.seed * 1_000 + options.round);
+  const faultRng = createRng(rng.int(1, 2 ** 31));
+  const editRng = createRng(rng.int(1, 2 ** 31));
   const room = `net-${environment.name}-${options.seed}-${options.round}`;
   const rooms = [room, `${room}-side`];
   const nodes = environment.nodes();
@@ -156,9 +159,9 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
 
     const startedAt = Date.now();
     const endAt = startedAt + options.durationMs;
-    const schedule = new FaultSchedule({ rng, clients, environment, timers, faults, faultLog, endAt });
+    const schedule = new FaultSchedule({ rng: faultRng, clients, environment, timers, faults, faultLog, endAt });
     const replaceNode = environment.replaceNode;
-    const restartAt = startedAt + rng.int(Math.floor(options.durationMs / 3), Math.floor(options.durationMs / 2));
+    const restartAt = startedAt + faultRng.int(Math.floor(options.durationMs / 3), Math.floor(options.durationMs / 2));
     const restarted =
       options.restartNode === true && replaceNode !== null
         ? new Promise<void>((resolve, reject) => {
@@ -183,16 +186,16 @@ export async function runFaultRound(environment: FaultEnvironment, options: Roun
       restarted,
       every(
         endAt,
-        () => rng.int(150, 600),
+        () => faultRng.int(150, 600),
         () => schedule.inject(),
         timers,
       ),
       ...clients.map((client) =>
         every(
           endAt,
-          () => rng.int(40, 200),
+          () => editRng.int(40, 200),
           () => {
-            client.edit(rng);
+            client.edit(editRng);
             edits++;
           },
           timers,
