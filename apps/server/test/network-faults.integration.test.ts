@@ -26,16 +26,19 @@ function watchRemovals(observer: StockClient, client: StockClient): number[] {
 
 /**
  * Waits until `node`'s heartbeat reaped a half-open session and it left its room, then until a
- * later presence change of `client` reached `observer`: whatever the reaping made the servers
- * send the observer arrived before that change.
+ * later presence change of `client` reached every observer: whatever the reaping made the servers
+ * send them arrived before that change.
  */
-async function afterReaping(node: ServerProcess, client: StockClient, observer: StockClient): Promise<void> {
+async function afterReaping(node: ServerProcess, client: StockClient, observers: StockClient[]): Promise<void> {
   const reaped = await node.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
   const { session } = JSON.parse(reaped) as { session: string };
   await node.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
   client.provider.awareness.setLocalStateField('user', { name: 'after the reaping', round: 2 });
   await waitFor(
-    () => (observer.provider.awareness.getStates().get(client.doc.clientID)?.user as { round?: number })?.round === 2,
+    () =>
+      observers.every(
+        (o) => (o.provider.awareness.getStates().get(client.doc.clientID)?.user as { round?: number })?.round === 2,
+      ),
     { what: 'a later presence change relayed' },
   );
 }
@@ -95,12 +98,12 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     await waitFor(() => reader.provider.synced, { what: 'reconnected' });
     const resyncedAt = Date.now();
     // The old session is reaped by the heartbeat (about 2 s) and leaves its room.
-    await afterReaping(server, reader, observer);
+    await afterReaping(server, reader, [observer]);
     expect(reader.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 20_000);
 
-  it('NET-6: a client cut half-open on one node that goes on typing on the other keeps its presence there when the first node reaps the old session', async () => {
+  it('NET-6: a client cut half-open on one node that goes on typing on the other keeps its presence on both when the first node reaps the old session', async () => {
     const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
     environments.push(environment);
     const [nodeA, nodeB] = environment.nodes();
@@ -111,12 +114,18 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     const writer = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-moved', { token });
     closers.push(() => writer.destroy());
     writer.provider.awareness.setLocalStateField('user', { name: 'writer' });
-    const observer = connectStockClient(nodeB.syncUrl, 'net6-moved', {
-      token: await signToken({ secret: TEST_SECRET, sub: 'observer' }),
-    });
-    closers.push(() => observer.destroy());
+    const observerToken = await signToken({ secret: TEST_SECRET, sub: 'observer' });
+    // One observer on each node: the old node's own clients must not lose the writer either.
+    const [observerA, observer] = [nodeA, nodeB].map((node) => {
+      const watcher = connectStockClient(node.syncUrl, 'net6-moved', { token: observerToken });
+      closers.push(() => watcher.destroy());
+      return watcher;
+    }) as [StockClient, StockClient];
     const removedAt = watchRemovals(observer, writer);
-    await waitFor(() => observer.provider.awareness.getStates().has(writer.doc.clientID), { what: 'presence seen' });
+    const removedOnA = watchRemovals(observerA, writer);
+    await waitFor(() => [observerA, observer].every((o) => o.provider.awareness.getStates().has(writer.doc.clientID)), {
+      what: 'presence seen on both nodes',
+    });
 
     proxy.retarget(nodeB.port);
     proxy.injectAll({ kind: 'half-open' });
@@ -126,8 +135,9 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     writer.text.insert(0, 'typing on node B');
     await waitFor(() => observer.text.toString() === 'typing on node B');
     // Node A's removal, had it sent one, goes out through Redis before the later change.
-    await afterReaping(nodeA, writer, observer);
+    await afterReaping(nodeA, writer, [observerA, observer]);
     expect(writer.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
+    expect(removedOnA.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 30_000);
 });
