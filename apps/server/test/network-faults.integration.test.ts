@@ -1,6 +1,8 @@
 import { startFaultProxy, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
+import { connectTandemFaultClient } from './helpers/fault-clients.js';
 import {
   FAULT_SERVER_ENV,
   type FaultEnvironment,
@@ -139,5 +141,58 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     expect(writer.provider.wsconnected).toBe(true);
     expect(removedAt.filter((at) => at >= resyncedAt)).toEqual([]);
     expect(removedOnA.filter((at) => at >= resyncedAt)).toEqual([]);
+  }, 30_000);
+
+  it('NET-6/CLIENT-13: a @tandem/client reader moved to another node, whose old node then reaps its stale session, re-announces itself at once', async () => {
+    const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
+    environments.push(environment);
+    const [nodeA, nodeB] = environment.nodes();
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    const proxy = await startFaultProxy({ targetPort: nodeA.port, seed: 5 });
+    closers.push(() => proxy.close());
+    const reader = connectTandemFaultClient(
+      'reader',
+      proxy,
+      ['net6-tandem'],
+      'tandem',
+      () => new Y.Doc(),
+      await signToken({ secret: TEST_SECRET, sub: 'reader' }),
+    );
+    closers.push(() => reader.destroy());
+    const observer = connectStockClient(nodeB.syncUrl, 'net6-tandem', {
+      token: await signToken({ secret: TEST_SECRET, sub: 'observer' }),
+    });
+    closers.push(() => observer.destroy());
+    // A client on node A whose later presence change marks that the reaping's messages have passed.
+    const marker = connectStockClient(nodeA.syncUrl, 'net6-tandem', {
+      token: await signToken({ secret: TEST_SECRET, sub: 'marker' }),
+    });
+    closers.push(() => marker.destroy());
+    marker.provider.awareness.setLocalStateField('user', { name: 'marker' });
+    const present = () => observer.provider.awareness.getStates().has(reader.presenceId);
+    await waitFor(() => present() && observer.provider.awareness.getStates().has(marker.doc.clientID), {
+      what: "the reader's and the marker's presence on node B",
+    });
+    let removals = 0;
+    observer.provider.awareness.on('change', ({ removed }: { removed: number[] }) => {
+      if (removed.includes(reader.presenceId)) removals++;
+    });
+
+    proxy.retarget(nodeB.port);
+    proxy.injectAll({ kind: 'half-open' });
+    await waitFor(() => !reader.timeline.up, { what: 'the cut noticed' });
+    await waitFor(() => reader.timeline.up, { what: 'reconnected to node B' });
+    // Node A reaps the half-open session and removes the presence everywhere (the cross-node blink,
+    // docs/decisions/0001); the reader, told its own state was removed, must say at once that it is still here.
+    const reaped = await nodeA.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
+    const { session } = JSON.parse(reaped) as { session: string };
+    await nodeA.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
+    marker.provider.awareness.setLocalStateField('user', { name: 'marker', round: 2 });
+    await waitFor(
+      () => (observer.provider.awareness.getStates().get(marker.doc.clientID)?.user as { round?: number })?.round === 2,
+      { what: "the marker's change on node B" },
+    );
+    await waitFor(present, { what: "the reader's presence back on node B", timeoutMs: 2_000 });
+    console.info(`[net6-tandem] removals of the reader's presence seen on node B: ${removals}`);
   }, 30_000);
 });

@@ -270,7 +270,17 @@ export class TandemProvider extends ObservableV2<ProviderEvents> implements Chan
     changes: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
-    if (origin === this || origin === FROM_OTHER_TAB) return;
+    if (origin === this) {
+      // The server removed this client's own state (its old session ended somewhere while this one
+      // lives): y-protocols keeps the state and bumps its clock; saying so at once is this
+      // provider's job, or the others would not see this client until its next change (CLIENT-13).
+      const own = this.doc.clientID;
+      if (changes.removed.includes(own) && this.awareness.getLocalState() !== null) {
+        this.send?.(encode.awareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [own])));
+      }
+      return;
+    }
+    if (origin === FROM_OTHER_TAB) return;
     const changed = [...changes.added, ...changes.updated, ...changes.removed];
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
     this.send?.(encode.awareness(update));
