@@ -37,13 +37,13 @@ describe('client id ownership', () => {
     expect(owners.claimStructs(mallory, [3], none)).toMatchObject({ ok: true });
     expect(owners.claimStructs(back, [1], none)).toEqual({ ok: true, takenFrom: [old], fromElsewhere: [] });
     expect(owners.presenceHolder(2)).toBe(back);
-    expect(owners.release(old)).toEqual([]);
-    expect(owners.release(back)).toEqual([2]);
+    expect(owners.release(old)).toEqual({ removed: [], elsewhere: [] });
+    expect(owners.release(back)).toEqual({ removed: [2], elsewhere: [] });
   });
 
   it('AW-2/CLUSTER-6: only a newer presence state claims an id held elsewhere, and only for the same user', () => {
     const owners = new ClientIdOwners<FakeSession>(() => true);
-    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}')).toEqual({ apply: true, continues: null });
+    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}', 'newer')).toEqual({ apply: true, continues: null });
     expect(owners.presenceHolder(7)).toBe(ELSEWHERE);
     const held = { clock: 4, state: '{"user":{"id":"ada"}}' };
     const ada = session('ada', user('ada'));
@@ -56,8 +56,12 @@ describe('client id ownership', () => {
       fromElsewhere: [7],
     });
     // The other node announcing it again (the same user) hands the live session over; a removal never does.
-    expect(owners.announcedElsewhere(7, 'null')).toEqual({ apply: false, continues: null });
-    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}')).toEqual({ apply: true, continues: ada });
+    expect(owners.announcedElsewhere(7, 'null', 'newer')).toEqual({ apply: false, continues: null });
+    // An older or equal state from there never closes the live session; a newer one hands it over.
+    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}', 'older')).toEqual({ apply: false, continues: null });
+    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}', 'same')).toEqual({ apply: false, continues: null });
+    expect(owners.presenceHolder(7)).toBe(ada);
+    expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}', 'newer')).toEqual({ apply: true, continues: ada });
     expect(owners.localPresenceIds()).toEqual([]);
   });
 });

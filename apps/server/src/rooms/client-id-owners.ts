@@ -78,8 +78,11 @@ export function sameClientAsState(claimant: Identity | null, state: string | nul
 export class ClientIdOwners<S extends Claimant> {
   private readonly structs = new Map<number, S>();
   private readonly presence = new Map<number, Holder<S>>();
-  /** A newer session of the same client that announced an id it could not claim yet: it inherits the id (AW-6). */
-  private readonly successors = new Map<number, S>();
+  /**
+   * A newer session of the same client that announced an id it could not claim yet — here, or on
+   * another node (ELSEWHERE) — inherits the id when its holder ends, instead of a removal (AW-6).
+   */
+  private readonly successors = new Map<number, Holder<S>>();
   private readonly isMember: (session: S) => boolean;
 
   /** `isMember` tells whether a session is still in the room. */
@@ -169,7 +172,11 @@ export class ClientIdOwners<S extends Claimant> {
    * it, and the local session it continues (the same client moved to that node), which the caller
    * closes: its presence id is now held elsewhere, so closing it removes nothing.
    */
-  announcedElsewhere(clientId: number, state: string): { apply: boolean; continues: S | null } {
+  announcedElsewhere(
+    clientId: number,
+    state: string,
+    age: 'older' | 'same' | 'newer',
+  ): { apply: boolean; continues: S | null } {
     const holder = this.presence.get(clientId);
     const removal = state === 'null';
     if (holder === undefined || holder === ELSEWHERE) {
@@ -178,7 +185,17 @@ export class ClientIdOwners<S extends Claimant> {
       return { apply: true, continues: null };
     }
     const live = this.isLive(holder);
-    if (removal || (live && !sameClientAsState(holder.identity, state))) return { apply: false, continues: null };
+    // An older state is a stale session's renewal that crossed this one's claim: it moves nothing.
+    if (removal || age === 'older' || (live && !sameClientAsState(holder.identity, state))) {
+      return { apply: false, continues: null };
+    }
+    if (live && age === 'same') {
+      // The same state announced there: the client went there (it edits there), or that node still
+      // renews a stale session of it. Neither may close the live session here; the id passes there
+      // when this session ends, with no removal.
+      this.successors.set(clientId, ELSEWHERE);
+      return { apply: false, continues: null };
+    }
     this.presence.set(clientId, ELSEWHERE);
     return { apply: true, continues: live ? holder : null };
   }
@@ -201,25 +218,31 @@ export class ClientIdOwners<S extends Claimant> {
   }
 
   /**
-   * Forgets everything `session` held; returns the presence ids it held (to remove for everyone,
-   * AW-3) — but for ids a live successor of the same client announced, which pass to it (AW-6).
+   * Forgets everything `session` held; returns the presence ids it held, to remove for everyone
+   * (AW-3) — but for ids a successor of the same client announced, which pass to it (AW-6): to a
+   * live session here, or to another node (`elsewhere`: the caller starts their lease).
    */
-  release(session: S): number[] {
+  release(session: S): { readonly removed: number[]; readonly elsewhere: number[] } {
     for (const [clientId, holder] of this.structs) if (holder === session) this.structs.delete(clientId);
     for (const [clientId, successor] of this.successors) if (successor === session) this.successors.delete(clientId);
     const owned: number[] = [];
     for (const [clientId, holder] of this.presence) if (holder === session) owned.push(clientId);
     const removed: number[] = [];
+    const elsewhere: number[] = [];
     for (const clientId of owned) {
       const successor = this.successors.get(clientId);
       this.successors.delete(clientId);
-      if (successor !== undefined && this.isLive(successor)) this.presence.set(clientId, successor);
-      else {
+      if (successor === ELSEWHERE) {
+        this.presence.set(clientId, ELSEWHERE);
+        elsewhere.push(clientId);
+      } else if (successor !== undefined && this.isLive(successor)) {
+        this.presence.set(clientId, successor);
+      } else {
         this.presence.delete(clientId);
         removed.push(clientId);
       }
     }
-    return removed;
+    return { removed, elsewhere };
   }
 
   private isLive(session: S): boolean {

@@ -861,6 +861,42 @@ describe('Room: across nodes', () => {
     expect(room1.presence.states().has(5)).toBe(true);
   });
 
+  it("YJS-5/AW-6: a stale node's renewal that crosses a claim never closes the live session; the same state there only passes the id on", async () => {
+    setUp();
+    const nodeA = createNode('n1');
+    const room1 = await openRoom(nodeA);
+    const nodeB = createNode('n2');
+    const room2 = await openRoom(nodeB);
+    const live = signIn(connect(room1, 'live'), 'ada');
+    const watcher = connect(room1, 'watcher');
+    room1.receive(live.session, { type: 'awareness', update: presence(5, 2, { cursor: 2 }) });
+    // Node 2 still renews the client's stale session with the state from before the claim.
+    const stale = signedState({ cursor: 1 }, 'ada');
+    nodeB.fanout.publish(ROOM, {
+      kind: 'awareness',
+      payload: writeAwarenessEntries([{ clientId: 5, clock: 1, state: stale }]),
+    });
+    await waitFor(() => room2.presence.states().has(5), { timeoutMs: 2000, what: 'presence at node 2' });
+    await nextTurn();
+    expect(live.closes).toEqual([]);
+    expect(room1.presence.states().get(5)).toMatchObject({ cursor: 2 });
+    // The same state announced there (the client went there) does not close it either…
+    const same = signedState({ cursor: 2 }, 'ada');
+    nodeB.fanout.publish(ROOM, {
+      kind: 'awareness',
+      payload: writeAwarenessEntries([{ clientId: 5, clock: 2, state: same }]),
+    });
+    await waitFor(() => nodeB.published.length >= 2, { what: 'both announcements published' });
+    await nextTurn();
+    await nextTurn();
+    expect(live.closes).toEqual([]);
+    // …but when this session ends the id passes there: no removal.
+    watcher.take();
+    room1.remove(live.session);
+    expect(awarenessIn(watcher.take())).toEqual([]);
+    expect(room1.presence.states().get(5)).toMatchObject({ cursor: 2 });
+  });
+
   it('stops applying fan-out messages once destroyed, and closes its sessions with 1001', async () => {
     setUp();
     const room1 = await openRoom(createNode('n1'));

@@ -164,7 +164,9 @@ export class Room {
   /** Removes a session; the awareness states it owned are removed for everyone (AW-3). */
   remove(session: Session): void {
     if (!this.sessions.delete(session)) return;
-    this.relayPresence(this.presence.remove(this.owners.release(session)), null, true);
+    const { removed, elsewhere } = this.owners.release(session);
+    for (const clientId of elsewhere) this.leases.renew(clientId);
+    this.relayPresence(this.presence.remove(removed), null, true);
   }
 
   /**
@@ -566,7 +568,10 @@ export class Room {
     const entries = readAwarenessEntries(update);
     const continued: Session[] = [];
     const allowed = entries.filter((entry) => {
-      const verdict = this.owners.announcedElsewhere(entry.clientId, entry.state);
+      const held = this.presence.peek(entry.clientId);
+      const age =
+        held === undefined || entry.clock > held.clock ? 'newer' : entry.clock < held.clock ? 'older' : 'same';
+      const verdict = this.owners.announcedElsewhere(entry.clientId, entry.state, age);
       if (!verdict.apply) return false;
       if (verdict.continues !== null) continued.push(verdict.continues);
       if (entry.state === 'null') this.leases.forget(entry.clientId);
