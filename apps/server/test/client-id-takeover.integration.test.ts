@@ -47,18 +47,18 @@ describe('client id takeover after a half-open connection', () => {
     return old;
   };
 
-  /** Records every client id whose presence `observer` saw removed. */
-  const watchRemovals = (observer: StockClient) => {
-    const removed: number[] = [];
-    observer.provider.awareness.on('change', ({ removed: ids }: { removed: number[] }) => removed.push(...ids));
-    return removed;
+  /** A synced stock observer of `room`, and every client id whose presence it saw removed. */
+  const watchedRoom = async (room: string) => {
+    const observer = stockClient(room);
+    await waitFor(() => observer.provider.synced, { what: 'observer synced' });
+    const removals: number[] = [];
+    observer.provider.awareness.on('change', ({ removed: ids }: { removed: number[] }) => removals.push(...ids));
+    return { observer, removals };
   };
 
   it('YJS-5/AW-6: a stock y-websocket client reconnecting with its own client id is accepted at once; its presence never vanishes', async () => {
     const s = await start();
-    const observer = stockClient('laptop');
-    await waitFor(() => observer.provider.synced, { what: 'observer synced' });
-    const removals = watchRemovals(observer);
+    const { observer, removals } = await watchedRoom('laptop');
 
     const doc = new Y.Doc();
     doc.getText('content').insert(0, 'before sleep. ');
@@ -89,9 +89,7 @@ describe('client id takeover after a half-open connection', () => {
 
   it('YJS-5/EXT-3: a tandem.v1 session reconnecting with its own client id is acked and relayed at once', async () => {
     const s = await start();
-    const observer = stockClient('tandem-laptop');
-    await waitFor(() => observer.provider.synced, { what: 'observer synced' });
-    const removals = watchRemovals(observer);
+    const { observer, removals } = await watchedRoom('tandem-laptop');
     const doc = new Y.Doc();
     doc.getMap('m').set('a', 1);
     const old = await staleSession(`${s.syncUrl}/tandem-laptop`, doc, [TANDEM_SUBPROTOCOL]);
@@ -113,9 +111,7 @@ describe('client id takeover after a half-open connection', () => {
 
   it('YJS-5/MUX-1: a multiplexed document reconnecting with its own client id is acked and relayed at once', async () => {
     const s = await start();
-    const observer = stockClient('mux-laptop');
-    await waitFor(() => observer.provider.synced, { what: 'observer synced' });
-    const removals = watchRemovals(observer);
+    const { observer, removals } = await watchedRoom('mux-laptop');
     const doc = new Y.Doc();
     doc.getText('content').insert(0, 'one');
     const inDoc = (bytes: Uint8Array) => encode.doc('mux-laptop', bytes);
@@ -146,9 +142,7 @@ describe('client id takeover after a half-open connection', () => {
 
   it('YJS-5/AW-3: when the stale session is finally reaped, no presence removal is sent for a client id a live session holds', async () => {
     const s = await start({ config: { heartbeatIntervalMs: 1000 } });
-    const observer = stockClient('reaped');
-    await waitFor(() => observer.provider.synced, { what: 'observer synced' });
-    const removals = watchRemovals(observer);
+    const { observer, removals } = await watchedRoom('reaped');
     const doc = new Y.Doc();
     doc.getText('content').insert(0, 'x');
     // A session that stops answering pings, as a half-open socket does: the heartbeat reaps it.

@@ -53,6 +53,17 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     for (const environment of environments.splice(0)) await environment.stop();
   });
 
+  /** A two-node cluster (400-day tokens) and a fault proxy in front of its first node. */
+  const twoNodesBehindProxy = async (seed: number) => {
+    const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
+    environments.push(environment);
+    const [nodeA, nodeB] = environment.nodes();
+    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
+    const proxy = await startFaultProxy({ targetPort: nodeA.port, seed });
+    closers.push(() => proxy.close());
+    return { nodeA, nodeB, proxy };
+  };
+
   const scenario = async (start: () => Promise<FaultEnvironment>, seed: number, restartNode: boolean) => {
     const environment = await start();
     environments.push(environment);
@@ -106,12 +117,7 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
   }, 20_000);
 
   it('NET-6: a client cut half-open on one node that goes on typing on the other keeps its presence on both when the first node reaps the old session', async () => {
-    const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
-    environments.push(environment);
-    const [nodeA, nodeB] = environment.nodes();
-    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
-    const proxy = await startFaultProxy({ targetPort: nodeA.port, seed: 4 });
-    closers.push(() => proxy.close());
+    const { nodeA, nodeB, proxy } = await twoNodesBehindProxy(4);
     const token = await signToken({ secret: TEST_SECRET, sub: 'writer' });
     const writer = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-moved', { token });
     closers.push(() => writer.destroy());
@@ -144,12 +150,7 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
   }, 30_000);
 
   it('NET-6/CLIENT-13: a @tandem/client reader moved to another node, whose old node then reaps its stale session, re-announces itself at once', async () => {
-    const environment = await startClusterEnvironment({ AUTH_SECRET: TEST_SECRET });
-    environments.push(environment);
-    const [nodeA, nodeB] = environment.nodes();
-    if (nodeA === undefined || nodeB === undefined) throw new Error('two nodes expected');
-    const proxy = await startFaultProxy({ targetPort: nodeA.port, seed: 5 });
-    closers.push(() => proxy.close());
+    const { nodeA, nodeB, proxy } = await twoNodesBehindProxy(5);
     const reader = connectTandemFaultClient(
       'reader',
       proxy,
