@@ -1,4 +1,4 @@
-import { startFaultProxy, waitFor } from '@tandem/test-utils';
+import { type FaultProxy, startFaultProxy, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
@@ -43,6 +43,28 @@ async function afterReaping(node: ServerProcess, client: StockClient, observers:
       ),
     { what: 'a later presence change relayed' },
   );
+}
+
+/**
+ * Cuts every connection through `proxy` half-open with the way back blocked until `server` has
+ * reaped the stale session and `present` turned false (the removal is then right: nobody was
+ * connected); then opens the way back and waits until the client is `up` again.
+ */
+async function cutUntilReaped(
+  server: ServerProcess,
+  proxy: FaultProxy,
+  up: () => boolean,
+  present: () => boolean,
+): Promise<void> {
+  proxy.partition();
+  proxy.injectAll({ kind: 'half-open' });
+  await waitFor(() => !up(), { what: 'the cut noticed' });
+  const reaped = await server.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
+  const { session } = JSON.parse(reaped) as { session: string };
+  await server.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);
+  await waitFor(() => !present(), { what: 'the removal seen' });
+  proxy.heal();
+  await waitFor(up, { what: 'reconnected', timeoutMs: 10_000 });
 }
 
 describe('network faults: stock y-websocket and @tandem/client behind seeded fault proxies', () => {
@@ -149,6 +171,73 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     expect(removedOnA.filter((at) => at >= resyncedAt)).toEqual([]);
   }, 30_000);
 
+  it('NET-6: a stock reader moved to another node, whose old node then reaps its stale session, never disappears on either node', async () => {
+    const { nodeA, nodeB, proxy } = await twoNodesBehindProxy(6);
+    const reader = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-moved-reader', {
+      token: await signToken({ secret: TEST_SECRET, sub: 'reader' }),
+    });
+    closers.push(() => reader.destroy());
+    reader.provider.awareness.setLocalStateField('user', { name: 'reader' });
+    const observerToken = await signToken({ secret: TEST_SECRET, sub: 'observer' });
+    const [observerA, observerB] = [nodeA, nodeB].map((node) => {
+      const watcher = connectStockClient(node.syncUrl, 'net6-moved-reader', { token: observerToken });
+      closers.push(() => watcher.destroy());
+      return watcher;
+    }) as [StockClient, StockClient];
+    const removedOnA = watchRemovals(observerA, reader);
+    const removedOnB = watchRemovals(observerB, reader);
+    await waitFor(
+      () => [observerA, observerB].every((o) => o.provider.awareness.getStates().has(reader.doc.clientID)),
+      { what: 'presence seen on both nodes' },
+    );
+
+    proxy.retarget(nodeB.port);
+    proxy.injectAll({ kind: 'half-open' });
+    await waitFor(() => !reader.provider.synced, { what: 'the cut noticed' });
+    await waitFor(() => reader.provider.synced, { what: 'reconnected to the other node' });
+    const resyncedAt = Date.now();
+    // The reader only reads: nothing it sends on node B claims its id; node A must still not remove it.
+    await afterReaping(nodeA, reader, [observerA, observerB]);
+    expect(reader.provider.wsconnected).toBe(true);
+    expect(removedOnB.filter((at) => at >= resyncedAt)).toEqual([]);
+    expect(removedOnA.filter((at) => at >= resyncedAt)).toEqual([]);
+  }, 30_000);
+
+  it('NET-6: a reader whose stale session was reaped before it got back in is shown again as soon as it reconnects', async () => {
+    const server = await startServerProcess(FAULT_SERVER_ENV);
+    closers.push(() => server.process.stop('SIGKILL'));
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 7 });
+    closers.push(() => proxy.close());
+    const reader = connectStockClient(`ws://127.0.0.1:${proxy.port}/sync`, 'net6-late-reader');
+    closers.push(() => reader.destroy());
+    reader.provider.awareness.setLocalStateField('user', { name: 'reader' });
+    const observer = connectStockClient(server.syncUrl, 'net6-late-reader');
+    closers.push(() => observer.destroy());
+    const present = () => observer.provider.awareness.getStates().has(reader.doc.clientID);
+    await waitFor(present, { what: 'presence seen' });
+
+    // The removal is right; the reconnect must bring the reader back at once, though its unchanged
+    // presence state carries an older clock than the removal (AW-7).
+    await cutUntilReaped(server, proxy, () => reader.provider.synced, present);
+    await waitFor(present, { what: "the reader's presence back", timeoutMs: 2_000 });
+  }, 30_000);
+
+  it('NET-6/CLIENT-13: a @tandem/client reader whose stale session was reaped before it got back in is shown again as soon as it reconnects', async () => {
+    const server = await startServerProcess(FAULT_SERVER_ENV);
+    closers.push(() => server.process.stop('SIGKILL'));
+    const proxy = await startFaultProxy({ targetPort: server.port, seed: 8 });
+    closers.push(() => proxy.close());
+    const reader = connectTandemFaultClient('reader', proxy, ['net6-late-tandem'], 'tandem', () => new Y.Doc(), null);
+    closers.push(() => reader.destroy());
+    const observer = connectStockClient(server.syncUrl, 'net6-late-tandem');
+    closers.push(() => observer.destroy());
+    const present = () => observer.provider.awareness.getStates().has(reader.presenceId);
+    await waitFor(present, { what: 'presence seen' });
+
+    await cutUntilReaped(server, proxy, () => reader.timeline.up, present);
+    await waitFor(present, { what: "the reader's presence back", timeoutMs: 2_000 });
+  }, 30_000);
+
   it('NET-6/CLIENT-13: a @tandem/client reader moved to another node, whose old node then reaps its stale session, re-announces itself at once', async () => {
     const { nodeA, nodeB, proxy } = await twoNodesBehindProxy(5);
     const reader = connectTandemFaultClient(
@@ -183,8 +272,9 @@ describe('network faults: stock y-websocket and @tandem/client behind seeded fau
     proxy.injectAll({ kind: 'half-open' });
     await waitFor(() => !reader.timeline.up, { what: 'the cut noticed' });
     await waitFor(() => reader.timeline.up, { what: 'reconnected to node B' });
-    // Node A reaps the half-open session and removes the presence everywhere (the cross-node blink,
-    // docs/decisions/0001); the reader, told its own state was removed, must say at once that it is still here.
+    // Node A reaps the half-open session; the reader's presence must be there on node B afterwards
+    // (node B told node A that the reader continues there, AW-6; were a removal relayed, the reader
+    // would re-announce itself at once, CLIENT-13).
     const reaped = await nodeA.process.waitForLine(/"reason":"heartbeat missed".*terminating session/, 6_000);
     const { session } = JSON.parse(reaped) as { session: string };
     await nodeA.process.waitForLine(new RegExp(`"session":"${session}".*session ended`), 3_000);

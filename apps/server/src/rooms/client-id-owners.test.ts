@@ -64,4 +64,26 @@ describe('client id ownership', () => {
     expect(owners.announcedElsewhere(7, '{"user":{"id":"ada"}}', 'newer')).toEqual({ apply: true, continues: ada });
     expect(owners.localPresenceIds()).toEqual([]);
   });
+
+  it('AW-6/CLUSTER-6: a session that announced an id held elsewhere inherits it when that lease expires; without one it is forgotten', () => {
+    const members = new Set<FakeSession>();
+    const owners = new ClientIdOwners<FakeSession>((s) => members.has(s));
+    const state = '{"user":{"id":"ada"}}';
+    owners.announcedElsewhere(7, state, 'newer');
+    owners.announcedElsewhere(8, state, 'newer');
+    const ada = session('ada', user('ada'));
+    const bob = session('bob', user('bob'));
+    members.add(ada).add(bob);
+    const held = { clock: 2, state };
+    expect(owners.nominate(bob, { clientId: 7, clock: 2, state }, held)).toBe(null);
+    expect(owners.nominate(ada, { clientId: 7, clock: 2, state }, held)).toBe('announce');
+    expect(owners.leaseExpired(7)).toEqual({ passedTo: ada });
+    expect(owners.presenceHolder(7)).toBe(ada);
+    expect(owners.leaseExpired(7)).toBe(null);
+    expect(owners.leaseExpired(8)).toEqual({ passedTo: null });
+    expect(owners.presenceHolder(8)).toBe(undefined);
+    // A renewal older than the removal the room holds never marks an unheld id as held there.
+    expect(owners.announcedElsewhere(8, state, 'older')).toEqual({ apply: false, continues: null });
+    expect(owners.presenceHolder(8)).toBe(undefined);
+  });
 });

@@ -149,22 +149,31 @@ export class ClientIdOwners<S extends Claimant> {
   }
 
   /**
-   * Records `session` as the successor of the local session holding `entry`'s id, when that is the
-   * session's own announcement: its first awareness frame, naming this one id, with the state the
-   * room holds (a reconnect of a client whose presence did not change). It takes nothing over now
-   * — the holder may still be alive — but when the holder ends, the id passes to the successor
+   * Records `session` as the successor of the session or node holding `entry`'s id, when that is
+   * the session's own announcement: its first awareness frame, naming this one id, with the state
+   * the room holds (a reconnect of a client whose presence did not change). It takes nothing over
+   * now — the holder may still be alive — but when the holder ends, the id passes to the successor
    * instead of being removed for everyone, so a reader that reconnected while its old connection
-   * was half-open keeps its cursor (AW-6). An echo from another client is never a first frame
+   * was half-open keeps its cursor (AW-6). Returns 'announce' when another node holds the id: the
+   * caller publishes the entry, which makes that node pass the id here when its session ends
+   * ({@link announcedElsewhere}, same state), and the lease here passes to the successor when that
+   * node stops renewing ({@link leaseExpired}). An echo from another client is never a first frame
    * naming exactly this id unless that client shows no presence of its own and the room shows only
    * this one; then the id lingers until that client leaves, and clients drop it after 30 s without
    * renewals (y-protocols' timeout).
    */
-  nominate(session: S, entry: PresenceEntry, held: HeldPresence | undefined): void {
+  nominate(session: S, entry: PresenceEntry, held: HeldPresence | undefined): 'announce' | null {
     const holder = this.presence.get(entry.clientId);
-    if (holder === undefined || holder === ELSEWHERE || holder === session) return;
-    if (entry.state === 'null' || held?.state == null || entry.clock < held.clock) return;
-    if (!sameClient(session.identity, holder.identity)) return;
+    if (holder === undefined || holder === session) return null;
+    if (entry.state === 'null' || held?.state == null || entry.clock < held.clock) return null;
+    if (holder === ELSEWHERE) {
+      if (!sameClientAsState(session.identity, held.state)) return null;
+      this.successors.set(entry.clientId, session);
+      return 'announce';
+    }
+    if (!sameClient(session.identity, holder.identity)) return null;
     this.successors.set(entry.clientId, session);
+    return null;
   }
 
   /**
@@ -180,8 +189,14 @@ export class ClientIdOwners<S extends Claimant> {
     const holder = this.presence.get(clientId);
     const removal = state === 'null';
     if (holder === undefined || holder === ELSEWHERE) {
-      if (removal) this.presence.delete(clientId);
-      else this.presence.set(clientId, ELSEWHERE);
+      if (removal) {
+        this.presence.delete(clientId);
+        this.successors.delete(clientId);
+        return { apply: true, continues: null };
+      }
+      // A state older than the room's (a renewal that crossed a removal) claims nothing for that node.
+      if (age === 'older') return { apply: holder === ELSEWHERE, continues: null };
+      this.presence.set(clientId, ELSEWHERE);
       return { apply: true, continues: null };
     }
     const live = this.isLive(holder);
@@ -212,9 +227,21 @@ export class ClientIdOwners<S extends Claimant> {
     return ids;
   }
 
-  /** Forgets a presence id held elsewhere (its lease expired). */
-  forgetElsewhere(clientId: number): void {
-    if (this.presence.get(clientId) === ELSEWHERE) this.presence.delete(clientId);
+  /**
+   * Another node stopped renewing `clientId`: it passes to a live local successor (the client moved
+   * here and that node ended its old session), which is returned — the caller announces it — or is
+   * forgotten (null: the caller removes it for everyone). Does nothing for an id held here.
+   */
+  leaseExpired(clientId: number): { readonly passedTo: S | null } | null {
+    if (this.presence.get(clientId) !== ELSEWHERE) return null;
+    const successor = this.successors.get(clientId);
+    this.successors.delete(clientId);
+    if (successor !== undefined && successor !== ELSEWHERE && this.isLive(successor)) {
+      this.presence.set(clientId, successor);
+      return { passedTo: successor };
+    }
+    this.presence.delete(clientId);
+    return { passedTo: null };
   }
 
   /**

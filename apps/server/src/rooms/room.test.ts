@@ -86,7 +86,12 @@ function createNode(nodeId: string, store: DocStore = sharedStore): TestNode {
   return { persistence: createPersistenceScheduler(counting), compactor, fanout, appends, published, failures: [] };
 }
 
-async function openRoom(node: TestNode, id = ROOM, writePolicy?: WritePolicy): Promise<Room> {
+async function openRoom(
+  node: TestNode,
+  id = ROOM,
+  writePolicy?: WritePolicy,
+  awarenessTimeoutMs?: number,
+): Promise<Room> {
   const stored = await sharedStore.load(id);
   node.compactor.track(id, stored);
   const room = new Room(id, docFromStored(stored), {
@@ -96,6 +101,7 @@ async function openRoom(node: TestNode, id = ROOM, writePolicy?: WritePolicy): P
     logger,
     onFailed: (failed) => node.failures.push(failed),
     ...(writePolicy === undefined ? {} : { writePolicy }),
+    ...(awarenessTimeoutMs === undefined ? {} : { awarenessTimeoutMs }),
   });
   rooms.push(room);
   return room;
@@ -559,6 +565,36 @@ describe('Room: awareness', () => {
     expect(room.presence.states().has(1)).toBe(false);
   });
 
+  it('AW-7: a presence state the room removed at the same clock or later is answered with the removal; its own client then re-announces and is shown again', async () => {
+    setUp();
+    const room = await openRoom(createNode('n1'));
+    const gone = signIn(connect(room, 'gone'), 'ada');
+    const watcher = connect(room, 'watcher');
+    room.receive(gone.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    watcher.take();
+    room.remove(gone.session);
+    expect(awarenessIn(watcher.take())).toEqual([[{ clientId: 5, clock: 2, state: 'null' }]]);
+    // The client was away while its session was reaped; it comes back with its state as it was.
+    const back = signIn(connect(room, 'back'), 'ada');
+    back.take();
+    room.receive(back.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    expect(awarenessIn(back.take())).toEqual([[{ clientId: 5, clock: 2, state: 'null' }]]);
+    expect(awarenessIn(watcher.take())).toEqual([]);
+    // y-protocols answers a removal of its own live state with the state at the next clock.
+    room.receive(back.session, { type: 'awareness', update: presence(5, 3, { cursor: 1 }) });
+    expect(room.presence.states().get(5)).toMatchObject({ cursor: 1 });
+    expect(awarenessIn(watcher.take()).flat()).toMatchObject([{ clientId: 5, clock: 3 }]);
+    // A removal, or a state newer than the removal, is not answered.
+    const other = connect(room, 'other');
+    other.take();
+    room.receive(other.session, { type: 'awareness', update: presence(6, 1, { cursor: 9 }) });
+    room.receive(other.session, {
+      type: 'awareness',
+      update: writeAwarenessEntries([{ clientId: 6, clock: 2, state: 'null' }]),
+    });
+    expect(awarenessIn(other.take())).toEqual([]);
+  });
+
   it('YJS-5/AW-6: writing structs under a client id takes over its presence from an older session of the same user', async () => {
     setUp();
     const room = await openRoom(createNode('n1'));
@@ -895,6 +931,82 @@ describe('Room: across nodes', () => {
     room1.remove(live.session);
     expect(awarenessIn(watcher.take())).toEqual([]);
     expect(room1.presence.states().get(5)).toMatchObject({ cursor: 2 });
+  });
+
+  it('AW-6/CLUSTER-6: a reader that moved to another node with its unchanged presence is never removed: the old node passes the id there, and the new node holds it once the old one stops renewing', async () => {
+    setUp();
+    const nodeA = createNode('n1');
+    const nodeB = createNode('n2');
+    const leaseMs = 300;
+    const room1 = await openRoom(nodeA, ROOM, undefined, leaseMs);
+    const room2 = await openRoom(nodeB, ROOM, undefined, leaseMs);
+    const stale = signIn(connect(room1, 'stale'), 'ada');
+    const watcher1 = connect(room1, 'watcher1');
+    const watcher2 = connect(room2, 'watcher2');
+    room1.receive(stale.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    await waitFor(() => room2.presence.states().has(5), { timeoutMs: 2000, what: 'presence at node 2' });
+    // The reader reconnects to node 2 and announces its state as it was: the same clock.
+    const moved = signIn(connect(room2, 'moved'), 'ada');
+    const publishedBefore = nodeB.published.length;
+    room2.receive(moved.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    await waitFor(() => nodeB.published.length > publishedBefore, { what: 'the announcement published' });
+    await nextTurn();
+    expect(stale.closes).toEqual([]);
+    watcher1.take();
+    watcher2.take();
+    // Node 1 reaps its stale session: the id passes to node 2, no removal anywhere.
+    room1.remove(stale.session);
+    // Node 2 stops getting renewals from node 1 and holds the id itself, renewing it from then on.
+    const renewalsOf5 = () =>
+      nodeB.published
+        .slice(publishedBefore + 1)
+        .filter((m) => m.kind === 'awareness' && readAwarenessEntries(m.payload).some((e) => e.clientId === 5)).length;
+    await waitFor(() => renewalsOf5() >= 3, { timeoutMs: 5 * leaseMs, what: 'node 2 renewing the id' });
+    // Node 1's lease on it is renewed by node 2: it outlives several lease periods without a removal.
+    expect(
+      awarenessIn(watcher1.take())
+        .flat()
+        .filter((e) => e.clientId === 5 && e.state === 'null'),
+    ).toEqual([]);
+    expect(
+      awarenessIn(watcher2.take())
+        .flat()
+        .filter((e) => e.clientId === 5 && e.state === 'null'),
+    ).toEqual([]);
+    expect(room1.presence.states().get(5)).toMatchObject({ cursor: 1 });
+    expect(room2.presence.states().get(5)).toMatchObject({ cursor: 1 });
+    // The client leaving node 2 for good removes it everywhere (AW-3).
+    room2.remove(moved.session);
+    await waitFor(() => !room1.presence.states().has(5), { timeoutMs: 2000, what: 'removal at node 1' });
+    expect(room2.presence.states().has(5)).toBe(false);
+  });
+
+  it('CLUSTER-6/AW-7: a renewal from another node that crosses a removal here claims nothing: the client coming back here is shown again', async () => {
+    setUp();
+    const nodeA = createNode('n1');
+    const room2 = await openRoom(createNode('n2'));
+    await openRoom(nodeA);
+    const watcher = connect(room2, 'watcher');
+    const gone = signIn(connect(room2, 'gone'), 'ada');
+    room2.receive(gone.session, { type: 'awareness', update: presence(5, 1, { cursor: 1 }) });
+    room2.remove(gone.session);
+    // Node 1 still renews the state it had (clock 1) after node 2 removed it (clock 2); node 2 must not
+    // take that for node 1 holding the id, as for either clock a removal wins.
+    for (const clock of [1, 2]) {
+      nodeA.fanout.publish(ROOM, {
+        kind: 'awareness',
+        payload: writeAwarenessEntries([{ clientId: 5, clock, state: signedState({ cursor: 1 }, 'ada') }]),
+      });
+    }
+    await waitFor(() => nodeA.published.length >= 2, { what: 'the renewals published' });
+    await nextTurn();
+    await nextTurn();
+    expect(room2.presence.states().has(5)).toBe(false);
+    watcher.take();
+    const back = signIn(connect(room2, 'back'), 'ada');
+    room2.receive(back.session, { type: 'awareness', update: presence(5, 3, { cursor: 1 }) });
+    expect(room2.presence.states().get(5)).toMatchObject({ cursor: 1 });
+    expect(awarenessIn(watcher.take()).flat()).toMatchObject([{ clientId: 5, clock: 3 }]);
   });
 
   it('stops applying fan-out messages once destroyed, and closes its sessions with 1001', async () => {

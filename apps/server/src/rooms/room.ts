@@ -5,7 +5,7 @@ import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout
 import type { StoredDoc } from '../storage/doc-store.js';
 
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
-import { type Claim, ClientIdOwners, ELSEWHERE } from './client-id-owners.js';
+import { type Claim, ClientIdOwners, type HeldPresence } from './client-id-owners.js';
 import type { Compactor } from './compactor.js';
 import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
@@ -418,15 +418,29 @@ export class Room {
     const entries = admitted.entries;
     const first = !this.announced.has(session);
     this.announced.add(session);
+    const corrections: AwarenessEntry[] = [];
     const allowed = entries.filter((entry) => {
       const held = this.presence.peek(entry.clientId);
       const claim = this.owners.claimPresence(session, entry, held);
       // A newer entry that moved here is relayed and published below, like any change.
-      if (claim.ok) this.tookOver(claim, false);
-      // A session's first frame naming one id is its own announcement, not an echo (AW-6).
-      else if (first && entries.length === 1) this.owners.nominate(session, entry, held);
-      return claim.ok;
+      if (claim.ok) {
+        this.tookOver(claim, false);
+        return true;
+      }
+      // A session's first frame naming one id is its own announcement, not an echo (AW-6); when
+      // another node holds the id, that node learns that the client continues here.
+      if (first && entries.length === 1 && this.owners.nominate(session, entry, held) === 'announce') {
+        this.deps.fanout.publish(this.id, { kind: 'awareness', payload: writeAwarenessEntries([entry]) });
+      }
+      // A state the room already removed at this clock or later: the sender is told of the removal.
+      // A client whose own state it is then re-announces it with a newer clock (y-protocols does),
+      // which claims the id; anyone else just drops the stale state (AW-7).
+      if (entry.state !== 'null' && held?.state === null && entry.clock <= held.clock) {
+        corrections.push({ clientId: entry.clientId, clock: held.clock, state: 'null' });
+      }
+      return false;
     });
+    if (corrections.length > 0) session.send(encode.awareness(writeAwarenessEntries(corrections)));
     const changed = this.presence.apply(allowed);
     // Relayed as received when every entry applied unchanged: framed once, never re-encoded.
     const asReceived = changed.length === entries.length && !rewritten ? update : null;
@@ -569,8 +583,7 @@ export class Room {
     const continued: Session[] = [];
     const allowed = entries.filter((entry) => {
       const held = this.presence.peek(entry.clientId);
-      const age =
-        held === undefined || entry.clock > held.clock ? 'newer' : entry.clock < held.clock ? 'older' : 'same';
+      const age = ageOf(entry, held);
       const verdict = this.owners.announcedElsewhere(entry.clientId, entry.state, age);
       if (!verdict.apply) return false;
       if (verdict.continues !== null) continued.push(verdict.continues);
@@ -592,13 +605,22 @@ export class Room {
 
   private readonly renewPresence = (): void => {
     this.publishLocalPresence();
-    const expired = this.leases.takeExpired().filter((id) => this.owners.presenceHolder(id) === ELSEWHERE);
-    if (expired.length === 0) return;
-    for (const clientId of expired) this.owners.forgetElsewhere(clientId);
-    this.deps.logger.info({ room: this.id, clients: expired }, 'presence from another node expired');
-    this.relayPresence(this.presence.remove(expired), null, false);
+    const removed: number[] = [];
+    const passed: number[] = [];
+    for (const clientId of this.leases.takeExpired()) {
+      const outcome = this.owners.leaseExpired(clientId);
+      if (outcome === null) continue;
+      (outcome.passedTo === null ? removed : passed).push(clientId);
+    }
+    // Ids whose client moved here while that node held them: announced from here from now on.
+    const adopted = this.presence.entries(passed);
+    if (adopted.length > 0)
+      this.deps.fanout.publish(this.id, { kind: 'awareness', payload: writeAwarenessEntries(adopted) });
+    if (removed.length === 0) return;
+    this.deps.logger.info({ room: this.id, clients: removed }, 'presence from another node expired');
+    this.relayPresence(this.presence.remove(removed), null, false);
     // Forget the clocks too: if that node comes back, its next renewal (same clock) must apply again.
-    for (const clientId of expired) this.presence.forget(clientId);
+    for (const clientId of removed) this.presence.forget(clientId);
   };
 
   /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */
@@ -608,6 +630,17 @@ export class Room {
     this.deps.logger.error({ err, room: this.id }, 'persisting an update failed; closing the room');
     this.deps.onFailed(this);
   }
+}
+
+/**
+ * How an entry from another node compares with the state the room holds, by the y-protocols rule
+ * the presence table applies: a higher clock wins, and at the same clock a removal wins.
+ */
+function ageOf(entry: AwarenessEntry, held: HeldPresence | undefined): 'older' | 'same' | 'newer' {
+  if (held === undefined || entry.clock > held.clock) return 'newer';
+  if (entry.clock < held.clock) return 'older';
+  if (held.state === null && entry.state !== 'null') return 'older';
+  return 'same';
 }
 
 /** True for an update that carries no structs and no deletions (Yjs encodes it as two zero bytes). */
