@@ -1,7 +1,8 @@
 import { CloseCode, setLongTimeout } from '@tandem/protocol';
+import type { Identity } from '../identity.js';
 import type { Session } from '../rooms/session.js';
 import { permissionFor } from './permissions.js';
-import type { Identity, TokenVerifier } from './token-verifier.js';
+import type { TokenVerifier } from './token-verifier.js';
 
 /** Whether an identity may open a document, and how. */
 export type AccessResult =

@@ -1,11 +1,5 @@
-/** What a user may do with a document. */
-export type Permission = 'write' | 'read' | 'none';
+import type { Permission, PermissionRule } from '../identity.js';
 
-/** One entry of a token's `docs` claim: a document name or a pattern with `*` wildcards. */
-export interface PermissionRule {
-  readonly pattern: string;
-  readonly permission: Permission;
-}
 
 const PERMISSIONS: ReadonlySet<string> = new Set(['write', 'read', 'none']);
 

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { type PermissionRule, parseDocsClaim } from './permissions.js';
+import type { Identity } from '../identity.js';
+import { parseDocsClaim } from './permissions.js';
 
 /** Where tokens are verified against. At most one of secret / publicKey / jwksUrl is set. */
 export interface AuthSettings {
@@ -12,16 +13,6 @@ export interface AuthSettings {
   readonly jwksUrl: string | null;
   /** Required `aud`. */
   readonly audience: string;
-}
-
-/** Who a verified token speaks for, and what it allows. */
-export interface Identity {
-  readonly userId: string;
-  readonly name: string;
-  readonly color: string | null;
-  readonly rules: readonly PermissionRule[];
-  /** Expiry, in ms since the epoch. */
-  readonly expiresAt: number;
 }
 
 /** A verification outcome; `reason` is safe to show the client. */

@@ -3,8 +3,9 @@ import { CloseCode, decodeFrame, encode, encodeFrame, type Frame, TANDEM_SUBPROT
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { accessFor, accessOf, applyAccess, refreshAccess } from '../auth/access.js';
-import type { Identity, TokenVerifier } from '../auth/token-verifier.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
+import type { Identity } from '../identity.js';
 import type { Recorder } from '../ops/recorder.js';
 import type { Telemetry } from '../ops/telemetry.js';
 import type { Room } from '../rooms/room.js';

@@ -3,8 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessResult, accessOf } from '../auth/access.js';
 import { isOriginAllowed } from '../auth/origin.js';
 import { tokenFromRequest } from '../auth/token-source.js';
-import type { Identity, TokenVerifier } from '../auth/token-verifier.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Config } from '../config.js';
+import type { Identity } from '../identity.js';
 import { type ConnectionCounter, clientAddress } from './client-address.js';
 
 /** What the guard needs. */

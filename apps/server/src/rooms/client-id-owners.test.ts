@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Identity } from '../auth/token-verifier.js';
+import type { Identity } from '../identity.js';
 import { ClientIdOwners, ELSEWHERE, sameClient, sameClientAsState } from './client-id-owners.js';
 
 const user = (userId: string): Identity => ({ userId, name: userId, color: null, rules: [], expiresAt: Infinity });

@@ -1,4 +1,4 @@
-import type { Identity } from '../auth/token-verifier.js';
+import type { Identity } from '../identity.js';
 
 /** What the ownership rules read of a session. */
 export interface Claimant {

@@ -1,6 +1,6 @@
 import { CloseCode, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
-import type { Identity } from '../auth/token-verifier.js';
+import type { Identity } from '../identity.js';
 import { NO_TELEMETRY, type Telemetry } from '../ops/telemetry.js';
 
 /** The least a transport must offer a session; ws's WebSocket fits it, and so does an in-memory pair. */

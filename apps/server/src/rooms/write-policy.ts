@@ -1,4 +1,4 @@
-import type { Identity } from '../auth/token-verifier.js';
+import type { Identity } from '../identity.js';
 import type { AwarenessEntry } from './awareness-entries.js';
 import { DEFAULT_UPDATE_LIMITS, type UpdateLimits } from './update-guard.js';
 
