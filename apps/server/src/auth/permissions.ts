@@ -1,6 +1,5 @@
 import type { Permission, PermissionRule } from '../identity.js';
 
-
 const PERMISSIONS: ReadonlySet<string> = new Set(['write', 'read', 'none']);
 
 /** Reads a `docs` claim (`{ "team-a/*": "write", "public/*": "read" }`); null when malformed. */

@@ -2,6 +2,11 @@
 export interface PresenceLeases {
   /** Records a renewal (any awareness entry for `clientId` from another node). */
   renew(clientId: number, now?: number): void;
+  /**
+   * Records a renewal that lasts one more timeout: for an id this node passed to another node, whose
+   * own lease on it (from this node's renewals) must run out first before it renews it itself.
+   */
+  handOver(clientId: number, now?: number): void;
   /** Drops a lease (its node removed the state, or the id moved here). */
   forget(clientId: number): void;
   /** Ids not renewed within the timeout, forgotten as they are returned. */
@@ -21,6 +26,9 @@ export function startPresenceLeases(timeoutMs: number, tick: () => void): Presen
   return {
     renew(clientId, now = Date.now()) {
       seen.set(clientId, now);
+    },
+    handOver(clientId, now = Date.now()) {
+      seen.set(clientId, now + timeoutMs);
     },
     forget(clientId) {
       seen.delete(clientId);

@@ -165,7 +165,8 @@ export class Room {
   remove(session: Session): void {
     if (!this.sessions.delete(session)) return;
     const { removed, elsewhere } = this.owners.release(session);
-    for (const clientId of elsewhere) this.leases.renew(clientId);
+    // The node the id passed to holds it under this node's lease until that runs out there.
+    for (const clientId of elsewhere) this.leases.handOver(clientId);
     this.relayPresence(this.presence.remove(removed), null, true);
   }
 
