@@ -6,8 +6,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
-import type { Connection } from './connection/connection.js';
 import { startHeartbeat } from './connection/heartbeat.js';
+import type { LiveConnection } from './connection/protocol-adapter.js';
 import { type Deadline, deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -38,11 +38,8 @@ export interface AppDeps {
 /** What the app exposes beyond Fastify: the room registry and live connections. */
 export interface TandemState {
   readonly registry: RoomRegistry;
-  /**
-   * Every live connection: a `/sync/<room>` socket's (its id is its session's), and each
-   * multiplexed socket's carrier (its documents' sessions are in the registry's rooms).
-   */
-  readonly sessions: ReadonlySet<Connection>;
+  /** Every live socket: a `/sync/<room>` socket as its session, a multiplexed one as its carrier connection. */
+  readonly sessions: ReadonlySet<LiveConnection>;
   /** Drains every session by `deadline` (CONN-3); later calls, and `app.close()`, join the first drain. */
   drain(deadline: Deadline): Promise<ShutdownReport>;
 }
@@ -67,7 +64,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
     },
   });
-  const sessions = new Set<Connection>();
+  const sessions = new Set<LiveConnection>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
   let registryRef: RoomRegistry | undefined;
   let persistenceRef: PersistenceScheduler | undefined;

@@ -84,7 +84,7 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     decodeFrame,
     adapter,
   );
-  runPipeline(socket, connection, intake, adapter, deps.live, 'session ended');
+  runPipeline(socket, connection, session, intake, adapter, deps.live, 'session ended');
   session.log.info({ protocol: session.protocol }, 'session opened');
   if (upgrade.access !== null) channel.admit(upgrade.access);
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode, decodeFrame, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
-import { parseRoomName } from '../http/room-name.js';
 import type { Identity } from '../identity.js';
 import { Connection } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
@@ -10,6 +9,7 @@ import { documentSocket } from './document-socket.js';
 import { FrameIntake } from './frame-intake.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { type ProtocolAdapter, runPipeline } from './protocol-adapter.js';
+import { parseRoomName } from './room-name.js';
 import { createSession, newSessionId } from './session.js';
 import { createRateLimiter } from './token-bucket.js';
 import { refreshAccess } from './token-refresh.js';
@@ -192,6 +192,6 @@ export function openMultiplexConnection(socket: WebSocket, identity: Identity | 
     decodeFrame,
     adapter,
   );
-  runPipeline(socket, carrier, intake, adapter, deps.live, 'multiplexed connection ended');
+  runPipeline(socket, carrier, carrier, intake, adapter, deps.live, 'multiplexed connection ended');
   carrier.log.info('multiplexed connection opened');
 }

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode } from '@tandem/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { parseRoomName } from '../connection/room-name.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory, DocumentInfo } from '../storage/document-directory.js';
-import { parseRoomName } from './room-name.js';
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {

@@ -4,10 +4,10 @@ import type { WebSocket } from 'ws';
 import { openDocumentConnection } from '../connection/document-adapter.js';
 import { openMultiplexConnection } from '../connection/multiplex-adapter.js';
 import type { PipelineDeps, PipelineLimits } from '../connection/pipeline-deps.js';
+import { parseRoomName } from '../connection/room-name.js';
 import type { DocumentId } from '../identity.js';
 import type { ConnectionCounter } from './client-address.js';
 import { releaseUpgrade } from './release-upgrade.js';
-import { parseRoomName } from './room-name.js';
 import { type Admission, type UpgradeLimits, upgradeGuard } from './upgrade-guard.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
