@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
 import { startHeartbeat } from './connection/heartbeat.js';
-import type { LiveConnection } from './connection/protocol-adapter.js';
+import type { LiveConnection } from './connection/pipeline-deps.js';
 import { type Deadline, deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';

@@ -1,40 +1,10 @@
 import { CloseCode, decodeFrame, encode, type Frame } from '@tandem/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Connection, type ConnectionSocket } from './connection.js';
+import { Connection } from './connection.js';
+import { type FakeSocket, fakeSocket } from './fake-socket.fixture.js';
 
 const logger = pino({ level: 'silent' });
-
-/** An in-memory transport that records what the connection did to it. */
-interface FakeSocket extends ConnectionSocket {
-  bufferedAmount: number;
-  readonly sent: Uint8Array[];
-  readonly closes: { code: number; reason: string }[];
-  terminations: number;
-  pings: number;
-}
-
-function fakeSocket(): FakeSocket {
-  return {
-    bufferedAmount: 0,
-    sent: [],
-    closes: [],
-    terminations: 0,
-    pings: 0,
-    send(data) {
-      this.sent.push(data);
-    },
-    close(code, reason) {
-      this.closes.push({ code, reason });
-    },
-    terminate() {
-      this.terminations++;
-    },
-    ping() {
-      this.pings++;
-    },
-  };
-}
 
 /** A connection over a fake socket; `notices`: whether its peer speaks tandem.v1. */
 function makeConnection(

@@ -5,11 +5,10 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { DocumentId } from '../identity.js';
 import type { Corkable } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
-import { FrameIntake } from './frame-intake.js';
 import type { PipelineDeps } from './pipeline-deps.js';
-import { type ProtocolAdapter, runPipeline } from './protocol-adapter.js';
+import type { ProtocolAdapter } from './protocol-adapter.js';
 import { createSession, newSessionId, type SessionProtocol } from './session.js';
-import { createRateLimiter } from './token-bucket.js';
+import { runPipeline } from './socket-pipeline.js';
 import { refreshAccess } from './token-refresh.js';
 
 /**
@@ -77,14 +76,11 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
   const { connection } = session;
   const channel = new DocumentChannel(session, deps, upgrade.access === null ? 'waiting-for-auth' : 'authorizing');
   const adapter = new DocumentAdapter(channel, deps.verifier);
-  const intake = new FrameIntake(
-    connection,
-    createRateLimiter(deps.limits.rateLimits),
-    deps.metrics,
-    decodeFrame,
-    adapter,
+  runPipeline(
+    socket,
+    { connection, tracked: session, decode: decodeFrame, adapter, endedMessage: 'session ended' },
+    deps,
   );
-  runPipeline(socket, connection, session, intake, adapter, deps.live, 'session ended');
   session.log.info({ protocol: session.protocol }, 'session opened');
   if (upgrade.access !== null) channel.admit(upgrade.access);
 }

@@ -4,8 +4,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DocumentId } from '../identity.js';
 import { JoinError } from '../rooms/room-registry.js';
-import type { ConnectionSocket } from './connection.js';
 import { type ChannelDeps, DocumentChannel, type JoinedRoom } from './document-channel.js';
+import { fakeSocket } from './fake-socket.fixture.js';
 import { createSession, newSessionId, type Session } from './session.js';
 
 const logger = pino({ level: 'silent' });
@@ -13,14 +13,8 @@ const LIMITS = { maxBufferedBytes: 64, maxPreAuthBytes: 32, authTimeoutMs: 1_000
 
 /** A channel over a recording socket, a registry whose join the test settles, and a recording recorder. */
 function makeChannel(start: 'waiting-for-auth' | 'authorizing', recording = false) {
-  const closes: { code: number; reason: string }[] = [];
-  const socket: ConnectionSocket = {
-    bufferedAmount: 0,
-    send: () => {},
-    close: (code, reason) => closes.push({ code, reason }),
-    terminate: () => {},
-    ping: () => {},
-  };
+  const socket = fakeSocket();
+  const closes = socket.closes;
   const session = createSession({
     id: newSessionId(),
     roomId: 'notes' as DocumentId,

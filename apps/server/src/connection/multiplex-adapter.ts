@@ -6,12 +6,11 @@ import type { Identity } from '../identity.js';
 import { Connection } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import { documentSocket } from './document-socket.js';
-import { FrameIntake } from './frame-intake.js';
 import type { PipelineDeps } from './pipeline-deps.js';
-import { type ProtocolAdapter, runPipeline } from './protocol-adapter.js';
+import type { ProtocolAdapter } from './protocol-adapter.js';
 import { parseRoomName } from './room-name.js';
 import { createSession, newSessionId } from './session.js';
-import { createRateLimiter } from './token-bucket.js';
+import { runPipeline } from './socket-pipeline.js';
 import { refreshAccess } from './token-refresh.js';
 
 /**
@@ -185,13 +184,16 @@ export function openMultiplexConnection(socket: WebSocket, identity: Identity | 
     metrics: deps.metrics,
   });
   const adapter = new MultiplexAdapter(carrier, socket, deps, identity);
-  const intake = new FrameIntake(
-    carrier,
-    createRateLimiter(deps.limits.rateLimits),
-    deps.metrics,
-    decodeFrame,
-    adapter,
+  runPipeline(
+    socket,
+    {
+      connection: carrier,
+      tracked: carrier,
+      decode: decodeFrame,
+      adapter,
+      endedMessage: 'multiplexed connection ended',
+    },
+    deps,
   );
-  runPipeline(socket, carrier, carrier, intake, adapter, deps.live, 'multiplexed connection ended');
   carrier.log.info('multiplexed connection opened');
 }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { Connection } from './connection.js';
 import type { ConnectionMetrics } from './connection-metrics.js';
 import type { ChannelLimits, FrameRecorder, RoomDirectory } from './document-channel.js';
-import type { LiveConnections } from './protocol-adapter.js';
 import type { RateLimits } from './token-bucket.js';
 
 /** The limits the pipeline applies (config.ts provides them; nothing else of the config is read). */
@@ -13,6 +13,15 @@ export interface PipelineLimits extends ChannelLimits {
   /** Documents one multiplexed connection may hold open (MUX-4). */
   readonly maxDocsPerConnection: number;
 }
+
+/** A live socket as the heartbeat, the drain and the connection gauge see it. */
+export type LiveConnection = Pick<Connection, 'id' | 'bufferedAmount' | 'heartbeat' | 'close' | 'closed' | 'terminate'>;
+
+/**
+ * The live sockets. A one-document socket is there as its session (the drain closes room sessions
+ * and these together, each once), a multiplexed one as its carrier connection.
+ */
+export type LiveConnections = Set<LiveConnection>;
 
 /** What every protocol adapter's connection needs. */
 export interface PipelineDeps {

@@ -2,41 +2,10 @@ import { CloseCode, decodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DocumentId, Identity } from '../identity.js';
-import type { ConnectionSocket } from './connection.js';
+import { type FakeSocket, fakeSocket } from './fake-socket.fixture.js';
 import { createSession, newSessionId, type Session, type SessionProtocol } from './session.js';
 
 const logger = pino({ level: 'silent' });
-
-/** An in-memory transport that records what the session did to it. */
-interface FakeSocket extends ConnectionSocket {
-  bufferedAmount: number;
-  readonly sent: Uint8Array[];
-  readonly closes: { code: number; reason: string }[];
-  terminations: number;
-  pings: number;
-}
-
-function fakeSocket(): FakeSocket {
-  return {
-    bufferedAmount: 0,
-    sent: [],
-    closes: [],
-    terminations: 0,
-    pings: 0,
-    send(data) {
-      this.sent.push(data);
-    },
-    close(code, reason) {
-      this.closes.push({ code, reason });
-    },
-    terminate() {
-      this.terminations++;
-    },
-    ping() {
-      this.pings++;
-    },
-  };
-}
 
 function makeSession(protocol: SessionProtocol = 'plain'): { session: Session; socket: FakeSocket } {
   const socket = fakeSocket();
