@@ -1,7 +1,12 @@
 import { CloseCode, encode } from '@tandem/protocol';
-import type { WebSocket } from 'ws';
 import { WRITES_PAUSED_REASON } from '../rooms/write-pause.js';
 import type { Connection, ConnectionSocket } from './connection.js';
+
+/** The multiplexed WebSocket, as a document's transport writes to it (straight, under the carrier's bound). */
+export interface CarrierSocket {
+  send(data: Uint8Array): void;
+  readonly bufferedAmount: number;
+}
 
 /**
  * The transport of one document on a multiplexed socket (MUX-2, MUX-3): its frames go out wrapped
@@ -10,8 +15,8 @@ import type { Connection, ConnectionSocket } from './connection.js';
  */
 export function documentSocket(
   doc: string,
-  carrier: Connection,
-  socket: WebSocket,
+  carrier: Pick<Connection, 'isOpen' | 'close' | 'terminate'>,
+  socket: CarrierSocket,
   closed: () => void,
 ): ConnectionSocket {
   return {
