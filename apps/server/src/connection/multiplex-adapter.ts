@@ -5,7 +5,7 @@ import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
 import { Connection } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
-import { documentSocket } from './document-socket.js';
+import { type CarrierSocket, documentSocket } from './document-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
 import { parseRoomName } from './room-name.js';
@@ -31,7 +31,7 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
 
   constructor(
     private readonly carrier: Connection,
-    private readonly socket: WebSocket,
+    private readonly socket: CarrierSocket,
     private readonly deps: PipelineDeps,
     identity: Identity | null,
   ) {

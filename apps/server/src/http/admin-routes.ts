@@ -16,10 +16,10 @@ import { docFromStored } from '../storage/snapshot.js';
 export interface AdminDeps {
   /** Bearer token for /admin; null disables the admin API. */
   readonly adminToken: string | null;
-  readonly store: DocStore;
-  readonly directory: DocumentDirectory;
-  readonly registry: RoomRegistry;
-  readonly recorder: Recorder;
+  readonly store: Pick<DocStore, 'list' | 'load' | 'delete'>;
+  readonly directory: Pick<DocumentDirectory, 'list' | 'remove'>;
+  readonly registry: Pick<RoomRegistry, 'get' | 'describe' | 'importUpdate' | 'closeRoom'>;
+  readonly recorder: Pick<Recorder, 'start' | 'stop' | 'list' | 'pathOf'>;
   /** Size bound of a recording when the request names none. */
   readonly recordingMaxBytes: number;
 }

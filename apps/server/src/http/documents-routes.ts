@@ -8,8 +8,8 @@ import type { DocumentDirectory, DocumentInfo } from '../storage/document-direct
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {
-  readonly directory: DocumentDirectory;
-  readonly store: DocStore;
+  readonly directory: Pick<DocumentDirectory, 'get' | 'list' | 'create' | 'rename' | 'remove'>;
+  readonly store: Pick<DocStore, 'list' | 'delete'>;
   /** Closes a document's live sessions and unloads it once everything pending is stored. */
   readonly closeDocument: (id: string, code: number, reason: string) => Promise<void>;
 }
