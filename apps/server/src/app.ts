@@ -6,6 +6,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config.js';
+import { startHeartbeat } from './connection/heartbeat.js';
+import type { LiveConnection } from './connection/pipeline-deps.js';
 import { type Deadline, deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -18,10 +20,8 @@ import { Recorder } from './ops/recorder.js';
 import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './ops/telemetry.js';
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
-import { startHeartbeat } from './rooms/heartbeat.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
-import type { Session } from './rooms/session.js';
 import { DEFAULT_UPDATE_LIMITS } from './rooms/update-guard.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
@@ -35,10 +35,11 @@ export interface AppDeps {
   readonly directory?: DocumentDirectory;
 }
 
-/** What the app exposes beyond Fastify: the room registry and live sessions. */
+/** What the app exposes beyond Fastify: the room registry and live connections. */
 export interface TandemState {
   readonly registry: RoomRegistry;
-  readonly sessions: ReadonlySet<Session>;
+  /** Every live socket: a `/sync/<room>` socket as its session, a multiplexed one as its carrier connection. */
+  readonly sessions: ReadonlySet<LiveConnection>;
   /** Drains every session by `deadline` (CONN-3); later calls, and `app.close()`, join the first drain. */
   drain(deadline: Deadline): Promise<ShutdownReport>;
 }
@@ -63,7 +64,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
     },
   });
-  const sessions = new Set<Session>();
+  const sessions = new Set<LiveConnection>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
   let registryRef: RoomRegistry | undefined;
   let persistenceRef: PersistenceScheduler | undefined;
@@ -186,13 +187,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, {
-    config,
+    limits: config,
     registry,
-    sessions,
+    live: sessions,
     logger: deps.logger,
     verifier: createTokenVerifier(config.auth),
     connections: new ConnectionCounter(),
-    telemetry,
+    metrics: telemetry,
     recorder,
   });
   return app;

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { CloseCode } from '@tandem/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as Y from 'yjs';
+import { parseRoomName } from '../connection/room-name.js';
 import { docToJson, docToText } from '../ops/doc-export.js';
 import type { Recorder } from '../ops/recorder.js';
 import type { ImportVerdict } from '../rooms/room.js';
@@ -10,16 +11,15 @@ import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
 import { docFromStored } from '../storage/snapshot.js';
-import { parseRoomName } from './room-name.js';
 
 /** What the admin API needs. */
 export interface AdminDeps {
   /** Bearer token for /admin; null disables the admin API. */
   readonly adminToken: string | null;
-  readonly store: DocStore;
-  readonly directory: DocumentDirectory;
-  readonly registry: RoomRegistry;
-  readonly recorder: Recorder;
+  readonly store: Pick<DocStore, 'list' | 'load' | 'delete'>;
+  readonly directory: Pick<DocumentDirectory, 'list' | 'remove'>;
+  readonly registry: Pick<RoomRegistry, 'get' | 'describe' | 'importUpdate' | 'closeRoom'>;
+  readonly recorder: Pick<Recorder, 'start' | 'stop' | 'list' | 'pathOf'>;
   /** Size bound of a recording when the request names none. */
   readonly recordingMaxBytes: number;
 }

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode } from '@tandem/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { parseRoomName } from '../connection/room-name.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory, DocumentInfo } from '../storage/document-directory.js';
-import { parseRoomName } from './room-name.js';
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {
-  readonly directory: DocumentDirectory;
-  readonly store: DocStore;
+  readonly directory: Pick<DocumentDirectory, 'get' | 'list' | 'create' | 'rename' | 'remove'>;
+  readonly store: Pick<DocStore, 'list' | 'delete'>;
   /** Closes a document's live sessions and unloads it once everything pending is stored. */
   readonly closeDocument: (id: string, code: number, reason: string) => Promise<void>;
 }

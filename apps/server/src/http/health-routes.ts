@@ -5,8 +5,8 @@ import type { DocStore } from '../storage/doc-store.js';
 
 /** Dependencies the readiness probe checks. */
 export interface HealthDeps {
-  readonly store: DocStore;
-  readonly fanout: Fanout;
+  readonly store: Pick<DocStore, 'check'>;
+  readonly fanout: Pick<Fanout, 'check'>;
   /**
    * When given, a store that answers pings but refuses appends also makes the node unready, and so
    * does a backlog over its bound (the node refuses writes until it commits).

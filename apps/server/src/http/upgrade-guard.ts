@@ -1,16 +1,25 @@
 import { TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AccessResult, accessOf } from '../auth/access.js';
+import { type Access, accessOf, OPEN_ACCESS } from '../auth/access.js';
 import { isOriginAllowed } from '../auth/origin.js';
 import { tokenFromRequest } from '../auth/token-source.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import type { Config } from '../config.js';
 import type { Identity } from '../identity.js';
 import { type ConnectionCounter, clientAddress } from './client-address.js';
 
+/** The settings the guard reads. */
+export interface UpgradeLimits {
+  /** Origins allowed besides the server's own (ORIGIN-1); null: loopback hosts only. */
+  readonly allowedOrigins: readonly string[] | null;
+  /** Proxies whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** Open sockets one client address may hold (LIMIT-2). */
+  readonly maxConnectionsPerIp: number;
+}
+
 /** What the guard needs. */
 export interface UpgradeGuardDeps {
-  readonly config: Config;
+  readonly limits: UpgradeLimits;
   readonly verifier: TokenVerifier | null;
   readonly connections: ConnectionCounter;
 }
@@ -21,7 +30,7 @@ export interface Admission {
   /** The verified identity of a token in the request; null in open mode or when the client authenticates in-band. */
   readonly identity: Identity | null;
   /** For `/sync/<room>`: the access resolved for the room (null: authenticate in-band first). */
-  readonly access: Extract<AccessResult, { ok: true }> | null;
+  readonly access: Access | null;
 }
 
 declare module 'fastify' {
@@ -37,8 +46,9 @@ declare module 'fastify' {
  * authenticate with an auth-token frame; a plain client cannot, so it gets 401.
  */
 export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRequest) => string | null) {
+  const { limits } = deps;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, deps.config.allowedOrigins)) {
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, limits.allowedOrigins)) {
       return reply
         .code(403)
         .send({ error: 'forbidden_origin', message: `origin ${request.headers.origin} is not allowed` });
@@ -46,16 +56,16 @@ export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRe
     const address = clientAddress(
       request.socket.remoteAddress,
       request.headers['x-forwarded-for'],
-      deps.config.trustedProxies,
+      limits.trustedProxies,
     );
-    if (deps.connections.count(address) >= deps.config.maxConnectionsPerIp) {
+    if (deps.connections.count(address) >= limits.maxConnectionsPerIp) {
       return reply.code(429).send({
         error: 'too_many_connections',
-        message: `more than ${deps.config.maxConnectionsPerIp} connections from ${address}`,
+        message: `more than ${limits.maxConnectionsPerIp} connections from ${address}`,
       });
     }
     if (deps.verifier === null) {
-      request.tandemAdmission = { address, identity: null, access: { ok: true, identity: null, canWrite: true } };
+      request.tandemAdmission = { address, identity: null, access: OPEN_ACCESS };
       return;
     }
     const token = tokenFromRequest({ url: request.url, headers: request.headers });

@@ -1,5 +1,6 @@
 import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
+import type { Session } from '../connection/session.js';
 import type { Deadline } from '../deadline.js';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
@@ -8,7 +9,6 @@ import type { Compactor } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { type ImportVerdict, Room } from './room.js';
-import type { Session } from './session.js';
 import type { WritePolicy } from './write-policy.js';
 
 /** What the registry needs. */
@@ -85,8 +85,11 @@ export interface RoomRegistry {
    * closes every room session and then `alsoClose` with 1012, waits for the closes (terminating the
    * rest at the deadline) while the store takes what came later, and unloads every room.
    */
-  shutdown(deadline: Deadline, alsoClose?: Iterable<Session>): Promise<ShutdownReport>;
+  shutdown(deadline: Deadline, alsoClose?: Iterable<Closable>): Promise<ShutdownReport>;
 }
+
+/** What shutdown closes besides room sessions: connections not bound to one room (multiplexed carriers). */
+type Closable = Pick<Session, 'close' | 'closed' | 'terminate'>;
 
 /** What a shutdown left behind. */
 export interface ShutdownReport {
@@ -303,7 +306,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       await commitForAcks(deps.persistence, () => entries.keys(), deadline.share(ACK_SHARE));
 
       // Room sessions first: a multiplexed document's close-doc frame needs its connection still open.
-      const sessions = new Set<Session>();
+      const sessions = new Set<Closable>();
       for (const entry of entries.values()) for (const s of entry.room?.allSessions() ?? []) sessions.add(s);
       for (const session of alsoClose) sessions.add(session);
       for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');

@@ -3,8 +3,11 @@ import { waitFor } from '@tandem/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import type { ConnectionSocket as SessionSocket } from '../connection/connection.js';
+import { createSession, type Session, type SessionProtocol } from '../connection/session.js';
 import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fanout.js';
+import type { DocumentId, SessionId } from '../identity.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
@@ -12,7 +15,6 @@ import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from
 import { type Compactor, createCompactor } from './compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { Room } from './room.js';
-import { Session, type SessionProtocol, type SessionSocket } from './session.js';
 import { DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 
 const logger = pino({ level: 'silent' });
@@ -124,9 +126,9 @@ function connect(room: Room, id: string, protocol: SessionProtocol = 'plain'): T
     terminate: () => {},
     ping: () => {},
   };
-  const session = new Session({
-    id,
-    roomId: room.id,
+  const session = createSession({
+    id: id as SessionId,
+    roomId: room.id as DocumentId,
     protocol,
     socket,
     logger,
@@ -276,9 +278,9 @@ describe('Room: document sync', () => {
     const join = (id: string): Uint8Array => {
       const sent: Uint8Array[] = [];
       raw.push(sent);
-      const session = new Session({
-        id,
-        roomId: room.id,
+      const session = createSession({
+        id: id as SessionId,
+        roomId: room.id as DocumentId,
         protocol: 'plain',
         socket: { bufferedAmount: 0, send: (d) => sent.push(d), close: () => {}, terminate: () => {}, ping: () => {} },
         logger,

@@ -1,9 +1,9 @@
 import { CloseCode, encode, type Frame, NoticeCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
+import type { Session } from '../connection/session.js';
 import type { Fanout, FanoutMessage, FanoutSubscription } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
-
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import { type Claim, ClientIdOwners, type HeldPresence } from './client-id-owners.js';
 import type { Compactor } from './compactor.js';
@@ -11,7 +11,6 @@ import type { EarlySubscription } from './early-subscription.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { type PresenceLeases, startPresenceLeases } from './presence-leases.js';
 import { PresenceTable } from './presence-table.js';
-import type { Session } from './session.js';
 import { type ClientClocks, inspectUpdate } from './update-guard.js';
 import { WRITES_PAUSED_REASON, WritesPausedError, writesPausedFor } from './write-pause.js';
 import { admitAwareness, DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';

@@ -1,9 +1,11 @@
+import type { DocumentId } from '../identity.js';
+
 /** Longest room name accepted, in UTF-8 bytes. */
 export const MAX_ROOM_NAME_BYTES = 512;
 
 /** A parsed room name, or why the path does not name a room. */
 export type RoomNameResult =
-  | { readonly ok: true; readonly roomId: string }
+  | { readonly ok: true; readonly roomId: DocumentId }
   | { readonly ok: false; readonly error: string };
 
 /**
@@ -24,5 +26,5 @@ export function parseRoomName(rawPathTail: string): RoomNameResult {
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(roomId)) return { ok: false, error: 'room name contains control characters' };
-  return { ok: true, roomId };
+  return { ok: true, roomId: roomId as DocumentId };
 }

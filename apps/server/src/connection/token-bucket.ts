@@ -23,7 +23,7 @@ export class TokenBucket {
   }
 }
 
-/** Per-session message and byte budgets (1008 when exceeded). */
+/** Per-connection message and byte budgets (1008 when exceeded, LIMIT-1). */
 export interface RateLimits {
   readonly messagesPerSecond: number;
   readonly messageBurst: number;
@@ -31,8 +31,13 @@ export interface RateLimits {
   readonly byteBurst: number;
 }
 
-/** A session's two buckets; `admit` says whether one more frame of `bytes` is within them. */
-export function createRateLimiter(limits: RateLimits, now?: () => number): { admit(bytes: number): boolean } {
+/** Says whether one more frame of `bytes` is within a connection's budgets. */
+export interface RateLimiter {
+  admit(bytes: number): boolean;
+}
+
+/** A connection's two buckets (messages and bytes). */
+export function createRateLimiter(limits: RateLimits, now?: () => number): RateLimiter {
   const messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
   const bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);
   return { admit: (size) => messages.take(1) && bytes.take(size) };

@@ -1,0 +1,86 @@
+import { decodeFrame, type Frame } from '@tandem/protocol';
+import type { WebSocket } from 'ws';
+import { type Access, accessFor } from '../auth/access.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { DocumentId } from '../identity.js';
+import type { Corkable } from './connection.js';
+import { DocumentChannel } from './document-channel.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+import type { ProtocolAdapter } from './protocol-adapter.js';
+import { createSession, newSessionId, type SessionProtocol } from './session.js';
+import { runPipeline } from './socket-pipeline.js';
+import { refreshAccess } from './token-refresh.js';
+
+/**
+ * `/sync/<room>`: one document per socket, in plain y-websocket or tandem.v1. Every frame is the
+ * document's, except an auth-token frame: the first one authenticates (AUTH-2), later ones
+ * refresh the token (AUTH-5).
+ */
+export class DocumentAdapter implements ProtocolAdapter<Frame> {
+  constructor(
+    private readonly channel: DocumentChannel,
+    private readonly verifier: TokenVerifier | null,
+  ) {}
+
+  frame(frame: Frame, bytes: Uint8Array): void {
+    if (frame.type === 'auth-token') {
+      void this.authenticate(frame.token);
+      return;
+    }
+    this.channel.receive(frame, bytes);
+  }
+
+  ended(): void {
+    this.channel.leave();
+  }
+
+  private async authenticate(token: string): Promise<void> {
+    const { channel } = this;
+    if (!channel.waitingForAuth) {
+      await refreshAccess(this.verifier, channel.session, token);
+      return;
+    }
+    const access = await accessFor(this.verifier, token, channel.session.roomId);
+    // Of two tokens sent before either was verified, the first verified wins.
+    if (!channel.session.isOpen || !channel.waitingForAuth) return;
+    channel.admit(access);
+  }
+}
+
+/** What the upgrade established for a one-document socket. */
+export interface DocumentUpgrade {
+  readonly roomId: DocumentId;
+  readonly protocol: SessionProtocol;
+  /** The client's address (logged with every line). */
+  readonly address: string;
+  /** Access resolved from a token in the upgrade request; null: the client authenticates in-band. */
+  readonly access: Access | null;
+  /** The TCP socket under `socket`, for corked writes. */
+  readonly stream: Corkable | null;
+}
+
+/** Runs a `/sync/<room>` socket: one connection, one session, one document channel. */
+export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgrade, deps: PipelineDeps): void {
+  const id = newSessionId();
+  const session = createSession({
+    id,
+    roomId: upgrade.roomId,
+    protocol: upgrade.protocol,
+    socket,
+    logger: deps.logger.child({ room: upgrade.roomId, session: id, address: upgrade.address }),
+    maxBufferedBytes: deps.limits.maxBufferedBytes,
+    slowCloseGraceMs: deps.limits.slowCloseGraceMs,
+    metrics: deps.metrics,
+    ...(upgrade.stream === null ? {} : { stream: upgrade.stream }),
+  });
+  const { connection } = session;
+  const channel = new DocumentChannel(session, deps, upgrade.access === null ? 'waiting-for-auth' : 'authorizing');
+  const adapter = new DocumentAdapter(channel, deps.verifier);
+  runPipeline(
+    socket,
+    { connection, tracked: session, decode: decodeFrame, adapter, endedMessage: 'session ended' },
+    deps,
+  );
+  session.log.info({ protocol: session.protocol }, 'session opened');
+  if (upgrade.access !== null) channel.admit(upgrade.access);
+}

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, encodeFrame, type Frame, setLongTimeout, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import type { Logger } from 'pino';
+import type { Access } from '../auth/access.js';
+import type { DocumentId, Identity, SessionId } from '../identity.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import { type ConnectionMetrics, NO_CONNECTION_METRICS } from './connection-metrics.js';
+
+/** Which protocol a session speaks: stock y-websocket, or y-websocket plus the tandem.v1 extension. */
+export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL;
+
+/** A fresh session id. */
+export function newSessionId(): SessionId {
+  return randomUUID() as SessionId;
+}
+
+/** Construction parameters of a {@link Session}. */
+export interface SessionOptions {
+  readonly id: SessionId;
+  readonly roomId: DocumentId;
+  readonly protocol: SessionProtocol;
+  /** The transport the session's frames travel on (its own; one per session). */
+  readonly connection: Connection;
+  /** Where acks are counted (default: nowhere). */
+  readonly metrics?: ConnectionMetrics;
+}
+
+/** A session and its own connection, over one socket (a WebSocket, a multiplexed document's, a test's). */
+export interface SocketSessionOptions extends Omit<ConnectionOptions, 'id' | 'notices'> {
+  readonly id: SessionId;
+  readonly roomId: DocumentId;
+  readonly protocol: SessionProtocol;
+}
+
+/** Opens a session over `options.socket`; its connection takes notices when it speaks tandem.v1. */
+export function createSession(options: SocketSessionOptions): Session {
+  const { roomId, protocol, ...transport } = options;
+  const connection = new Connection({ ...transport, notices: protocol === TANDEM_SUBPROTOCOL });
+  return new Session({
+    id: options.id,
+    roomId,
+    protocol,
+    connection,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
+}
+
+/**
+ * One client's presence in one room: who it is (identity, access and when that expires), what it
+ * has sent (update-frame numbering, EXT-3) and what is durable (acks). Its frames travel on its
+ * {@link Connection}, which owns backpressure, closing and liveness; the methods below that send or
+ * close delegate there, so the room sees one object.
+ */
+export class Session {
+  readonly id: SessionId;
+  readonly roomId: DocumentId;
+  readonly protocol: SessionProtocol;
+  readonly connection: Connection;
+  /** Who the session authenticated as; null in open mode or before authentication. */
+  identity: Identity | null = null;
+  /** Whether the session may change the document (read-only sessions still receive it). */
+  canWrite = true;
+  private readonly metrics: ConnectionMetrics;
+  /** Closes the session at its token's expiry (AUTH-5); replaced by each grant. */
+  private expiry: { cancel(): void } | null = null;
+  /** Update-carrying frames received (EXT-3 numbering, 1-based). */
+  private updateFrames = 0;
+  /** Highest frame number known durable, and the highest already sent in an ack. */
+  private ackTarget = 0;
+  private ackSent = 0;
+  private ackScheduled = false;
+
+  constructor(options: SessionOptions) {
+    this.id = options.id;
+    this.roomId = options.roomId;
+    this.protocol = options.protocol;
+    this.connection = options.connection;
+    this.metrics = options.metrics ?? NO_CONNECTION_METRICS;
+  }
+
+  /** The session's logger (room and session in every line). */
+  get log(): Logger {
+    return this.connection.log;
+  }
+
+  /** True until the session starts closing. */
+  get isOpen(): boolean {
+    return this.connection.isOpen;
+  }
+
+  /** True when the session negotiated the tandem.v1 extension. */
+  get isTandem(): boolean {
+    return this.protocol === TANDEM_SUBPROTOCOL;
+  }
+
+  /** Resolves once the transport has closed (whoever closed it). */
+  get closed(): Promise<void> {
+    return this.connection.closed;
+  }
+
+  /** Bytes queued on the transport and not yet written to the network. */
+  get bufferedAmount(): number {
+    return this.connection.bufferedAmount;
+  }
+
+  /**
+   * Takes granted access: identity and write permission, and a close with 4401 at the token's
+   * expiry unless a later grant (a refreshed token) has replaced it by then (AUTH-5).
+   */
+  grant(access: Access): void {
+    this.identity = access.identity;
+    this.canWrite = access.canWrite;
+    if (access.identity === null) return;
+    this.expiry?.cancel();
+    // A plain setTimeout fires at once for expiries past 2^31-1 ms (~24.8 days): service tokens.
+    this.expiry = setLongTimeout(
+      () => this.close(CloseCode.unauthenticated, 'token expired'),
+      access.identity.expiresAt - Date.now(),
+      { unref: true },
+    );
+  }
+
+  /** Sends a frame on the session's connection (which closes a slow consumer with 1013, CONN-2). */
+  send(bytes: Uint8Array): boolean {
+    return this.connection.send(bytes);
+  }
+
+  /** Sends several frames, in order, in one write when the transport allows it. */
+  sendAll(frames: readonly Uint8Array[]): void {
+    this.connection.sendAll(frames);
+  }
+
+  /** Sends a tandem.v1 extension frame; plain sessions never receive one. */
+  sendExtension(frame: Frame): boolean {
+    return this.isTandem ? this.connection.send(encodeFrame(frame)) : false;
+  }
+
+  /** Closes the session with a documented code (tandem.v1 sessions get the full message in a notice first). */
+  close(code: number, message: string): void {
+    this.connection.close(code, message);
+  }
+
+  /** Destroys the transport at once (dead peer). */
+  terminate(why: string): void {
+    this.connection.terminate(why);
+  }
+
+  /** Called when the session's transport has ended: nothing more is sent, the expiry timer stops. */
+  handleTransportClosed(): void {
+    this.expiry?.cancel();
+    this.expiry = null;
+    this.connection.handleTransportClosed();
+  }
+
+  /** Numbers the next update-carrying frame (sync step 2 or update) this session sent. */
+  nextUpdateFrame(): number {
+    this.updateFrames += 1;
+    return this.updateFrames;
+  }
+
+  /**
+   * Marks frame `n` (and so every earlier one) durable. tandem.v1 sessions get one
+   * "persisted through N" ack for all that became durable in the same microtask run (EXT-3).
+   */
+  acknowledge(n: number): void {
+    if (!this.isTandem || n <= this.ackTarget) return;
+    this.ackTarget = n;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => {
+      this.ackScheduled = false;
+      if (this.ackTarget <= this.ackSent) return;
+      this.ackSent = this.ackTarget;
+      if (this.sendExtension({ type: 'ack', through: this.ackSent })) this.metrics.acked();
+    });
+  }
+
+  /** Records a pong (WS-level or tandem.v1). */
+  markAlive(): void {
+    this.connection.markAlive();
+  }
+
+  /** One heartbeat tick of the session's connection (CONN-1); false when it was terminated. */
+  heartbeat(): boolean {
+    return this.connection.heartbeat();
+  }
+}

@@ -1,0 +1,47 @@
+import type { WebSocket } from 'ws';
+import type { Connection } from './connection.js';
+import { type FrameDecoder, FrameIntake } from './frame-intake.js';
+import type { LiveConnection, PipelineDeps } from './pipeline-deps.js';
+import type { ProtocolAdapter } from './protocol-adapter.js';
+import { createRateLimiter } from './token-bucket.js';
+
+/** One socket's place in the pipeline. */
+export interface PipelineEnds<F> {
+  /** The socket's transport. */
+  readonly connection: Connection;
+  /** What stands for the socket among the live ones while it is open. */
+  readonly tracked: LiveConnection;
+  readonly decode: FrameDecoder<F>;
+  readonly adapter: ProtocolAdapter<F>;
+  /** Logged with the close code and reason when the socket ends. */
+  readonly endedMessage: string;
+}
+
+/**
+ * Runs one socket through the pipeline: messages into a frame intake (its own rate limiter) that
+ * hands frames to the adapter, WebSocket pongs to the connection's liveness (CONN-1), and the close
+ * to the connection and then the adapter.
+ */
+export function runPipeline<F extends { readonly type: string }>(
+  socket: WebSocket,
+  ends: PipelineEnds<F>,
+  deps: Pick<PipelineDeps, 'limits' | 'metrics' | 'live'>,
+): void {
+  const { connection, tracked, adapter } = ends;
+  const intake = new FrameIntake(
+    connection,
+    createRateLimiter(deps.limits.rateLimits),
+    deps.metrics,
+    ends.decode,
+    adapter,
+  );
+  deps.live.add(tracked);
+  socket.on('message', (data, isBinary) => intake.receive(data, isBinary));
+  socket.on('pong', () => connection.markAlive());
+  socket.on('close', (code, reason) => {
+    connection.handleTransportClosed();
+    deps.live.delete(tracked);
+    adapter.ended();
+    connection.log.info({ code, reason: reason.toString('utf8') }, ends.endedMessage);
+  });
+}
