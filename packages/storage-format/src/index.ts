@@ -1,0 +1,9 @@
+export { checksum, matchesChecksum } from './checksum.js';
+export {
+  SQLITE_FILE,
+  SQLITE_SCHEMA,
+  SQLITE_SCHEMA_VERSION,
+  SQLITE_TABLES,
+  type SqliteDocRow,
+  type SqliteUpdateRow,
+} from './sqlite-schema.js';
