@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { matchesChecksum, SQLITE_TABLES, type SqliteDocRow, type SqliteUpdateRow } from '@tandem/doc-format';
 import { decodeFrame, type Frame } from '@tandem/protocol';
-import { matchesChecksum, SQLITE_TABLES, type SqliteDocRow, type SqliteUpdateRow } from '@tandem/storage-format';
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
 import { CommandError } from './args.js';

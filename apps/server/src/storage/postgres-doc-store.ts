@@ -1,4 +1,4 @@
-import { checksum, matchesChecksum } from '@tandem/storage-format';
+import { checksum, matchesChecksum } from '@tandem/doc-format';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { CorruptDataError } from './corrupt-data-error.js';

@@ -8,7 +8,7 @@ import {
   SQLITE_SCHEMA_VERSION,
   type SqliteDocRow,
   type SqliteUpdateRow,
-} from '@tandem/storage-format';
+} from '@tandem/doc-format';
 import Database from 'better-sqlite3';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, LogCompaction, StoredDoc, StoredUpdate } from './doc-store.js';

@@ -1,4 +1,5 @@
 export { checksum, matchesChecksum } from './checksum.js';
+export { type RootKind, type RootType, type TypedRoot, typedRoots } from './root-types.js';
 export {
   SQLITE_FILE,
   SQLITE_SCHEMA,
