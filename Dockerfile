@@ -15,6 +15,7 @@ COPY apps/server/package.json apps/server/
 COPY apps/web/package.json apps/web/
 COPY apps/cli/package.json apps/cli/
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/doc-format/package.json packages/doc-format/
 COPY packages/client/package.json packages/client/
 COPY packages/editor/package.json packages/editor/
 COPY packages/test-utils/package.json packages/test-utils/

@@ -1,14 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, type RunningProcess, startProcess } from '@tandem/test-utils';
+import { SERVER_ENTRY, startServerProcess } from '@tandem/test-utils';
 
-/** How long the server gets to answer /healthz after it was spawned. */
-const START_TIMEOUT_MS = 15_000;
-const HEALTH_POLL_MS = 50;
 /** How long a SIGTERMed server gets to drain before it is killed. */
 const STOP_TIMEOUT_MS = 15_000;
+/**
+ * The start banner, printed right after the server listens whatever LOG_LEVEL says (the bench runs
+ * at `warn`, which hides the `tandem server listening` log line).
+ */
+const STARTED = /Tandem is running/;
 
 /** A Tandem server running as a child process on a fresh SQLite data directory. */
 export interface BenchServer {
@@ -22,67 +23,40 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The built server entry, found through the workspace dependency on `@tandem/server`. */
+/** The built server entry (`apps/server/dist/main.js`). */
 export function serverEntry(): string {
-  return fileURLToPath(import.meta.resolve('@tandem/server'));
+  return SERVER_ENTRY;
 }
 
-/** Starts `node apps/server/dist/main.js` on a free port and waits until GET /healthz answers 200. */
+/** Starts `node apps/server/dist/main.js` on a free port and waits until it listens. */
 export async function startServer(): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
-  const port = await freePort();
-  const proc = startProcess(process.execPath, [serverEntry()], {
-    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-  });
-  const cleanup = async () => {
-    try {
-      return await proc.stop('SIGTERM', STOP_TIMEOUT_MS);
-    } finally {
+  const server = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, { readyLine: STARTED }).catch(
+    (err: unknown) => {
       rmSync(dataDir, { recursive: true, force: true });
-    }
-  };
-  try {
-    await waitHealthy(proc, port);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+      throw err;
+    },
+  );
+  const proc = server.process;
   return {
-    port,
+    port: server.port,
     dataDir,
     dataBytes: () => directoryBytes(dataDir),
     cpuSeconds: () => (proc.child.pid === undefined ? null : processCpuSeconds(proc.child.pid)),
     async stop() {
-      const { code, signal } = await cleanup();
-      if (code !== 0) {
+      let exit: Awaited<ReturnType<typeof proc.stop>>;
+      try {
+        exit = await proc.stop('SIGTERM', STOP_TIMEOUT_MS);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      if (exit.code !== 0) {
         process.stderr.write(
-          `warning: server exited with ${code ?? signal}; output:\n${proc.lines.slice(-20).join('\n')}\n`,
+          `warning: server exited with ${exit.code ?? exit.signal}; output:\n${proc.lines.slice(-20).join('\n')}\n`,
         );
       }
     },
   };
-}
-
-async function waitHealthy(proc: RunningProcess, port: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let lastError = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`server exited before it was healthy; output:\n${proc.lines.slice(-30).join('\n')}`);
-    }
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      lastError = `HTTP ${res.status}`;
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
-  }
-  throw new Error(
-    `server not healthy after ${START_TIMEOUT_MS} ms (${lastError}); output:\n${proc.lines.slice(-30).join('\n')}`,
-  );
 }
 
 function directoryBytes(dir: string): number {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { matchesChecksum, SQLITE_TABLES, type SqliteDocRow, type SqliteUpdateRow } from '@tandem/doc-format';
 import { decodeFrame, type Frame } from '@tandem/protocol';
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
@@ -69,18 +69,6 @@ export function replayRecording(frames: readonly RecordedFrame[], room: string, 
   return { doc, applied, notes };
 }
 
-interface DocRow {
-  snapshot: Buffer | null;
-  snapshot_sum: Buffer | null;
-  snapshot_seq: number;
-  next_seq: number;
-}
-
-/** The server's per-blob checksum (apps/server/src/storage/checksum.ts): sha256, first 16 bytes. */
-function checksum(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest().subarray(0, 16);
-}
-
 /**
  * Rebuilds `room` from the embedded store's file (`DATA_DIR/tandem.sqlite`): the snapshot plus the
  * update log through position `seq` (default: all). Read-only; checksums are verified.
@@ -95,11 +83,11 @@ export function replaySqlite(file: string, room: string, seq = Infinity): Replay
   }
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    if (!tables.some((t) => t.name === 'docs') || !tables.some((t) => t.name === 'updates')) {
+    if (!SQLITE_TABLES.every((table) => tables.some((t) => t.name === table))) {
       throw new CommandError(`${file} is not a Tandem database (no docs/updates tables)`);
     }
     const row = db.prepare('SELECT snapshot, snapshot_sum, snapshot_seq, next_seq FROM docs WHERE doc = ?').get(room) as
-      | DocRow
+      | SqliteDocRow
       | undefined;
     if (row === undefined) {
       const known = (db.prepare('SELECT doc FROM docs ORDER BY doc LIMIT 20').all() as { doc: string }[]).map((r) =>
@@ -119,7 +107,7 @@ export function replaySqlite(file: string, room: string, seq = Infinity): Replay
     const notes: string[] = [];
     let applied = 0;
     if (row.snapshot !== null) {
-      if (row.snapshot_sum === null || !checksum(row.snapshot).equals(row.snapshot_sum)) {
+      if (!matchesChecksum(row.snapshot, row.snapshot_sum)) {
         throw new CommandError(`the snapshot of ${JSON.stringify(room)} fails its checksum`);
       }
       Y.applyUpdate(doc, row.snapshot);
@@ -128,9 +116,9 @@ export function replaySqlite(file: string, room: string, seq = Infinity): Replay
     }
     const updates = db
       .prepare('SELECT seq, data, sum FROM updates WHERE doc = ? AND seq <= ? ORDER BY seq')
-      .all(room, Number.isFinite(seq) ? seq : Number.MAX_SAFE_INTEGER) as { seq: number; data: Buffer; sum: Buffer }[];
+      .all(room, Number.isFinite(seq) ? seq : Number.MAX_SAFE_INTEGER) as SqliteUpdateRow[];
     for (const update of updates) {
-      if (!checksum(update.data).equals(update.sum)) {
+      if (!matchesChecksum(update.data, update.sum)) {
         throw new CommandError(`update ${update.seq} of ${JSON.stringify(room)} fails its checksum`);
       }
       Y.applyUpdate(doc, update.data);

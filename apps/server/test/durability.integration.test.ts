@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloseCode, encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import { createRng, type RunningProcess, startProcess, waitFor } from '@tandem/test-utils';
+import {
+  createRng,
+  type RunningProcess,
+  type ServerProcess,
+  startProcess,
+  startServerProcess,
+  waitFor,
+} from '@tandem/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -11,7 +18,6 @@ import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
 import { openSqliteDocStore, SQLITE_FILE } from '../src/storage/sqlite-doc-store.js';
 import { connectStockClient, converged, type StockClient } from './helpers/clients.js';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
-import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 import { holdAppends } from './helpers/store-wrappers.js';
 import { connectTandemWriter, fetchDocument, type TandemWriter } from './helpers/tandem-writer.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';

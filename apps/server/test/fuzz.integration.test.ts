@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import { createRng } from '@tandem/test-utils';
+import { createRng, type ServerProcess, startServerProcess } from '@tandem/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_CODES, fuzzFrames, MuxFuzzer, validFrames } from './helpers/fuzz-driver.js';
 import { seedFrames } from './helpers/fuzz-frames.js';
 import { connectRaw, type RawClient } from './helpers/raw-client.js';
-import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 
 const FRAMES = 100_000;
 const BATCH = 200;

@@ -1,4 +1,4 @@
-import { type FaultProxy, startFaultProxy, waitFor } from '@tandem/test-utils';
+import { type FaultProxy, type ServerProcess, startFaultProxy, startServerProcess, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
@@ -10,7 +10,6 @@ import {
   startSingleNodeEnvironment,
 } from './helpers/fault-environments.js';
 import { formatRoundReport, runFaultRound } from './helpers/fault-scenario.js';
-import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 // Fixed seeds, bounded: both scenarios together stay under 90 s. `npm run chaos` soaks longer.

@@ -9,8 +9,10 @@ import {
   createRng,
   type PostgresServer,
   type RunningProcess,
+  SERVER_ENTRY,
   startPostgres,
   startProcess,
+  startServerProcess,
   startTcpProxy,
   type TcpProxy,
   waitFor,
@@ -18,7 +20,6 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
-import { SERVER_ENTRY, startServerProcess } from './helpers/server-process.js';
 import { fetchDocument } from './helpers/tandem-writer.js';
 
 /** Must match CLOSE_MARGIN_MS in src/main.ts: what the process may take past the deadline to close its store. */

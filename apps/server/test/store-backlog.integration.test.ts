@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { CloseCode, encode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import { type PostgresServer, startPostgres, waitFor } from '@tandem/test-utils';
+import {
+  type PostgresServer,
+  type ServerProcess,
+  startPostgres,
+  startServerProcess,
+  waitFor,
+} from '@tandem/test-utils';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -9,7 +15,6 @@ import { openPostgresDocStore } from '../src/storage/postgres-doc-store.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { readiness } from './helpers/cluster.js';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
-import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 import { holdAppends } from './helpers/store-wrappers.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 

@@ -1,9 +1,8 @@
 import { CloseCode, decodeFrame, encode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
-import { waitFor } from '@tandem/test-utils';
+import { type ServerProcess, startServerProcess, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectRaw, frameOfType, type RawClient } from './helpers/raw-client.js';
-import { type ServerProcess, startServerProcess } from './helpers/server-process.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 const DAY_S = 86_400;

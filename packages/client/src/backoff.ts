@@ -1,4 +1,5 @@
-import { CloseCode } from '@tandem/protocol';
+import { backoffCeiling, fullJitter } from '@tandem/protocol';
+import { closeAction, refusalWords } from './close-policy.js';
 
 /** How a connection waits between attempts. */
 export interface BackoffPolicy {
@@ -32,19 +33,18 @@ export type RetryDecision =
   | { readonly retry: false; readonly reason: string };
 
 /**
- * Decides the next attempt after a close with `code`. `attempt` counts consecutive failures
- * (0 for the first retry). `random` returns a float in [0, 1).
+ * Decides the next attempt after a connection closed with `code` (see {@link closeAction}: a
+ * refusal stops, a restart waits the restart delay, anything else backs off). `attempt` counts
+ * consecutive failures (0 for the first retry). `random` returns a float in [0, 1).
  */
 export function nextRetry(code: number, attempt: number, policy: BackoffPolicy, random: () => number): RetryDecision {
-  if (code === CloseCode.unsupportedProtocolVersion) {
-    return { retry: false, reason: 'the server does not speak this protocol version (4400)' };
-  }
+  const action = closeAction(code, 'connection');
+  if (action === 'stop') return { retry: false, reason: `${refusalWords(code)} (${code})` };
   if (attempt >= policy.maxAttempts) {
     return { retry: false, reason: `gave up after ${attempt} attempts` };
   }
-  if (code === CloseCode.serviceRestart || code === CloseCode.goingAway) {
-    return { retry: true, delayMs: policy.restartMinMs + random() * policy.restartSpreadMs };
+  if (action === 'restart') {
+    return { retry: true, delayMs: policy.restartMinMs + fullJitter(policy.restartSpreadMs, random) };
   }
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
-  return { retry: true, delayMs: random() * ceiling };
+  return { retry: true, delayMs: fullJitter(backoffCeiling(policy.baseMs, policy.capMs, attempt), random) };
 }

@@ -10,6 +10,7 @@ import {
 } from '@tandem/protocol';
 import { ObservableV2 } from 'lib0/observable';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextRetry } from './backoff.js';
+import { closeAction, refusalWords } from './close-policy.js';
 import { DEFAULT_LIVENESS, type LivenessPolicy, livenessVerdict } from './liveness.js';
 import { type Channel, readToken, type TokenSource, type WebSocketConstructor, type WebSocketLike } from './types.js';
 
@@ -49,14 +50,6 @@ type Events = {
 };
 
 const OPEN = 1;
-
-/** Closes after which trying again cannot help (4401 is retried only with a new token). */
-const TERMINAL_REFUSALS: ReadonlyMap<number, string> = new Map([
-  [CloseCode.unauthenticated, 'authentication failed'],
-  [CloseCode.forbidden, 'forbidden'],
-  [CloseCode.documentDeleted, 'the document was deleted'],
-  [CloseCode.unsupportedProtocolVersion, 'the server does not speak this protocol version'],
-]);
 
 /**
  * One WebSocket with reconnection (exponential backoff, full jitter), liveness (app-level
@@ -257,7 +250,7 @@ export class TandemConnection extends ObservableV2<Events> {
   private handleDocClosed(frame: Extract<Frame, { type: 'close-doc' }>): void {
     const channel = this.channels.get(frame.doc);
     if (channel === undefined) return;
-    const terminal = TERMINAL_REFUSALS.has(frame.code) || frame.code === CloseCode.policyViolation;
+    const terminal = closeAction(frame.code, 'document') === 'stop';
     this.docStableTimers.get(frame.doc)?.cancel();
     this.docStableTimers.delete(frame.doc);
     const attempt = this.docAttempts.get(frame.doc) ?? 0;
@@ -326,9 +319,9 @@ export class TandemConnection extends ObservableV2<Events> {
       void this.retryWithFreshToken(code, reason);
       return;
     }
-    const refusal = TERMINAL_REFUSALS.get(code);
-    if (refusal !== undefined) {
-      this.fail(code, `${refusal}: ${reason}`);
+    // 4401 is retried only with a new token (above); the other refusals cannot be helped by trying again.
+    if (closeAction(code, 'connection') === 'stop') {
+      this.fail(code, `${refusalWords(code)}: ${reason}`);
       return;
     }
     this.scheduleRetry(code, reason);

@@ -1,7 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { freePort, type RunningProcess, startProcess } from '@tandem/test-utils';
-
-const SERVER_ENTRY = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
+import { type RunningProcess, startServerProcess } from '@tandem/test-utils';
 
 /** A Tandem server child process on a fixed loopback port (so it can be restarted on the same URL). */
 export interface ServerHandle {
@@ -14,20 +11,13 @@ export interface ServerHandle {
 
 /** Starts `apps/server/dist/main.js` with a data directory. */
 export async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerHandle> {
-  const port = await freePort();
-  const launch = async () => {
-    const child = startProcess(process.execPath, [SERVER_ENTRY], {
-      env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
-    });
-    await child.waitForLine(/tandem server listening/, 15_000);
-    return child;
-  };
+  const first = await startServerProcess({ DATA_DIR: dataDir, ...env });
   const handle: ServerHandle = {
-    url: `ws://127.0.0.1:${port}/sync`,
-    port,
-    process: await launch(),
+    url: first.syncUrl,
+    port: first.port,
+    process: first.process,
     async restart() {
-      handle.process = await launch();
+      handle.process = (await startServerProcess({ DATA_DIR: dataDir, ...env }, { port: first.port })).process;
     },
   };
   return handle;

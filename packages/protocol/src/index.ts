@@ -1,3 +1,4 @@
+export { backoffCeiling, equalJitter, fullJitter } from './backoff.js';
 export { CLOSE_CODE_TABLE, CloseCode, type CloseCodeValue, isCloseCode } from './close-codes.js';
 export {
   DECODE_ERROR_KINDS,

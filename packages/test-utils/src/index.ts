@@ -12,5 +12,12 @@ export { freePort } from './ports.js';
 export { type PostgresServer, startPostgres } from './postgres-server.js';
 export { type RedisServer, startRedisServer } from './redis-server.js';
 export { createRng, type Rng } from './rng.js';
+export {
+  SERVER_ENTRY,
+  type ServerProcess,
+  type ServerProcessOptions,
+  startServerProcess,
+} from './server-process.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { nowSeconds, signHs256Token, unsignedToken } from './tokens.js';
 export { nextEvent, type WaitForOptions, waitFor } from './wait-for.js';

@@ -1,27 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, type RunningProcess, startProcess } from '@tandem/test-utils';
+import { type ServerProcess, startServerProcess } from '@tandem/test-utils';
 
-/** The built server and CLI entries; `npm test` builds both before running tests. */
-export const SERVER_ENTRY = fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
+export type { ServerProcess } from '@tandem/test-utils';
+
+/** The built CLI entry; `npm test` builds it (and the server) before running tests. */
 export const CLI_ENTRY = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
-/** A `node apps/server/dist/main.js` child process on a loopback port. */
-export interface ServerProcess {
-  readonly process: RunningProcess;
-  readonly port: number;
-  /** `ws://127.0.0.1:PORT/sync` */
-  readonly syncUrl: string;
-}
-
-/** Starts a server with `env` (DATA_DIR etc.) on a free port and waits until it listens. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const process = startProcess(globalThis.process.execPath, [SERVER_ENTRY], {
-    env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', WEB_DIR: 'none', ...env },
-  });
-  await process.waitForLine(/tandem server listening/, 15_000);
-  return { process, port, syncUrl: `ws://127.0.0.1:${port}/sync` };
+/** Starts a server with `env` (DATA_DIR etc.) and without the web app, and waits until it listens. */
+export function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess({ WEB_DIR: 'none', ...env });
 }
 
 /** What one `tandem …` run printed and how it exited. */

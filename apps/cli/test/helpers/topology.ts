@@ -1,19 +1,17 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  freePort,
   type PostgresServer,
   type RedisServer,
   type RunningProcess,
   startPostgres,
-  startProcess,
   startRedisServer,
+  startServerProcess,
 } from '@tandem/test-utils';
 import { type NginxProcess, startNginx } from './nginx.js';
-import { SERVER_ENTRY } from './processes.js';
 
 export { createMultiplexedConnection, type TandemProvider, type WebSocketConstructor } from '@tandem/client';
-export { waitFor } from '@tandem/test-utils';
+/** An HS256 JWT as the server verifies it (AUTH_SECRET): the caller sets `sub`, `aud`, `exp`, `docs`. */
+export { signHs256Token as signToken, waitFor } from '@tandem/test-utils';
 export { default as WebSocket } from 'ws';
 
 /** The uncommented `KEY=value` settings of an env file such as `.env.example` (empty values dropped). */
@@ -24,13 +22,6 @@ export function readEnvFile(file: string): Record<string, string> {
     if (match?.[1] !== undefined && match[2] !== undefined && match[2] !== '') env[match[1]] = match[2];
   }
   return env;
-}
-
-/** An HS256 JWT as the server verifies it (AUTH_SECRET): `sub`, `aud`, `exp`, `docs`. */
-export function signToken(secret: string, claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
 /** One Tandem node of the native topology. */
@@ -86,18 +77,13 @@ export async function startTopology(nginxTemplate: string, settings: Record<stri
   };
   try {
     for (const id of ['tandem-1', 'tandem-2']) {
-      const port = await freePort();
-      const process = startProcess(globalThis.process.execPath, [SERVER_ENTRY], {
-        env: {
-          ...settings,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          NODE_ID: id,
-          REDIS_URL: redis.url,
-          DATABASE_URL: postgres.url,
-          TRUSTED_PROXIES: '127.0.0.1',
-          WEB_DIR: 'none',
-        },
+      const { port, process } = await startServerProcess({
+        ...settings,
+        NODE_ID: id,
+        REDIS_URL: redis.url,
+        DATABASE_URL: postgres.url,
+        TRUSTED_PROXIES: '127.0.0.1',
+        WEB_DIR: 'none',
       });
       nodes.push({
         id,
@@ -106,7 +92,6 @@ export async function startTopology(nginxTemplate: string, settings: Record<stri
         sessionsFor: (room) => logged(process, 'session opened', room),
         muxConnections: () => logged(process, 'multiplexed connection opened'),
       });
-      await process.waitForLine(/tandem server listening/, 15_000);
     }
     nginx = await startNginx(nginxTemplate, {
       TANDEM_NODE_1: `127.0.0.1:${nodes[0]?.port}`,

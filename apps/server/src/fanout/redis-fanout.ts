@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import type { Fanout, FanoutHandler, FanoutMessage, FanoutSubscription } from './fanout.js';
@@ -17,9 +17,17 @@ export interface RedisFanoutOptions {
   readonly probeMs: number;
   /** Channel name prefix, so several deployments can share one Redis. */
   readonly channelPrefix?: string;
+  /**
+   * Opens one of the fan-out's two connections with the options it needs (default:
+   * `new Redis(url, clientOptions)`): tests inject their clients here. It is called synchronously
+   * inside {@link createRedisFanout}, so the fan-out's listeners are on the client before it connects.
+   */
+  readonly connect?: (role: RedisFanoutRole, clientOptions: RedisOptions) => Redis;
 }
 
-type Role = 'publisher' | 'subscriber';
+/** Which of its two connections the fan-out opens: publishing is pipelined, subscribing is not. */
+export type RedisFanoutRole = 'publisher' | 'subscriber';
+type Role = RedisFanoutRole;
 
 /**
  * Fan-out over Redis pub/sub (ioredis): one channel per room, one publishing and one subscribing
@@ -36,8 +44,9 @@ export function createRedisFanout(options: RedisFanoutOptions): Fanout {
   let subscriberReady = false;
   let closed = false;
 
+  const open = options.connect ?? ((_role: Role, clientOptions: RedisOptions) => new Redis(options.url, clientOptions));
   const connect = (role: Role) =>
-    new Redis(options.url, {
+    open(role, {
       lazyConnect: false,
       enableAutoPipelining: role === 'publisher',
       // Never buffer while down: memory must not grow with an outage; rooms resync instead.

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { setLongTimeout } from '@tandem/protocol';
+import { backoffCeiling, setLongTimeout } from '@tandem/protocol';
 import type { Logger } from 'pino';
 
 /** Where and how document-change notifications are sent. */
@@ -81,10 +81,10 @@ export function createWebhookNotifier(settings: WebhookSettings, logger: Logger)
         logger.warn({ err, room: docId, attempt }, 'webhook failed');
       }
       if (attempt < settings.attempts && !closed) {
-        // Doubling from WEBHOOK_RETRY_MS passes 2^31-1 ms within the allowed attempts: a long timer.
-        await new Promise<void>((resolve) =>
-          setLongTimeout(resolve, settings.retryMs * 2 ** (attempt - 1), { unref: true }),
-        );
+        // Doubling from WEBHOOK_RETRY_MS, uncapped and without jitter (one sender per delivery),
+        // passes 2^31-1 ms within the allowed attempts: a long timer.
+        const delayMs = backoffCeiling(settings.retryMs, Number.POSITIVE_INFINITY, attempt - 1);
+        await new Promise<void>((resolve) => setLongTimeout(resolve, delayMs, { unref: true }));
       }
     }
     logger.error({ room: docId, attempts: settings.attempts }, 'webhook gave up');

@@ -1,6 +1,7 @@
+import { checksum, matchesChecksum } from '@tandem/doc-format';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { CorruptDataError, checksum } from './checksum.js';
+import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';
 
 /** Options for {@link openPostgresDocStore}. */
@@ -106,7 +107,7 @@ export function openPostgresDocStore(options: PostgresDocStoreOptions): DocStore
     let snapshot: Uint8Array | null = null;
     const row = docRow.rows[0];
     if (row?.snapshot != null) {
-      if (row.snapshot_sum == null || !checksum(row.snapshot).equals(row.snapshot_sum)) {
+      if (!matchesChecksum(row.snapshot, row.snapshot_sum)) {
         throw new CorruptDataError(`snapshot of document ${JSON.stringify(docId)} fails its checksum`);
       }
       snapshot = new Uint8Array(row.snapshot);
@@ -116,7 +117,7 @@ export function openPostgresDocStore(options: PostgresDocStoreOptions): DocStore
       [docId],
     );
     const updates: StoredUpdate[] = rows.rows.map((r) => {
-      if (!checksum(r.data).equals(r.sum)) {
+      if (!matchesChecksum(r.data, r.sum)) {
         throw new CorruptDataError(`update ${r.seq} of document ${JSON.stringify(docId)} fails its checksum`);
       }
       return { seq: Number(r.seq), update: new Uint8Array(r.data) };

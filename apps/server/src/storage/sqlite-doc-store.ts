@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CorruptDataError } from './checksum.js';
+import { CorruptDataError } from './corrupt-data-error.js';
 import type { DocStore, LogCompaction, StoredDoc } from './doc-store.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 

@@ -1,43 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  checksum,
+  matchesChecksum,
+  SQLITE_FILE,
+  SQLITE_SCHEMA,
+  SQLITE_SCHEMA_VERSION,
+  type SqliteDocRow,
+  type SqliteUpdateRow,
+} from '@tandem/doc-format';
 import Database from 'better-sqlite3';
-import { CorruptDataError, checksum } from './checksum.js';
+import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, LogCompaction, StoredDoc, StoredUpdate } from './doc-store.js';
 import { snapshotOf } from './snapshot.js';
 
-/** File name of the embedded database inside DATA_DIR. */
-export const SQLITE_FILE = 'tandem.sqlite';
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS docs (
-  doc          TEXT PRIMARY KEY,
-  snapshot     BLOB,
-  snapshot_sum BLOB,
-  snapshot_seq INTEGER NOT NULL DEFAULT 0,
-  -- No longer maintained (seqs come from the log); still honoured as a floor when a document is first appended to.
-  next_seq     INTEGER NOT NULL DEFAULT 1
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS updates (
-  doc  TEXT    NOT NULL,
-  seq  INTEGER NOT NULL,
-  data BLOB    NOT NULL,
-  sum  BLOB    NOT NULL,
-  PRIMARY KEY (doc, seq)
-) WITHOUT ROWID;
-`;
-
-interface DocRow {
-  snapshot: Buffer | null;
-  snapshot_sum: Buffer | null;
-}
-
-interface UpdateRow {
-  seq: number;
-  data: Buffer;
-  sum: Buffer;
-}
+/** File name of the embedded database inside DATA_DIR (the shared storage format's). */
+export { SQLITE_FILE };
 
 /** The SQLite store's operations, synchronous: they run on the store's worker thread (sqlite-worker.ts). */
 export interface SqliteEngine {
@@ -62,12 +40,14 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
+  if (version > SQLITE_SCHEMA_VERSION) {
     db.close();
-    throw new Error(`database schema version ${version} is newer than this server understands (${SCHEMA_VERSION})`);
+    throw new Error(
+      `database schema version ${version} is newer than this server understands (${SQLITE_SCHEMA_VERSION})`,
+    );
   }
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.exec(SQLITE_SCHEMA);
+  db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
 
   const lastLogged = db.prepare<[string], { last: number | null }>(
     'SELECT max(seq) AS last FROM updates WHERE doc = ?',
@@ -78,8 +58,10 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
   const insertUpdate = db.prepare<[string, number, Uint8Array, Buffer]>(
     'INSERT INTO updates (doc, seq, data, sum) VALUES (?, ?, ?, ?)',
   );
-  const selectDoc = db.prepare<[string], DocRow>('SELECT snapshot, snapshot_sum FROM docs WHERE doc = ?');
-  const selectUpdates = db.prepare<[string], UpdateRow>(
+  const selectDoc = db.prepare<[string], Pick<SqliteDocRow, 'snapshot' | 'snapshot_sum'>>(
+    'SELECT snapshot, snapshot_sum FROM docs WHERE doc = ?',
+  );
+  const selectUpdates = db.prepare<[string], SqliteUpdateRow>(
     'SELECT seq, data, sum FROM updates WHERE doc = ? ORDER BY seq',
   );
   const selectSnapshotSeq = db.prepare<[string], { snapshot_seq: number }>(
@@ -138,13 +120,13 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
     const docRow = selectDoc.get(docId);
     let snapshot: Uint8Array | null = null;
     if (docRow?.snapshot != null) {
-      if (docRow.snapshot_sum == null || !checksum(docRow.snapshot).equals(docRow.snapshot_sum)) {
+      if (!matchesChecksum(docRow.snapshot, docRow.snapshot_sum)) {
         throw new CorruptDataError(`snapshot of document ${JSON.stringify(docId)} fails its checksum`);
       }
       snapshot = new Uint8Array(docRow.snapshot);
     }
     const updates: StoredUpdate[] = selectUpdates.all(docId).map((row) => {
-      if (!(row.data instanceof Uint8Array) || !checksum(row.data).equals(row.sum)) {
+      if (!(row.data instanceof Uint8Array) || !matchesChecksum(row.data, row.sum)) {
         throw new CorruptDataError(`update ${row.seq} of document ${JSON.stringify(docId)} fails its checksum`);
       }
       return { seq: row.seq, update: new Uint8Array(row.data) };

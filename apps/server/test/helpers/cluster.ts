@@ -1,15 +1,16 @@
 import {
   type PostgresServer,
   type RedisServer,
+  type ServerProcess,
   startPostgres,
   startRedisServer,
+  startServerProcess,
   startTcpProxy,
   type TcpProxy,
 } from '@tandem/test-utils';
 import pg from 'pg';
 import * as Y from 'yjs';
 import { openPostgresDocStore } from '../../src/storage/postgres-doc-store.js';
-import { type ServerProcess, startServerProcess } from './server-process.js';
 
 /** Timings shortened for tests (documented in README "Scaling"): outages are noticed and healed in about a second. */
 export const FAST_CLUSTER_ENV: Record<string, string> = {

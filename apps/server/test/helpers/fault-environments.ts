@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningProcess } from '@tandem/test-utils';
+import { type ServerProcess, startServerProcess } from '@tandem/test-utils';
 import { type Cluster, startCluster } from './cluster.js';
-import { type ServerProcess, startServerProcess } from './server-process.js';
 
 /**
  * Server timings short enough that stale sessions are really reaped during a fault run: a

@@ -1,8 +1,7 @@
-import type { ConnectionFault, Rng } from '@tandem/test-utils';
+import type { ConnectionFault, Rng, ServerProcess } from '@tandem/test-utils';
 import type { FaultLog } from './fault-checks.js';
 import type { FaultClient } from './fault-clients.js';
 import type { FaultEnvironment, NodeExit } from './fault-environments.js';
-import type { ServerProcess } from './server-process.js';
 
 /** Every fault a schedule draws from: the proxy's connection faults plus lasting path conditions. */
 export type ScheduledFaultKind = ConnectionFault['kind'] | 'latency' | 'bandwidth';

@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { nowSeconds, signHs256Token, unsignedToken as unsignedJwt } from '@tandem/test-utils';
 
 /** The HS256 secret the security tests configure. */
 export const TEST_SECRET = 'tandem-test-secret-0123456789';
@@ -15,25 +15,22 @@ export interface TokenOptions {
   readonly expiresIn?: number | null;
 }
 
-/** Signs an HS256 token like an application backend would. */
+/** Signs an HS256 token like an application backend would: the server tests' defaults over the shared signer. */
 export async function signToken(options: TokenOptions = {}): Promise<string> {
-  const jwt = new SignJWT({
+  const issuedAt = nowSeconds();
+  const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
+  return signHs256Token(options.secret ?? TEST_SECRET, {
     name: options.name ?? 'Test User',
     ...(options.color === undefined ? {} : { color: options.color }),
     docs: options.docs ?? { '*': 'write' },
-  })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(options.sub ?? 'user-1')
-    .setAudience(options.audience ?? 'tandem')
-    .setIssuedAt();
-  const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
-  if (expiresIn !== null) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn);
-  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
+    sub: options.sub ?? 'user-1',
+    aud: options.audience ?? 'tandem',
+    iat: issuedAt,
+    ...(expiresIn === null ? {} : { exp: issuedAt + expiresIn }),
+  });
 }
 
 /** An unsigned token (`alg: none`), which must always be refused. */
 export function unsignedToken(): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const payload = { sub: 'mallory', aud: 'tandem', exp: Math.floor(Date.now() / 1000) + 3600, docs: { '*': 'write' } };
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
+  return unsignedJwt({ sub: 'mallory', aud: 'tandem', exp: nowSeconds() + 3600, docs: { '*': 'write' } });
 }

@@ -1,0 +1,10 @@
+export { checksum, matchesChecksum } from './checksum.js';
+export { type RootKind, type RootType, type TypedRoot, typedRoots } from './root-types.js';
+export {
+  SQLITE_FILE,
+  SQLITE_SCHEMA,
+  SQLITE_SCHEMA_VERSION,
+  SQLITE_TABLES,
+  type SqliteDocRow,
+  type SqliteUpdateRow,
+} from './sqlite-schema.js';
