@@ -184,6 +184,22 @@ describe('origins and connection limits', () => {
     await allowed.waitForFrame(frameOfType('sync-step1'));
   });
 
+  it.each(['/guarded', ''])(
+    'ORIGIN-2: a tandem.v1 client from a refused Origin is closed with 4403 naming it (path /sync%s)',
+    async (path) => {
+      server = await startTestServer({ config: { allowedOrigins: ['https://app.example.com'] } });
+      const client = connectRaw(`${server.syncUrl}${path}`, [TANDEM_SUBPROTOCOL], {
+        headers: { origin: 'http://localhost:5173' },
+      });
+      raw.push(client);
+      const closed = await client.waitForClose();
+      expect(closed.code).toBe(CloseCode.forbidden);
+      expect(closed.reason).toContain('origin http://localhost:5173 is not allowed');
+      expect(client.frames).toEqual([]);
+      expect(server.app.tandem.registry.get('guarded')).toBeUndefined();
+    },
+  );
+
   it('LIMIT-2: connections per address are capped (429); X-Forwarded-For counts only from trusted proxies', async () => {
     server = await startTestServer({ config: { maxConnectionsPerIp: 2, trustedProxies: ['127.0.0.1'] } });
     const open = async (headers: Record<string, string> = {}) => {

@@ -23,7 +23,7 @@ import type { ConnectionCounter } from './client-address.js';
 import { attachMuxConnection } from './mux-connection.js';
 import { releaseUpgrade } from './release-upgrade.js';
 import { parseRoomName } from './room-name.js';
-import { type Admission, upgradeGuard } from './upgrade-guard.js';
+import { type Admission, admissionOf, upgradeGuard } from './upgrade-guard.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
 export const SYNC_PREFIX = '/sync/';
@@ -60,7 +60,8 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         `the multiplexed endpoint /sync speaks ${TANDEM_SUBPROTOCOL} only; plain y-websocket clients connect to /sync/<room>`,
       );
     }
-    const admission = request.tandemAdmission as Admission;
+    const admission = admissionOf(socket, request);
+    if (admission === null) return;
     releaseUpgrade(socket, request, deps.logger);
     track(socket, admission, deps);
     attachMuxConnection(socket, { ...deps, identity: admission.identity });
@@ -86,7 +87,8 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
           `unsupported protocol version ${negotiated.selected}; this server speaks ${TANDEM_SUBPROTOCOL}`,
         );
       }
-      const admission = request.tandemAdmission as Admission;
+      const admission = admissionOf(socket, request);
+      if (admission === null) return;
       releaseUpgrade(socket, request, deps.logger);
       track(socket, admission, deps);
       const id = randomUUID();
