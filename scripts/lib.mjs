@@ -194,3 +194,8 @@ export function publicPackages() {
     .filter(({ manifest }) => manifest.private !== true)
     .map(({ path, manifest }) => ({ name: manifest.name, version: manifest.version, path }));
 }
+
+/** Env for plain test output in logs (vitest treats any FORCE_COLOR, even 0, as "force"). */
+export function plainOutputEnv() {
+  return process.stdout.isTTY || 'FORCE_COLOR' in process.env ? {} : { NO_COLOR: '1' };
+}
