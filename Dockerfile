@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Tandem server image: `docker build -t tandem .`, then see docker-compose.yml.
 # Build stage: the whole workspace, with the toolchain better-sqlite3 compiles with.
-FROM node:20-bookworm-slim AS build
+# Node 24, the LTS line the test matrix covers (scripts/node-matrix.mjs runs the suites on it in CI).
+FROM node:24-bookworm-slim AS build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
@@ -10,7 +11,7 @@ ENV PNPM="npx -y pnpm@10.34.9" \
     CI=true \
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Manifests first, so the dependency layer is cached until a package.json or the lockfile changes.
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
 COPY apps/server/package.json apps/server/
 COPY apps/web/package.json apps/web/
 COPY apps/cli/package.json apps/cli/
@@ -30,7 +31,7 @@ RUN $PNPM --filter @tandem/server deploy --prod --legacy /out/apps/server \
   && mkdir -p /out/apps/web && cp -r apps/web/dist /out/apps/web/dist
 
 # Runtime stage: Node and the built files, nothing else; runs as the unprivileged `node` user.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=1234 \

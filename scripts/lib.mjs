@@ -5,7 +5,7 @@
 // or without a global pnpm, as root (CI) or as a normal user.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,4 +180,22 @@ export function main(fn, { name = 'script' } = {}) {
     console.error(`\n${name}: ${message}`);
     process.exit(err instanceof CommandError ? err.exitCode || 1 : 1);
   });
+}
+
+/** The workspace packages meant for other people's apps: every `packages/*` not marked private. */
+export function publicPackages() {
+  const dir = join(ROOT, 'packages');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'package.json')))
+    .map((entry) => {
+      const path = join(dir, entry.name);
+      return { path, manifest: JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) };
+    })
+    .filter(({ manifest }) => manifest.private !== true)
+    .map(({ path, manifest }) => ({ name: manifest.name, version: manifest.version, path }));
+}
+
+/** Env for plain test output in logs (vitest treats any FORCE_COLOR, even 0, as "force"). */
+export function plainOutputEnv() {
+  return process.stdout.isTTY || 'FORCE_COLOR' in process.env ? {} : { NO_COLOR: '1' };
 }

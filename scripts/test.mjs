@@ -1,26 +1,65 @@
-// `npm test`: install → system packages → build → lint/format check → every test.
-// The last line printed is always the summary: `tests: N passed, N failed[, N skipped]`,
-// or, when an earlier step fails, the reason it stopped.
+// `npm test`: install → system packages → build → lint/format check → every test → the
+// non-browser suites again on Node 24 (scripts/node-matrix.mjs).
+// The last line printed is always the summary: `tests: N passed, N failed[, N skipped]`
+// (both runs together), or, when an earlier step fails, the reason it stopped.
 //
-// Extra arguments are passed to vitest, e.g. `npm test -- packages/protocol`.
+// Extra arguments are passed to vitest, e.g. `npm test -- packages/protocol`; the Node 24
+// run is then left out (`npm run test:node -- 24 packages/protocol` runs it by hand).
 // Node built-ins only: this runs before anything is installed.
 
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, install, main, ROOT, runPnpm, step, typecheck } from './lib.mjs';
+import { build, install, main, plainOutputEnv, ROOT, runPnpm, step, typecheck } from './lib.mjs';
+import { MATRIX_SUITES, prepareNode, runSuites } from './node-matrix.mjs';
 import { ensureSystemPackages } from './system-deps.mjs';
 import { buildRequirements, testRequirements } from './test-requirements.mjs';
 
 const RESULTS_DIR = join(ROOT, '.test-results');
-const VITEST_JSON = join(RESULTS_DIR, 'vitest.json');
+/** The other Node that CI runs the non-browser suites on, besides the machine's. */
+const MATRIX_NODE = '24';
 
 /** Reads vitest's JSON report; null if it is missing or unreadable. */
-function readReport() {
+function readReport(file) {
   try {
-    return JSON.parse(readFileSync(VITEST_JSON, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/**
+ * One vitest run: `start(reportFile)` resolves with vitest's exit code. Returns its counts and
+ * whether it passed, having said why on stderr when it did not.
+ */
+async function vitestRun(name, start) {
+  const file = join(RESULTS_DIR, `vitest-${name}.json`);
+  rmSync(file, { force: true });
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const exit = await start(file);
+  const report = readReport(file);
+  const counts = {
+    passed: report?.numPassedTests ?? 0,
+    failed: report?.numFailedTests ?? 0,
+    skipped: (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0),
+  };
+  const total = counts.passed + counts.failed;
+  if (!report) {
+    console.error(`\nvitest (${name}) exited with code ${exit} and wrote no report to ${file}.`);
+  } else if (exit !== 0) {
+    const suites = report.numFailedTestSuites ?? 0;
+    console.error(
+      `\nvitest (${name}) exited with code ${exit}` +
+        (counts.failed === 0 && suites > 0 ? ` (${suites} test file(s) failed to load or run)` : '') +
+        '.',
+    );
+  }
+  if (total === 0 && report && (report.numFailedTestSuites ?? 0) === 0) {
+    console.error(
+      '\nNo tests ran. `npm test` treats that as a failure: every change should be covered by tests ' +
+        '(vitest includes packages/*/src, packages/*/test, apps/*/src and apps/*/test, files named *.test.ts).',
+    );
+  }
+  return { name, counts, ok: report !== null && exit === 0 && total > 0 };
 }
 
 function summaryLine({ passed, failed, skipped }) {
@@ -64,42 +103,29 @@ main(
     }
 
     step('Running tests (vitest run)');
-    rmSync(VITEST_JSON, { force: true });
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const vitestExit = await runPnpm(
-      ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_JSON}`, ...vitestArgs],
-      // Plain output in logs (vitest treats any FORCE_COLOR, even 0, as "force").
-      { allowFailure: true, env: process.stdout.isTTY || 'FORCE_COLOR' in process.env ? {} : { NO_COLOR: '1' } },
-    );
+    const runs = [
+      await vitestRun(`node${process.versions.node.split('.')[0]}`, (file) =>
+        runPnpm(
+          ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`, ...vitestArgs],
+          {
+            allowFailure: true,
+            env: plainOutputEnv(),
+          },
+        ),
+      ),
+    ];
 
-    const report = readReport();
-    const counts = {
-      passed: report?.numPassedTests ?? 0,
-      failed: report?.numFailedTests ?? 0,
-      skipped: (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0),
-    };
-    const total = counts.passed + counts.failed;
-
-    const ok = report !== null && vitestExit === 0 && total > 0;
-    if (!report) {
-      console.error(`\nvitest exited with code ${vitestExit} and wrote no report to ${VITEST_JSON}.`);
-    } else if (vitestExit !== 0) {
-      const suites = report.numFailedTestSuites ?? 0;
-      console.error(
-        `\nvitest exited with code ${vitestExit}` +
-          (counts.failed === 0 && suites > 0 ? ` (${suites} test file(s) failed to load or run)` : '') +
-          '.',
-      );
-    }
-    if (total === 0 && report && (report.numFailedTestSuites ?? 0) === 0) {
-      console.error(
-        '\nNo tests ran. `npm test` treats that as a failure: every change should be covered by tests ' +
-          '(vitest includes packages/*/src, packages/*/test, apps/*/src and apps/*/test, files named *.test.ts).',
-      );
+    if (vitestArgs.length === 0 && process.versions.node.split('.')[0] !== MATRIX_NODE) {
+      step(`Node ${MATRIX_NODE}: ${MATRIX_SUITES.join(', ')} (scripts/node-matrix.mjs)`);
+      const node = await prepareNode(MATRIX_NODE);
+      runs.push(await vitestRun(`node${MATRIX_NODE}`, (file) => runSuites(node, MATRIX_SUITES, file)));
     }
 
-    console.log(summaryLine(counts));
-    process.exitCode = ok ? 0 : 1;
+    for (const run of runs) console.log(`${run.name} ${summaryLine(run.counts)}`);
+    const total = { passed: 0, failed: 0, skipped: 0 };
+    for (const { counts } of runs) for (const key of Object.keys(total)) total[key] += counts[key];
+    console.log(summaryLine(total));
+    process.exitCode = runs.every((run) => run.ok) ? 0 : 1;
   },
   { name: 'npm test' },
 );

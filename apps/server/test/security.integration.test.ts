@@ -79,7 +79,8 @@ describe('authentication and authorization', () => {
 
   it('AUTH-5: a session is closed with 4401 when its token expires, unless it refreshed it', async () => {
     server = await startTestServer({ config: secured });
-    const short = await signToken({ expiresIn: 1 });
+    // `exp` is in whole seconds: 3 leaves 2–3 s to connect and sync even on a loaded machine (1 left 0–1 s).
+    const short = await signToken({ expiresIn: 3 });
     const expiring = connect(`room-exp?token=${short}`, [TANDEM_SUBPROTOCOL]);
     const refreshing = connect(`room-exp?token=${short}`, [TANDEM_SUBPROTOCOL]);
     await expiring.waitForFrame(frameOfType('sync-step1'));
@@ -183,6 +184,22 @@ describe('origins and connection limits', () => {
     raw.push(allowed);
     await allowed.waitForFrame(frameOfType('sync-step1'));
   });
+
+  it.each(['/guarded', ''])(
+    'ORIGIN-2: a tandem.v1 client from a refused Origin is closed with 4403 naming it (path /sync%s)',
+    async (path) => {
+      server = await startTestServer({ config: { allowedOrigins: ['https://app.example.com'] } });
+      const client = connectRaw(`${server.syncUrl}${path}`, [TANDEM_SUBPROTOCOL], {
+        headers: { origin: 'http://localhost:5173' },
+      });
+      raw.push(client);
+      const closed = await client.waitForClose();
+      expect(closed.code).toBe(CloseCode.forbidden);
+      expect(closed.reason).toContain('origin http://localhost:5173 is not allowed');
+      expect(client.frames).toEqual([]);
+      expect(server.app.tandem.registry.get('guarded')).toBeUndefined();
+    },
+  );
 
   it('LIMIT-2: connections per address are capped (429); X-Forwarded-For counts only from trusted proxies', async () => {
     server = await startTestServer({ config: { maxConnectionsPerIp: 2, trustedProxies: ['127.0.0.1'] } });

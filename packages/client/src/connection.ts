@@ -12,7 +12,14 @@ import { ObservableV2 } from 'lib0/observable';
 import { type BackoffPolicy, DEFAULT_BACKOFF, nextRetry } from './backoff.js';
 import { closeAction, refusalWords } from './close-policy.js';
 import { DEFAULT_LIVENESS, type LivenessPolicy, livenessVerdict } from './liveness.js';
-import { type Channel, readToken, type TokenSource, type WebSocketConstructor, type WebSocketLike } from './types.js';
+import {
+  type Channel,
+  InvalidTokenError,
+  readToken,
+  type TokenSource,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './types.js';
 
 /** Where a connection is in its life. */
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'failed';
@@ -172,7 +179,9 @@ export class TandemConnection extends ObservableV2<Events> {
     try {
       token = await readToken(this.options.token);
     } catch (err) {
-      this.scheduleRetry(CloseCode.internalError, `token function failed: ${String(err)}`);
+      // Not a token at all (an HTML page, CLIENT-15): asking again would only get the same page.
+      if (err instanceof InvalidTokenError) this.fail(CloseCode.unauthenticated, err.message);
+      else this.scheduleRetry(CloseCode.internalError, `token function failed: ${String(err)}`);
       return;
     }
     if (!this.wanted || this.socket !== null) return;
@@ -212,7 +221,15 @@ export class TandemConnection extends ObservableV2<Events> {
       channel.onOpen((frame) => this.sendRaw(frame));
       return;
     }
-    const token = (await readToken(channel.token).catch(() => null)) ?? '';
+    let token: string;
+    try {
+      token = (await readToken(channel.token)) ?? '';
+    } catch (err) {
+      if (err instanceof InvalidTokenError && this.channels.get(channel.room) === channel) {
+        channel.onClose({ code: CloseCode.unauthenticated, reason: err.message, retrying: false });
+      }
+      return;
+    }
     if (!this.connected || this.channels.get(channel.room) !== channel) return;
     this.sendRaw(encode.open(channel.room, token));
     channel.onOpen((frame) => this.sendRaw(encode.doc(channel.room, frame)));
@@ -333,7 +350,11 @@ export class TandemConnection extends ObservableV2<Events> {
     let fresh: string | null = null;
     try {
       fresh = await readToken(this.options.token);
-    } catch {
+    } catch (err) {
+      if (err instanceof InvalidTokenError) {
+        this.fail(code, err.message);
+        return;
+      }
       fresh = null;
     }
     if (fresh === null || fresh === refused) {

@@ -8,4 +8,4 @@ export {
   type ProviderOptions,
   TandemProvider,
 } from './provider.js';
-export type { TokenSource, WebSocketConstructor, WebSocketLike } from './types.js';
+export { InvalidTokenError, type TokenSource, type WebSocketConstructor, type WebSocketLike } from './types.js';

@@ -8,7 +8,13 @@ import { type ConnectionStatus, type StatusEvent, TandemConnection } from './con
 import { type CrossTab, FROM_OTHER_TAB, startCrossTab } from './cross-tab.js';
 import type { LivenessPolicy } from './liveness.js';
 import { type OfflineStore, startOfflineStore } from './offline-store.js';
-import type { Channel, ChannelCloseEvent, TokenSource, WebSocketConstructor } from './types.js';
+import {
+  type Channel,
+  type ChannelCloseEvent,
+  readToken,
+  type TokenSource,
+  type WebSocketConstructor,
+} from './types.js';
 
 /** Options of a {@link TandemProvider}. */
 export interface ProviderOptions {
@@ -60,6 +66,8 @@ export class TandemProvider extends ObservableV2<ProviderEvents> implements Chan
   /** The last refusal (4401/4403/…) that stopped this document, if any. */
   lastError: { code: number; reason: string } | null = null;
   private readonly ownsConnection: boolean;
+  /** An Awareness the provider made runs a timer of its own: destroy() stops it (CLIENT-14). */
+  private readonly ownsAwareness: boolean;
   private readonly acks = new AckTracker();
   private readonly crossTab: CrossTab | null;
   private readonly offlineStore: OfflineStore | null;
@@ -75,6 +83,7 @@ export class TandemProvider extends ObservableV2<ProviderEvents> implements Chan
     this.doc = doc;
     this.token = options.token;
     this.awareness = options.awareness ?? new awarenessProtocol.Awareness(doc);
+    this.ownsAwareness = options.awareness === undefined;
     if (options.connection !== undefined) {
       this.connection = options.connection;
       this.ownsConnection = false;
@@ -161,6 +170,7 @@ export class TandemProvider extends ObservableV2<ProviderEvents> implements Chan
     if (this.ownsConnection) this.connection.destroy();
     this.doc.off('update', this.onDocUpdate);
     this.awareness.off('update', this.onAwarenessUpdate);
+    if (this.ownsAwareness) this.awareness.destroy();
     this.crossTab?.close();
     void this.offlineStore?.destroy();
     this.removeUnloadListener();
@@ -238,8 +248,9 @@ export class TandemProvider extends ObservableV2<ProviderEvents> implements Chan
 
   private async retryDocWithFreshToken(): Promise<void> {
     if (typeof this.token !== 'function') return;
-    const fresh = await Promise.resolve(this.token()).catch(() => null);
-    if (fresh !== null && fresh !== undefined && fresh !== '') this.connection.reopen(this);
+    // Not a token (CLIENT-15) counts as none: reopening would only be refused again.
+    const fresh = await readToken(this.token).catch(() => null);
+    if (fresh !== null) this.connection.reopen(this);
   }
 
   private handleDown(): void {

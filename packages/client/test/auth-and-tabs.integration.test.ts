@@ -1,12 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloseCode, decodeFrame } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as Y from 'yjs';
-import { TandemProvider, type WebSocketConstructor } from '../src/index.js';
-
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+import { TandemProvider } from '../src/index.js';
+import { startServer } from './server.js';
+import { SECRET, sign } from './tokens.js';
 
 /**
  * A WebSocket server that only judges tokens: it records the auth-token frame each connection
@@ -17,7 +21,9 @@ async function tokenGate(decide: (token: string | null, attempt: number) => numb
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => [...p][0] ?? false });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const tokens: (string | null)[] = [];
+  let connections = 0;
   server.on('connection', (socket) => {
+    connections++;
     // A tandem.v1 client authenticates with an auth-token frame first thing.
     socket.once('message', (data: Buffer) => {
       const decoded = decodeFrame(new Uint8Array(data));
@@ -31,6 +37,7 @@ async function tokenGate(decide: (token: string | null, attempt: number) => numb
   return {
     url: `ws://127.0.0.1:${port}/sync`,
     tokens,
+    connections: () => connections,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -50,7 +57,7 @@ describe('provider: tokens, cross-tab sync and presence', () => {
     let issued = 0;
     const p = new TandemProvider('doc', new Y.Doc(), {
       url: gate.url,
-      WebSocket: NodeWebSocket,
+      WebSocket,
       crossTab: false,
       token: async () => `token-${++issued}`,
       backoff: { restartMinMs: 10, restartSpreadMs: 10 },
@@ -66,7 +73,7 @@ describe('provider: tokens, cross-tab sync and presence', () => {
     const answers = ['stale', 'fresh'];
     const refreshed = new TandemProvider('doc', new Y.Doc(), {
       url: gate.url,
-      WebSocket: NodeWebSocket,
+      WebSocket,
       crossTab: false,
       token: () => answers.shift() ?? 'fresh',
     });
@@ -81,7 +88,7 @@ describe('provider: tokens, cross-tab sync and presence', () => {
     const errors: { code: number; reason: string }[] = [];
     const stuck = new TandemProvider('doc', new Y.Doc(), {
       url: gate.url,
-      WebSocket: NodeWebSocket,
+      WebSocket,
       crossTab: false,
       token: () => 'stale',
     });
@@ -124,5 +131,70 @@ describe('provider: tokens, cross-tab sync and presence', () => {
     await waitFor(() => !tabB.awareness.getStates().has(tabA.doc.clientID), {
       what: 'presence removed in the other tab',
     });
+  });
+});
+
+/** An HTTP server that answers every path with an HTML page, as an SPA dev server's fallback does. */
+async function htmlEverywhere() {
+  const server = createServer((_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<!doctype html>\n<html><body><div id="root"></div></body></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    tokenUrl: `http://127.0.0.1:${port}/api/tandem-token`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('provider: what a token function returns', () => {
+  const providers: TandemProvider[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const dirs: string[] = [];
+
+  afterEach(async () => {
+    for (const p of providers.splice(0)) p.destroy();
+    for (const close of closers.splice(0)) await close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  const failure = async (url: string, token: () => Promise<string>) => {
+    const errors: { code: number; reason: string }[] = [];
+    const p = new TandemProvider('doc', new Y.Doc(), { url, WebSocket, crossTab: false, token });
+    providers.push(p);
+    p.on('error', (e) => errors.push(e));
+    await waitFor(() => p.status === 'failed', { what: 'the provider to stop' });
+    return errors;
+  };
+
+  it('CLIENT-15: an HTML page from a missing token route is never sent; the provider stops and says so', async () => {
+    const html = await htmlEverywhere();
+    const gate = await tokenGate(() => 'keep');
+    closers.push(html.close, gate.close);
+    const errors = await failure(gate.url, async () => (await fetch(html.tokenUrl)).text());
+    expect(errors).toEqual([{ code: CloseCode.unauthenticated, reason: expect.stringMatching(/HTML page/) }]);
+    expect(gate.connections()).toBe(0);
+  });
+
+  it('CLIENT-15: with authentication on, the error names the HTML page; a token with a trailing newline works', async () => {
+    const html = await htmlEverywhere();
+    closers.push(html.close);
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-token-'));
+    dirs.push(dir);
+    const server = await startServer(dir, { AUTH_SECRET: SECRET });
+    closers.push(async () => void (await server.process.stop('SIGKILL')));
+    const errors = await failure(server.url, async () => (await fetch(html.tokenUrl)).text());
+    expect(errors.at(-1)?.reason).toMatch(/token function returned an HTML page/);
+
+    const ok = new TandemProvider('doc', new Y.Doc(), {
+      url: server.url,
+      WebSocket,
+      crossTab: false,
+      token: async () => `${sign({ docs: { '*': 'write' } })}\n`,
+    });
+    providers.push(ok);
+    await ok.whenSynced();
   });
 });

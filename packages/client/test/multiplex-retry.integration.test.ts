@@ -5,11 +5,9 @@ import { CloseCode } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type BackoffPolicy, TandemConnection, type WebSocketConstructor } from '../src/index.js';
+import { type BackoffPolicy, TandemConnection } from '../src/index.js';
 import type { Channel, ChannelCloseEvent } from '../src/types.js';
 import { type ServerHandle, startServer } from './server.js';
-
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
 /** A frame the server cannot decode: a sync message without its sub-type. */
 const UNDECODABLE = Uint8Array.of(0);
@@ -79,7 +77,7 @@ describe('multiplexed documents: per-document retry count (real server process)'
   };
   const connect = (url: string, backoff: Partial<BackoffPolicy>, channel: Channel) => {
     // random ≈ 1: every delay is the full ceiling min(cap, base·2^attempt), so it shows the attempt.
-    const c = new TandemConnection({ url, multiplexed: true, WebSocket: NodeWebSocket, backoff, random: () => 0.999 });
+    const c = new TandemConnection({ url, multiplexed: true, WebSocket, backoff, random: () => 0.999 });
     connections.push(c);
     c.attach(channel);
     c.connect();

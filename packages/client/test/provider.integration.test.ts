@@ -5,11 +5,10 @@ import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { createMultiplexedConnection, TandemProvider, type WebSocketConstructor } from '../src/index.js';
+import { createMultiplexedConnection, TandemProvider } from '../src/index.js';
 import { type ServerHandle, startServer } from './server.js';
 import { SECRET, sign } from './tokens.js';
 
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 const fastBackoff = { baseMs: 50, capMs: 500, restartMinMs: 50, restartSpreadMs: 300 };
 
 describe('TandemProvider against a real server (Node, ws)', () => {
@@ -42,7 +41,7 @@ describe('TandemProvider against a real server (Node, ws)', () => {
   ) => {
     const p = new TandemProvider(room, new Y.Doc(), {
       url,
-      WebSocket: NodeWebSocket,
+      WebSocket,
       crossTab: false,
       backoff: fastBackoff,
       ...extra,
@@ -120,7 +119,7 @@ describe('TandemProvider against a real server (Node, ws)', () => {
 
   it('CLIENT-7: fifty documents over one socket stay independent; a refused document does not close the others', async () => {
     const s = await server();
-    const connection = createMultiplexedConnection({ url: s.url, WebSocket: NodeWebSocket, backoff: fastBackoff });
+    const connection = createMultiplexedConnection({ url: s.url, WebSocket, backoff: fastBackoff });
     cleanups.push(() => connection.destroy());
     const docs = Array.from({ length: 50 }, (_, i) => provider(s.url, `mux-${i}`, { connection }));
     const refused = provider(s.url, 'bad\u0001name', { connection });
@@ -154,7 +153,7 @@ describe('TandemProvider against a real server (Node, ws)', () => {
     const token = sign({ docs: { 'team-a/*': 'write' } });
     const connection = createMultiplexedConnection({
       url: s.url,
-      WebSocket: NodeWebSocket,
+      WebSocket,
       token,
       backoff: fastBackoff,
     });

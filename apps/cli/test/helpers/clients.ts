@@ -1,4 +1,4 @@
-import { type TandemConnection, TandemProvider, type WebSocketConstructor } from '@tandem/client';
+import { type TandemConnection, TandemProvider } from '@tandem/client';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 
@@ -17,7 +17,7 @@ export interface ConnectOptions {
 export function connectProvider(syncUrl: string, room: string, options: ConnectOptions = {}): TandemProvider {
   return new TandemProvider(room, options.doc ?? new Y.Doc(), {
     ...(options.connection === undefined
-      ? { url: syncUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, backoff: TEST_BACKOFF }
+      ? { url: syncUrl, WebSocket, backoff: TEST_BACKOFF }
       : { connection: options.connection }),
     ...(options.token === undefined ? {} : { token: options.token }),
     offline: false,

@@ -8,7 +8,7 @@ import { parseRoomName } from '../connection/room-name.js';
 import type { DocumentId } from '../identity.js';
 import type { ConnectionCounter } from './client-address.js';
 import { releaseUpgrade } from './release-upgrade.js';
-import { type Admission, type UpgradeLimits, upgradeGuard } from './upgrade-guard.js';
+import { type Admission, admissionOf, type UpgradeLimits, upgradeGuard } from './upgrade-guard.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
 export const SYNC_PREFIX = '/sync/';
@@ -38,6 +38,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
       );
     }
     const admission = accept(socket, request, deps);
+    if (admission === null) return;
     openMultiplexConnection(socket, admission.identity, deps);
   });
 
@@ -63,6 +64,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         );
       }
       const admission = accept(socket, request, deps);
+      if (admission === null) return;
       openDocumentConnection(
         socket,
         {
@@ -80,10 +82,12 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
 
 /**
  * Takes over an upgraded socket the guard admitted: frees what the upgrade no longer needs and
- * counts the socket against its address until it closes (LIMIT-2).
+ * counts the socket against its address until it closes (LIMIT-2). Null when the guard refused it
+ * in-band (ORIGIN-2): the socket is closed already.
  */
-function accept(socket: WebSocket, request: FastifyRequest, deps: SyncRouteDeps): Admission {
-  const admission = request.tandemAdmission as Admission;
+function accept(socket: WebSocket, request: FastifyRequest, deps: SyncRouteDeps): Admission | null {
+  const admission = admissionOf(socket, request);
+  if (admission === null) return null;
   releaseUpgrade(socket, request, deps.logger);
   deps.connections.add(admission.address);
   socket.once('close', () => deps.connections.remove(admission.address));

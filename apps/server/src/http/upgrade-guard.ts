@@ -1,5 +1,6 @@
-import { TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import { CloseCode, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { type Access, accessOf, OPEN_ACCESS } from '../auth/access.js';
 import { isOriginAllowed } from '../auth/origin.js';
 import { tokenFromRequest } from '../auth/token-source.js';
@@ -33,14 +34,22 @@ export interface Admission {
   readonly access: Access | null;
 }
 
+/** A refusal told in-band: the socket is upgraded only to be closed with it. */
+interface Refusal {
+  readonly code: number;
+  readonly reason: string;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     tandemAdmission?: Admission;
+    tandemRefusal?: Refusal;
   }
 }
 
 /**
- * Runs before the upgrade (ORIGIN-1, LIMIT-2, AUTH-1): a foreign Origin gets 403, an address
+ * Runs before the upgrade (ORIGIN-1, ORIGIN-2, LIMIT-2, AUTH-1): a foreign Origin gets 403 (a
+ * tandem.v1 client is upgraded and closed with 4403 instead: see {@link admissionOf}), an address
  * over its connection limit 429, a bad token 401, a token without access to the room 403 —
  * all before any room is touched. A tandem.v1 client without a token may still upgrade and
  * authenticate with an auth-token frame; a plain client cannot, so it gets 401.
@@ -48,10 +57,18 @@ declare module 'fastify' {
 export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRequest) => string | null) {
   const { limits } = deps;
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const offersTandem = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .some((p) => p.trim() === TANDEM_SUBPROTOCOL);
     if (!isOriginAllowed(request.headers.origin, request.headers.host, limits.allowedOrigins)) {
-      return reply
-        .code(403)
-        .send({ error: 'forbidden_origin', message: `origin ${request.headers.origin} is not allowed` });
+      const reason = `origin ${request.headers.origin} is not allowed (ALLOWED_ORIGINS)`;
+      // A browser sees a refused upgrade only as a failed connection; a tandem.v1 client can be
+      // told why in the close frame (ORIGIN-2).
+      if (offersTandem) {
+        request.tandemRefusal = { code: CloseCode.forbidden, reason };
+        return;
+      }
+      return reply.code(403).send({ error: 'forbidden_origin', message: reason });
     }
     const address = clientAddress(
       request.socket.remoteAddress,
@@ -69,9 +86,6 @@ export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRe
       return;
     }
     const token = tokenFromRequest({ url: request.url, headers: request.headers });
-    const offersTandem = (request.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .some((p) => p.trim() === TANDEM_SUBPROTOCOL);
     if (token === null) {
       if (!offersTandem) {
         return reply.code(401).send({
@@ -93,4 +107,15 @@ export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRe
     if (!access.ok) return reply.code(403).send({ error: 'forbidden', message: access.reason });
     request.tandemAdmission = { address, identity: verified.identity, access };
   };
+}
+
+/**
+ * The admission of an upgraded socket, or null when the guard refused it in-band: the socket is
+ * then closed at once, before anything is read from it or any room is touched.
+ */
+export function admissionOf(socket: WebSocket, request: FastifyRequest): Admission | null {
+  const refusal = request.tandemRefusal;
+  if (refusal === undefined) return request.tandemAdmission as Admission;
+  socket.close(refusal.code, refusal.reason);
+  return null;
 }
