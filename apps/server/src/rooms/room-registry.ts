@@ -6,9 +6,9 @@ import type { DocStore } from '../storage/doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
 import type { Compactor } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
+import type { RoomMember } from './member.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import { type ImportVerdict, Room } from './room.js';
-import type { Session } from './session.js';
 import type { WritePolicy } from './write-policy.js';
 
 /** What the registry needs. */
@@ -63,9 +63,9 @@ export interface RegistryStats {
 /** Loads rooms on first join (single-flight), unloads them when idle, drains them at shutdown. */
 export interface RoomRegistry {
   /** Adds `session` to its room, loading the room first if needed. Rejects with {@link JoinError}. */
-  join(session: Session): Promise<Room>;
+  join(session: RoomMember): Promise<Room>;
   /** Removes `session` from its room; an empty room unloads after the idle delay. */
-  leave(session: Session): void;
+  leave(session: RoomMember): void;
   /** The loaded room, if any. */
   get(roomId: string): Room | undefined;
   /**
@@ -85,7 +85,7 @@ export interface RoomRegistry {
    * closes every room session and then `alsoClose` with 1012, waits for the closes (terminating the
    * rest at the deadline) while the store takes what came later, and unloads every room.
    */
-  shutdown(deadline: Deadline, alsoClose?: Iterable<Session>): Promise<ShutdownReport>;
+  shutdown(deadline: Deadline, alsoClose?: Iterable<RoomMember>): Promise<ShutdownReport>;
 }
 
 /** What a shutdown left behind. */
@@ -303,7 +303,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       await commitForAcks(deps.persistence, () => entries.keys(), deadline.share(ACK_SHARE));
 
       // Room sessions first: a multiplexed document's close-doc frame needs its connection still open.
-      const sessions = new Set<Session>();
+      const sessions = new Set<RoomMember>();
       for (const entry of entries.values()) for (const s of entry.room?.allSessions() ?? []) sessions.add(s);
       for (const session of alsoClose) sessions.add(session);
       for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');

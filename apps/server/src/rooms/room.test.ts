@@ -1,4 +1,12 @@
-import { CloseCode, decodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
+import {
+  type AwarenessEntry,
+  CloseCode,
+  decodeFrame,
+  type Frame,
+  readAwarenessEntries,
+  TANDEM_SUBPROTOCOL,
+  writeAwarenessEntries,
+} from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +16,6 @@ import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fa
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
-import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 import { type Compactor, createCompactor } from './compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { Room } from './room.js';
