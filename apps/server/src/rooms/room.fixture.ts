@@ -14,10 +14,12 @@ import { afterEach } from 'vitest';
 import * as Y from 'yjs';
 import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fanout.js';
+import type { Identity } from '../identity.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
 import { type Compactor, createCompactor } from './compactor.js';
+import type { RoomMember } from './member.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { Room } from './room.js';
 import { Session, type SessionProtocol, type SessionSocket } from './session.js';
@@ -194,14 +196,17 @@ export function mapAfter(...updates: Uint8Array[]): Record<string, unknown> {
   return json;
 }
 
+/** The updates of the sync-update frames among `frames`. */
 export function updatesIn(frames: Frame[]): Uint8Array[] {
   return frames.flatMap((f) => (f.type === 'sync-update' ? [f.update] : []));
 }
 
+/** The entries of each awareness frame among `frames`. */
 export function awarenessIn(frames: Frame[]): AwarenessEntry[][] {
   return frames.flatMap((f) => (f.type === 'awareness' ? [readAwarenessEntries(f.update)] : []));
 }
 
+/** An awareness update with one entry. */
 export const presence = (clientId: number, clock: number, state: unknown): Uint8Array =>
   writeAwarenessEntries([{ clientId, clock, state: JSON.stringify(state) }]);
 
@@ -214,3 +219,66 @@ export function signIn(client: TestClient, userId: string): TestClient {
 /** A presence state as the room stores it for a session signed in as `userId` (AUTH-7 rewrites `user`). */
 export const signedState = (state: Record<string, unknown>, userId: string) =>
   JSON.stringify({ ...state, user: { id: userId, name: userId, color: '#123456' } });
+
+/** A {@link RoomMember} without a transport, recording what it was sent (for the policy objects' unit tests). */
+export interface FakeMember extends RoomMember {
+  identity: Identity | null;
+  canWrite: boolean;
+  /** Every write: the frames of one `send` or `sendAll` call, decoded. */
+  readonly writes: Frame[][];
+  /** Extension frames it was sent (tandem.v1 only). */
+  readonly extensions: Frame[];
+  readonly closes: { code: number; reason: string }[];
+  readonly acks: number[];
+}
+
+/** A member named `id`; `tandem` members take extension frames. */
+export function fakeMember(id: string, options: { tandem?: boolean; identity?: Identity | null } = {}): FakeMember {
+  const decoded = (bytes: Uint8Array): Frame => {
+    const result = decodeFrame(bytes);
+    if (!result.ok) throw new Error(`sent an undecodable frame: ${result.error.message}`);
+    return result.frame;
+  };
+  let frames = 0;
+  const member: FakeMember = {
+    id,
+    roomId: ROOM,
+    protocol: options.tandem === true ? 'tandem.v1' : 'plain',
+    identity: options.identity ?? null,
+    canWrite: true,
+    isTandem: options.tandem === true,
+    get isOpen() {
+      return member.closes.length === 0;
+    },
+    bufferedAmount: 0,
+    closed: Promise.resolve(),
+    log: logger,
+    writes: [],
+    extensions: [],
+    closes: [],
+    acks: [],
+    send(bytes) {
+      if (!member.isOpen) return false;
+      member.writes.push([decoded(bytes)]);
+      return true;
+    },
+    sendAll(list) {
+      if (member.isOpen && list.length > 0) member.writes.push(list.map(decoded));
+    },
+    sendExtension(frame) {
+      if (!member.isTandem || !member.isOpen) return false;
+      member.extensions.push(frame);
+      return true;
+    },
+    close(code, reason) {
+      if (member.isOpen) member.closes.push({ code, reason });
+    },
+    terminate() {},
+    nextUpdateFrame: () => ++frames,
+    acknowledge(n) {
+      member.acks.push(n);
+    },
+    markAlive() {},
+  };
+  return member;
+}
