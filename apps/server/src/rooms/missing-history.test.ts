@@ -5,14 +5,13 @@ import * as Y from 'yjs';
 import { hasPending, MissingHistoryWait } from './missing-history.js';
 import { fakeMember, logger } from './room.fixture.js';
 
-/** Three consecutive edits of one client: each builds on the one before. */
-function edits(): [Uint8Array, Uint8Array, Uint8Array] {
+/** Three consecutive edits of one client (`clientId`, or a random one): each builds on the one before. */
+function edits(clientId?: number): [Uint8Array, Uint8Array, Uint8Array] {
   const author = new Y.Doc();
+  if (clientId !== undefined) author.clientID = clientId;
   const updates: Uint8Array[] = [];
   author.on('update', (u: Uint8Array) => updates.push(u));
-  author.getText('t').insert(0, 'abc');
-  author.getText('t').insert(3, 'def');
-  author.getText('t').insert(6, 'ghi');
+  for (const text of ['abc', 'def', 'ghi']) author.getText('t').insert(author.getText('t').length, text);
   author.destroy();
   return updates as [Uint8Array, Uint8Array, Uint8Array];
 }
@@ -61,14 +60,9 @@ describe('MissingHistoryWait', () => {
     wait.arrived();
     expect(doc.getText('t').toString()).toBe('abcdef');
     // Another client's update whose history never comes.
-    const lost = new Y.Doc();
-    lost.clientID = 999;
-    const lostUpdates: Uint8Array[] = [];
-    lost.on('update', (u: Uint8Array) => lostUpdates.push(u));
-    lost.getText('t').insert(0, 'never');
-    lost.getText('t').insert(5, ' seen');
+    const [, lost] = edits(999);
     const stranded = fakeMember('stranded');
-    Y.applyUpdate(doc, lostUpdates[1] as Uint8Array);
+    Y.applyUpdate(doc, lost);
     wait.wait(stranded);
     await waitFor(() => stranded.closes.length > 0, { timeoutMs: 2000, what: 'the deadline' });
     expect(patient.closes).toEqual([]);
@@ -85,11 +79,12 @@ describe('MissingHistoryWait', () => {
     Y.applyUpdate(doc, second);
     wait.wait(a);
     Y.applyUpdate(doc, first);
-    // A second, unrelated wait with the same deadline tells the test when the first has fired.
+    // A second, unrelated wait with the same deadline, started later, tells the test the first has fired.
     const { wait: clock } = waitOver(pendingDoc(), 30);
     clock.wait(probe);
     await waitFor(() => probe.closes.length > 0, { timeoutMs: 2000, what: 'the deadline' });
-    await waitFor(() => dropped() === 0 && a.closes.length === 0, { timeoutMs: 2000, what: 'nothing closed' });
+    expect(a.closes).toEqual([]);
+    expect(dropped()).toBe(0);
     expect(doc.getText('t').toString()).toBe('abcdef');
   });
 });
