@@ -7,6 +7,7 @@ import {
   decodeFrame,
   type Frame,
   readAwarenessEntries,
+  TANDEM_SUBPROTOCOL,
   writeAwarenessEntries,
 } from '@tandem/protocol';
 import { pino } from 'pino';
@@ -243,7 +244,7 @@ export function fakeMember(id: string, options: { tandem?: boolean; identity?: I
   const member: FakeMember = {
     id,
     roomId: ROOM,
-    protocol: options.tandem === true ? 'tandem.v1' : 'plain',
+    protocol: options.tandem === true ? TANDEM_SUBPROTOCOL : 'plain',
     identity: options.identity ?? null,
     canWrite: true,
     isTandem: options.tandem === true,
