@@ -58,6 +58,8 @@ export class Room {
   private readonly outbox: BroadcastOutbox;
   private readonly admission: WriteAdmission;
   private readonly history: MissingHistoryWait;
+  /** What {@link destroy} stops, in order: the one place the room's timers and listeners are released. */
+  private readonly disposers: (() => void)[] = [];
   private failed = false;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
@@ -102,6 +104,13 @@ export class Room {
       onDropped: this.fullState.forget,
     });
     this.link.start(this.roomPresence);
+    this.disposers.push(
+      () => this.history.stop(),
+      () => this.roomPresence.stop(),
+      () => this.link.close(),
+      () => this.doc.off('update', this.onDocUpdate),
+      () => this.fullState.dispose(),
+    );
   }
 
   /** Awareness states (presence), kept as the JSON the clients sent. */
@@ -218,11 +227,7 @@ export class Room {
   destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
     for (const member of this.members) member.close(code, reason);
     this.members.clear();
-    this.history.stop();
-    this.roomPresence.stop();
-    this.link.close();
-    this.doc.off('update', this.onDocUpdate);
-    this.fullState.dispose();
+    for (const dispose of this.disposers.splice(0)) dispose();
     this.doc.destroy();
   }
 
