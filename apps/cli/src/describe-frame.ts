@@ -1,32 +1,11 @@
-import { decodeFrame, type Frame } from '@tandem/protocol';
+import { decodeFrame, type Frame, readAwarenessEntries } from '@tandem/protocol';
 import * as Y from 'yjs';
-import { ByteReader } from './varint.js';
 
 /** Longest awareness state (as JSON) printed before it is cut with `…`. */
 export const DEFAULT_STATE_CHARS = 80;
 
 /** How many clients of one update are listed before `+N more`. */
 const MAX_CLIENTS = 8;
-
-/** One awareness entry: a client's presence state (null: removed) at its clock. */
-export interface AwarenessEntry {
-  readonly clientId: number;
-  readonly clock: number;
-  readonly state: unknown;
-}
-
-/** Decodes an awareness update (y-protocols/awareness encoding). Throws on malformed bytes. */
-export function decodeAwareness(update: Uint8Array): AwarenessEntry[] {
-  const reader = new ByteReader(update);
-  const count = reader.readVarUint();
-  const entries: AwarenessEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    const clientId = reader.readVarUint();
-    const clock = reader.readVarUint();
-    entries.push({ clientId, clock, state: JSON.parse(reader.readVarString()) as unknown });
-  }
-  return entries;
-}
 
 /** `type/sub-type (n/m)` of a decoded frame, as the wire numbers it. */
 export function frameKind(frame: Frame): string {
@@ -137,9 +116,9 @@ export function describeUpdate(update: Uint8Array): string {
 
 function describeAwareness(update: Uint8Array, maxStateChars: number): string {
   try {
-    const entries = decodeAwareness(update);
-    const described = entries.map(({ clientId, clock, state }) => {
-      const json = state === null ? 'removed' : JSON.stringify(state);
+    const described = readAwarenessEntries(update).map(({ clientId, clock, state }) => {
+      // Re-serialized, so the line shows the state compactly whatever spacing the client sent.
+      const json = state === 'null' ? 'removed' : JSON.stringify(JSON.parse(state));
       return `${clientId}@${clock} ${truncate(json, maxStateChars)}`;
     });
     return `clients ${limit(described).join(', ')}`;

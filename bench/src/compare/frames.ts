@@ -5,6 +5,8 @@
  * transaction each. `bench/test/frames.test.ts` checks the bytes against Yjs.
  */
 
+import { writeAwarenessEntries } from '@tandem/protocol';
+
 /** How a server frames y-protocols messages on the wire. */
 export type Dialect = 'y-websocket' | 'hocuspocus';
 
@@ -59,12 +61,7 @@ export function typingUpdate(client: number, clock: number, char: string): Uint8
 
 /** A y-protocols awareness update for one client: `count | client | clock | JSON state`. */
 export function awarenessUpdate(client: number, clock: number, state: unknown): Uint8Array {
-  const out: number[] = [];
-  pushVarUint(out, 1);
-  pushVarUint(out, client);
-  pushVarUint(out, clock);
-  pushVarString(out, JSON.stringify(state));
-  return Uint8Array.from(out);
+  return writeAwarenessEntries([{ clientId: client, clock, state: JSON.stringify(state) }]);
 }
 
 /** Prefix of every frame a client sends for `room` (Hocuspocus names the document in each frame). */

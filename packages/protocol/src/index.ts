@@ -1,3 +1,4 @@
+export { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from './awareness-entries.js';
 export { backoffCeiling, equalJitter, fullJitter } from './backoff.js';
 export { CLOSE_CODE_TABLE, CloseCode, type CloseCodeValue, isCloseCode } from './close-codes.js';
 export {

@@ -1,4 +1,4 @@
-import type { AwarenessEntry } from './awareness-entries.js';
+import type { AwarenessEntry } from '@tandem/protocol';
 
 /** One client's presence as the room holds it: the JSON text exactly as received, never re-parsed. */
 interface Held {

@@ -1,41 +1,18 @@
 import { CloseCode } from '@tandem/protocol';
-import type { Logger } from 'pino';
-import type { Session } from '../connection/session.js';
 import type { Deadline } from '../deadline.js';
-import type { Fanout } from '../fanout/fanout.js';
-import type { DocStore } from '../storage/doc-store.js';
-import { docFromStored } from '../storage/snapshot.js';
-import type { Compactor } from './compactor.js';
-import { subscribeEarly } from './early-subscription.js';
-import type { PersistenceScheduler } from './persistence-scheduler.js';
-import { type ImportVerdict, Room } from './room.js';
-import type { WritePolicy } from './write-policy.js';
+import { JoinError } from './join-error.js';
+import type { RoomMember } from './member.js';
+import { type Closable, drainRooms, type ShutdownReport } from './registry-shutdown.js';
+import type { ImportVerdict, Room } from './room.js';
+import { loadRoom, type RoomLoaderDeps } from './room-loader.js';
 
-/** What the registry needs. */
-export interface RoomRegistryDeps {
-  readonly store: DocStore;
-  readonly fanout: Fanout;
-  readonly persistence: PersistenceScheduler;
-  readonly compactor: Compactor;
-  readonly logger: Logger;
-  /** How long a room with no sessions stays loaded. */
+export { JoinError } from './join-error.js';
+export type { ShutdownReport } from './registry-shutdown.js';
+
+/** What the registry needs: what loading a room needs, and the idle delay. */
+export interface RoomRegistryDeps extends RoomLoaderDeps {
+  /** How long a room with no members stays loaded. */
   readonly idleMs: number;
-  /** Presence from another node expires after this long without renewal (default 30 s). */
-  readonly awarenessTimeoutMs?: number;
-  /** What sessions may write into rooms (defaults apply without it). */
-  readonly writePolicy?: WritePolicy;
-}
-
-/** Why a join failed. */
-export class JoinError extends Error {
-  override readonly name = 'JoinError';
-  constructor(
-    readonly closeCode: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** A loaded room as the admin API shows it. */
@@ -63,9 +40,9 @@ export interface RegistryStats {
 /** Loads rooms on first join (single-flight), unloads them when idle, drains them at shutdown. */
 export interface RoomRegistry {
   /** Adds `session` to its room, loading the room first if needed. Rejects with {@link JoinError}. */
-  join(session: Session): Promise<Room>;
+  join(session: RoomMember): Promise<Room>;
   /** Removes `session` from its room; an empty room unloads after the idle delay. */
-  leave(session: Session): void;
+  leave(session: RoomMember): void;
   /** The loaded room, if any. */
   get(roomId: string): Room | undefined;
   /**
@@ -86,17 +63,6 @@ export interface RoomRegistry {
    * rest at the deadline) while the store takes what came later, and unloads every room.
    */
   shutdown(deadline: Deadline, alsoClose?: Iterable<Closable>): Promise<ShutdownReport>;
-}
-
-/** What shutdown closes besides room sessions: connections not bound to one room (multiplexed carriers). */
-type Closable = Pick<Session, 'close' | 'closed' | 'terminate'>;
-
-/** What a shutdown left behind. */
-export interface ShutdownReport {
-  /** Updates the store had not taken by the deadline; never acked, so their clients still hold them. */
-  readonly unstored: number;
-  /** The loaded documents those updates belong to. */
-  readonly documents: readonly string[];
 }
 
 interface Entry {
@@ -123,42 +89,19 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   };
 
   const load = (roomId: string, entry: Entry): Promise<Room> => {
-    const started = Date.now();
-    // Subscribe before reading the store, so nothing published meanwhile is missed (join without gaps).
-    const subscription = subscribeEarly(deps.fanout, roomId);
-    const promise = subscription.ready
-      .then(() => deps.store.load(roomId))
-      // Stored bytes Yjs cannot apply fail the load like an I/O error does.
-      .then((stored) => ({ stored, doc: docFromStored(stored, roomId) }))
-      .then(
-        ({ stored, doc }) => {
-          const room = new Room(roomId, doc, {
-            fanout: deps.fanout,
-            persistence: deps.persistence,
-            compactor: deps.compactor,
-            logger: deps.logger,
-            onFailed: evict,
-            subscription,
-            ...(deps.awarenessTimeoutMs === undefined ? {} : { awarenessTimeoutMs: deps.awarenessTimeoutMs }),
-            ...(deps.writePolicy === undefined ? {} : { writePolicy: deps.writePolicy }),
-          });
-          // Another node may have relayed an update before our subscription and not committed it yet.
-          room.catchUp();
-          deps.compactor.track(roomId, stored);
-          entry.room = room;
-          entry.loading = null;
-          loads++;
-          deps.logger.info({ room: roomId, updates: stored.updates.length, ms: Date.now() - started }, 'room loaded');
-          return room;
-        },
-        (err: unknown) => {
-          // Nothing is cached: the next join retries the load.
-          subscription.close();
-          entries.delete(roomId);
-          deps.logger.error({ err, room: roomId }, 'room failed to load');
-          throw new JoinError(CloseCode.internalError, 'document failed to load', { cause: err });
-        },
-      );
+    const promise = loadRoom(deps, roomId, evict).then(
+      (room) => {
+        entry.room = room;
+        entry.loading = null;
+        loads++;
+        return room;
+      },
+      (err: unknown) => {
+        // Nothing is cached: the next join retries the load.
+        entries.delete(roomId);
+        throw err;
+      },
+    );
     entry.loading = promise;
     return promise;
   };
@@ -302,76 +245,9 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       shuttingDown = true;
       for (const entry of entries.values()) clearTimeout(entry.idleTimer);
       stopResync();
-      // Half of the time at most: a store that hangs must not leave healthy clients no time to close cleanly.
-      await commitForAcks(deps.persistence, () => entries.keys(), deadline.share(ACK_SHARE));
-
-      // Room sessions first: a multiplexed document's close-doc frame needs its connection still open.
-      const sessions = new Set<Closable>();
-      for (const entry of entries.values()) for (const s of entry.room?.allSessions() ?? []) sessions.add(s);
-      for (const session of alsoClose) sessions.add(session);
-      for (const session of sessions) session.close(CloseCode.serviceRestart, 'server restarting');
-      // What arrived after the last acked round is stored meanwhile, unacked. A load still running is
-      // not awaited past the deadline; a room it brings after the drain is destroyed when it lands.
-      const loading = [...entries.values()].flatMap((e) => (e.loading === null ? [] : [e.loading]));
-      for (const load of loading) {
-        load.then(
-          (room) => {
-            if (!entries.has(room.id)) room.destroy(CloseCode.serviceRestart, 'server restarting');
-          },
-          () => {},
-        );
-      }
-      const stored = Promise.allSettled([deps.persistence.flush(), deps.compactor.settled(), ...loading]);
-
-      const unclosed = new Set(sessions);
-      for (const session of sessions) void session.closed.then(() => unclosed.delete(session));
-      const closed = await deadline.race(Promise.all([...sessions].map((s) => s.closed)));
-      if (!closed.done) {
-        deps.logger.warn({ open: unclosed.size }, 'shutdown deadline: terminating sockets that did not close');
-        for (const session of unclosed) session.terminate('shutdown deadline');
-      }
-      await deadline.race(stored);
-      const documents = [...entries.keys()].filter((id) => deps.persistence.lastPending(id) !== null);
-      const unstored = deps.persistence.pending;
-      if (unstored > 0) {
-        deps.logger.error(
-          { pending: unstored, documents },
-          'shutdown deadline passed with updates not stored; their clients keep them unacked and resend them',
-        );
-      }
-      for (const entry of entries.values()) entry.room?.destroy(CloseCode.serviceRestart, 'server restarting');
+      const report = await drainRooms(entries, deps, deadline, alsoClose);
       entries.clear();
-      return { unstored, documents };
+      return report;
     },
   };
-}
-
-/** At shutdown, at most this many group-commit rounds are awaited so that their acks go out (CONN-3)… */
-const ACKED_ROUNDS = 3;
-/** …within at most this share of the time the drain has; the rest is for the close handshakes. */
-const ACK_SHARE = 0.5;
-
-/**
- * Commits what clients sent before the drain, in rounds, while their sessions are still open to
- * receive the acks. Each round first yields a turn, so frames already in the socket buffers are
- * read and applied, then waits for what is queued at that moment only: a busy room cannot hold
- * the drain. It ends early once a round finds nothing new, and at the deadline.
- */
-async function commitForAcks(
-  persistence: PersistenceScheduler,
-  documents: () => Iterable<string>,
-  deadline: Deadline,
-): Promise<void> {
-  for (let round = 0; round < ACKED_ROUNDS && !deadline.passed; round++) {
-    await nextTurn();
-    const queued = [...documents()].flatMap((id) => persistence.lastPending(id) ?? []);
-    if (queued.length === 0) break;
-    if (!(await deadline.race(Promise.allSettled(queued))).done) return;
-  }
-  // An ack is sent in a microtask after its commit settles; one more turn and every one has left.
-  await nextTurn();
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

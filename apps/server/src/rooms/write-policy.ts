@@ -1,5 +1,5 @@
+import type { AwarenessEntry } from '@tandem/protocol';
 import type { Identity } from '../identity.js';
-import type { AwarenessEntry } from './awareness-entries.js';
 import { DEFAULT_UPDATE_LIMITS, type UpdateLimits } from './update-guard.js';
 
 /** What sessions may write into a room. */

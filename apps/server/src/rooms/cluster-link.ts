@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import * as Y from 'yjs';
+import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
+import type { StoredDoc } from '../storage/doc-store.js';
+import type { EarlySubscription } from './early-subscription.js';
+
+/** Transaction origin of updates that came from another node or the shared store (never persisted again, never republished). */
+export const FROM_CLUSTER = Symbol('fanout');
+
+/** What the link hands presence to, and asks it for. */
+export interface ClusterPresence {
+  /** Applies another node's awareness update. */
+  applyRemote(update: Uint8Array): void;
+  /** The presence local members own, encoded as an awareness update, or null when there is none. */
+  localUpdate(): Uint8Array | null;
+}
+
+/** What the link needs. */
+export interface ClusterLinkDeps {
+  readonly roomId: string;
+  readonly doc: Y.Doc;
+  readonly fanout: Fanout;
+  readonly logger: Logger;
+  /** A subscription taken before the room loaded (join without gaps); without it the link subscribes on start. */
+  readonly subscription?: EarlySubscription;
+}
+
+/**
+ * A room's link to the same room on the other nodes, over a fan-out that only carries bytes:
+ * publishes local updates and presence, applies theirs, and keeps the nodes' copies converged
+ * with the state-vector exchange (sync-request / sync-state) after a load or a lost message.
+ */
+export class ClusterLink {
+  private readonly deps: ClusterLinkDeps;
+  private unsubscribe: (() => void) | null = null;
+  /** Set on start: awareness from other nodes goes there, and it is re-announced on catch-up. */
+  private presence: ClusterPresence | null = null;
+  private remoteContent = false;
+
+  constructor(deps: ClusterLinkDeps) {
+    this.deps = deps;
+  }
+
+  /** True once an update from another node was applied: a client resending it must make it durable here. */
+  get hasRemoteContent(): boolean {
+    return this.remoteContent;
+  }
+
+  /**
+   * Starts receiving: held early messages are replayed now, then every later one. Updates are
+   * applied to the document; awareness goes to `presence`.
+   */
+  start(presence: ClusterPresence): void {
+    this.presence = presence;
+    const handler = (message: FanoutMessage) => this.receive(message, presence);
+    const early = this.deps.subscription;
+    if (early === undefined) {
+      const subscription = this.deps.fanout.subscribe(this.deps.roomId, handler);
+      this.unsubscribe = () => subscription.close();
+    } else {
+      this.unsubscribe = () => early.close();
+      early.attach(handler);
+    }
+  }
+
+  /** Publishes an update made on this node. */
+  readonly publishUpdate = (update: Uint8Array): void => {
+    this.deps.fanout.publish(this.deps.roomId, { kind: 'update', payload: update });
+  };
+
+  /** Publishes an awareness update (entries local members own, or a removal). */
+  publishAwareness(update: Uint8Array): void {
+    this.deps.fanout.publish(this.deps.roomId, { kind: 'awareness', payload: update });
+  }
+
+  /**
+   * Asks the other nodes holding this room for whatever this node lacks, and offers them the same
+   * (state-vector exchange), and re-announces local presence. Called after a load and whenever
+   * the fan-out may have lost messages.
+   */
+  catchUp(): void {
+    this.deps.fanout.publish(this.deps.roomId, { kind: 'sync-request', payload: Y.encodeStateVector(this.deps.doc) });
+    this.publishLocalPresence();
+  }
+
+  /** Applies state read from the shared store (written by any node); never persisted or republished again. */
+  applyStored(stored: StoredDoc): void {
+    const { doc } = this.deps;
+    Y.transact(
+      doc,
+      () => {
+        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot, FROM_CLUSTER);
+        for (const { update } of stored.updates) Y.applyUpdate(doc, update, FROM_CLUSTER);
+      },
+      FROM_CLUSTER,
+    );
+  }
+
+  /** Re-announces the presence local members own, so other nodes keep (or regain) it. */
+  publishLocalPresence(): void {
+    const update = this.presence?.localUpdate() ?? null;
+    if (update !== null) this.publishAwareness(update);
+  }
+
+  /** Stops receiving. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private receive(message: FanoutMessage, presence: ClusterPresence): void {
+    const { doc, fanout, roomId } = this.deps;
+    try {
+      switch (message.kind) {
+        case 'update':
+          this.remoteContent = true;
+          Y.applyUpdate(doc, message.payload, FROM_CLUSTER);
+          return;
+        case 'awareness':
+          presence.applyRemote(message.payload);
+          return;
+        case 'sync-request':
+        case 'sync-state': {
+          const missing = Y.encodeStateAsUpdate(doc, message.payload);
+          if (!isEmptyUpdate(missing)) fanout.publish(roomId, { kind: 'update', payload: missing });
+          if (message.kind === 'sync-request') {
+            fanout.publish(roomId, { kind: 'sync-state', payload: Y.encodeStateVector(doc) });
+            this.publishLocalPresence();
+          }
+          return;
+        }
+        default:
+          message.kind satisfies never;
+      }
+    } catch (err) {
+      this.deps.logger.error({ err, room: roomId }, 'dropped an undecodable fan-out message');
+    }
+  }
+}
+
+/** True for an update that carries no structs and no deletions (Yjs encodes it as two zero bytes). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength <= 2;
+}
