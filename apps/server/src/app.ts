@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { startHeartbeat } from './connection/heartbeat.js';
 import type { LiveConnection } from './connection/pipeline-deps.js';
 import { type Deadline, deadlineIn } from './deadline.js';
+import { documentDeletion } from './document-deletion.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
@@ -22,7 +23,7 @@ import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
-import { DEFAULT_UPDATE_LIMITS } from './rooms/update-guard.js';
+import { DEFAULT_WRITE_POLICY } from './rooms/write-policy.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 
@@ -72,16 +73,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     connections: () => sessions.size,
     rooms: () => registryRef?.stats().rooms ?? 0,
     storeBacklogBytes: () => persistenceRef?.pendingBytes ?? 0,
-    documentsStored: async () => (await deps.store.list()).length,
+    documentsStored: async () => (await store.list()).length,
     dependencies: async () => {
-      const [store, fanout] = await Promise.allSettled([deps.store.check(), deps.fanout.check()]);
-      return { store: store.status === 'fulfilled', fanout: fanout.status === 'fulfilled' };
+      const [stored, fannedOut] = await Promise.allSettled([store.check(), fanout.check()]);
+      return { store: stored.status === 'fulfilled', fanout: fannedOut.status === 'fulfilled' };
     },
   });
-  // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
   const notifier = config.webhook === null ? null : createWebhookNotifier(config.webhook, deps.logger);
+  // The store and the fan-out are decorated once (commit metrics, webhooks, message metrics), and every
+  // path that reads or writes documents — live edits, admin import and export, deletion — uses these.
+  const store: DocStore = notifyingStore(instrumentStore(deps.store, telemetry), notifier);
+  const fanout: Fanout = instrumentFanout(deps.fanout, telemetry);
   const recorder = new Recorder(join(config.dataDir, 'recordings'));
-  const persistence = createPersistenceScheduler(notifyingStore(instrumentStore(deps.store, telemetry), notifier), {
+  // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
+  const persistence = createPersistenceScheduler(store, {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
     minIntervalMs: config.commitIntervalMs,
     maxPendingBytes: config.maxPendingBytes,
@@ -89,25 +94,30 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   persistenceRef = persistence;
   const registry = createRoomRegistry({
-    store: deps.store,
-    fanout: instrumentFanout(deps.fanout, telemetry),
+    store,
+    fanout,
     persistence,
     compactor: createCompactor({
-      store: deps.store,
+      store,
       logger: deps.logger,
       policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes },
     }),
     logger: deps.logger,
     idleMs: config.roomIdleMs,
     awarenessTimeoutMs: config.awarenessTimeoutMs,
+    // The configured part of the write policy; the rest keeps the rooms' defaults.
     writePolicy: {
+      ...DEFAULT_WRITE_POLICY,
       readOnlyPresence: config.readOnlyPresence,
       maxAwarenessStateBytes: config.maxAwarenessStateBytes,
-      updateLimits: DEFAULT_UPDATE_LIMITS,
-      pendingDeadlineMs: 10_000,
     },
   });
   registryRef = registry;
+  const deleteDocument = documentDeletion({
+    closeRoom: (id, code, reason) => registry.closeRoom(id, code, reason),
+    store,
+    directory,
+  });
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
   // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
@@ -166,13 +176,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       for (const socket of connections) socket.destroy();
     },
   });
-  await app.register(healthRoutes, { store: deps.store, fanout: deps.fanout, persistence });
+  await app.register(healthRoutes, { store, fanout, persistence });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
-    store: deps.store,
+    store,
     directory,
     registry,
+    deleteDocument,
     recorder,
     recordingMaxBytes: config.recordingMaxBytes,
   });
@@ -182,8 +193,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(documentsRoutes, {
     directory,
-    store: deps.store,
-    closeDocument: (id, code, reason) => registry.closeRoom(id, code, reason),
+    store,
+    deleteDocument,
   });
   await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, {

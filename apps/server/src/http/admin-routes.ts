@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { CloseCode } from '@tandem/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as Y from 'yjs';
 import { parseRoomName } from '../connection/room-name.js';
+import type { DeleteDocument } from '../document-deletion.js';
 import { docToJson, docToText } from '../ops/doc-export.js';
 import type { Recorder } from '../ops/recorder.js';
 import type { ImportVerdict } from '../rooms/room.js';
@@ -16,9 +16,11 @@ import { docFromStored } from '../storage/snapshot.js';
 export interface AdminDeps {
   /** Bearer token for /admin; null disables the admin API. */
   readonly adminToken: string | null;
-  readonly store: Pick<DocStore, 'list' | 'load' | 'delete'>;
-  readonly directory: Pick<DocumentDirectory, 'list' | 'remove'>;
-  readonly registry: Pick<RoomRegistry, 'get' | 'describe' | 'importUpdate' | 'closeRoom'>;
+  readonly store: Pick<DocStore, 'list' | 'load'>;
+  /** Closes the document's room and deletes it from the store and the directory. */
+  readonly deleteDocument: DeleteDocument;
+  readonly directory: Pick<DocumentDirectory, 'list'>;
+  readonly registry: Pick<RoomRegistry, 'get' | 'describe' | 'importUpdate'>;
   readonly recorder: Pick<Recorder, 'start' | 'stop' | 'list' | 'pathOf'>;
   /** Size bound of a recording when the request names none. */
   readonly recordingMaxBytes: number;
@@ -138,9 +140,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   app.delete('/admin/documents/:id', async (request, reply) => {
     const id = docId(request, reply);
     if (id === null) return reply;
-    await deps.registry.closeRoom(id, CloseCode.documentDeleted, 'document deleted');
-    await deps.store.delete(id);
-    await deps.directory.remove(id);
+    await deps.deleteDocument(id);
     return reply.code(204).send();
   });
 }

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { CloseCode } from '@tandem/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
+import type { DeleteDocument } from '../document-deletion.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory, DocumentInfo } from '../storage/document-directory.js';
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {
-  readonly directory: Pick<DocumentDirectory, 'get' | 'list' | 'create' | 'rename' | 'remove'>;
-  readonly store: Pick<DocStore, 'list' | 'delete'>;
-  /** Closes a document's live sessions and unloads it once everything pending is stored. */
-  readonly closeDocument: (id: string, code: number, reason: string) => Promise<void>;
+  readonly directory: Pick<DocumentDirectory, 'get' | 'list' | 'create' | 'rename'>;
+  readonly store: Pick<DocStore, 'list'>;
+  /** Closes the document's room and deletes it from the store and the directory. */
+  readonly deleteDocument: DeleteDocument;
 }
 
 const titleSchema = z.string().trim().min(1, 'title is empty').max(200, 'title is longer than 200 characters');
@@ -77,9 +77,7 @@ export async function documentsRoutes(app: FastifyInstance, deps: DocumentsRoute
     const id = idFrom(request.params);
     if (!id.ok) return badRequest(reply, id.error);
     if ((await find(id.roomId)) === null) return notFound(reply, id.roomId);
-    await deps.closeDocument(id.roomId, CloseCode.documentDeleted, 'document deleted');
-    await deps.store.delete(id.roomId);
-    await deps.directory.remove(id.roomId);
+    await deps.deleteDocument(id.roomId);
     return reply.code(204).send();
   });
 }
