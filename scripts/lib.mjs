@@ -142,9 +142,20 @@ export function runPnpm(args, opts = {}) {
   return run(cmd, [...prefix, ...args], { ...opts, env });
 }
 
+/**
+ * The running Node's own headers (`<prefix>/include/node`), which official Node builds ship: native
+ * addons (the SQLite driver) are then compiled against the Node that runs them without downloading
+ * headers, and never against another Node's that npm names in `nodedir` (e.g. /usr). Null when absent.
+ */
+export function runningNodeHeaders() {
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node.h')) ? prefix : null;
+}
+
 /** Installs workspace dependencies (frozen lockfile when one exists). */
 export function install() {
   const frozen = existsSync(join(ROOT, 'pnpm-lock.yaml'));
+  const headers = runningNodeHeaders();
   return runPnpm(
     [
       'install',
@@ -152,7 +163,7 @@ export function install() {
       // Never stop to ask before recreating node_modules (non-TTY/CI safe).
       '--config.confirmModulesPurge=false',
     ],
-    { env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } },
+    { env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ...(headers === null ? {} : { npm_config_nodedir: headers }) } },
   );
 }
 
