@@ -4,16 +4,12 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { awarenessIn, connect, presence, roomKit, signedState, signIn } from './room.fixture.js';
 
-const { setUp, createNode, openRoom } = roomKit();
+const kit = roomKit();
+const { setUp, createNode, openRoom } = kit;
 
 describe('Room: awareness', () => {
   it('AW-1: an awareness update is applied and relayed to the others, not echoed', async () => {
-    setUp();
-    const room = await openRoom(createNode('n1'));
-    const a = connect(room, 'a');
-    const b = connect(room, 'b');
-    a.take();
-    b.take();
+    const { room, a, b } = await kit.openPair();
     room.receive(a.session, { type: 'awareness', update: presence(7, 1, { name: 'Ada' }) });
     expect(room.presence.states().get(7)).toEqual({ name: 'Ada' });
     expect(awarenessIn(b.take())).toEqual([[{ clientId: 7, clock: 1, state: '{"name":"Ada"}' }]]);

@@ -109,12 +109,7 @@ describe('Room: document sync', () => {
   });
 
   it('SYNC-3: a session that sends several updates in one turn gets none of them back', async () => {
-    setUp();
-    const room = await openRoom(createNode('n1'));
-    const a = connect(room, 'a');
-    const b = connect(room, 'b');
-    a.take();
-    b.take();
+    const { room, a, b } = await kit.openPair();
     b.writes();
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('x', '1') });
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('y', '2') });
@@ -127,12 +122,7 @@ describe('Room: document sync', () => {
   });
 
   it('SYNC-3: a turn whose updates pass 1 MiB is sent early instead of growing one frame', async () => {
-    setUp();
-    const room = await openRoom(createNode('n1'));
-    const a = connect(room, 'a');
-    const b = connect(room, 'b');
-    a.take();
-    b.take();
+    const { room, a, b } = await kit.openPair();
     room.receive(a.session, { type: 'sync-update', update: mapUpdate('big', 'x'.repeat(1024 * 1024 + 1)) });
     // Sent within the same turn.
     const early = b.take();

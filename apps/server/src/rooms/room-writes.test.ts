@@ -3,36 +3,19 @@ import { CloseCode, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { DocStore } from '../storage/doc-store.js';
+import { holdAppends } from '../../test/helpers/store-wrappers.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
-import { connect, mapUpdate, nextTurn, ROOM, roomKit } from './room.fixture.js';
+import { connect, mapUpdate, nextTurn, ROOM, refusingStore, roomKit } from './room.fixture.js';
 import { DEFAULT_WRITE_POLICY } from './write-policy.js';
 
 const kit = roomKit();
 const { setUp, createNode, openRoom } = kit;
 
 describe('Room: acks', () => {
-  /** A memory store whose appends wait until `release()`. */
-  function heldStore() {
-    const inner = createMemoryDocStore();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const store: DocStore = {
-      ...inner,
-      async append(entries) {
-        await gate;
-        return inner.append(entries);
-      },
-    };
-    return { store, release };
-  }
-
   const acksIn = (frames: Frame[]) => frames.flatMap((f) => (f.type === 'ack' ? [f.through] : []));
 
   it('EXT-3: update frames are acked, cumulatively, only once the store has them', async () => {
-    const { store, release } = heldStore();
+    const { store, release } = holdAppends(createMemoryDocStore());
     setUp(store);
     const node = createNode('n1');
     const room = await openRoom(node);
@@ -60,7 +43,7 @@ describe('Room: acks', () => {
   });
 
   it('EXT-3: a frame that adds nothing is not stored again, and is acked once what came before is durable', async () => {
-    const { store, release } = heldStore();
+    const { store, release } = holdAppends(createMemoryDocStore());
     setUp(store);
     const node = createNode('n1');
     const room = await openRoom(node);
@@ -89,13 +72,7 @@ describe('Room: acks', () => {
   });
 
   it('EXT-3: an update the store refuses is never acked', async () => {
-    const inner = createMemoryDocStore();
-    setUp({
-      ...inner,
-      append: async () => {
-        throw new Error('disk full');
-      },
-    });
+    setUp(refusingStore());
     const node = createNode('n1');
     const room = await openRoom(node);
     const a = connect(room, 'a', TANDEM_SUBPROTOCOL);

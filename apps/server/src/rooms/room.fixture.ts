@@ -63,6 +63,8 @@ export interface RoomKit {
   readonly sharedStore: DocStore;
   createNode(nodeId: string, store?: DocStore): TestNode;
   openRoom(node: TestNode, id?: string, writePolicy?: WritePolicy, awarenessTimeoutMs?: number): Promise<Room>;
+  /** A fresh cluster with one node and its room, joined by members `a` and `b` whose join frames are taken. */
+  openPair(): Promise<{ node: TestNode; room: Room; a: TestClient; b: TestClient }>;
 }
 
 /** Creates a test file's cluster and registers its clean-up (call once, at the top of the file). */
@@ -126,6 +128,26 @@ export function roomKit(): RoomKit {
       });
       rooms.push(room);
       return room;
+    },
+    async openPair() {
+      this.setUp();
+      const node = this.createNode('n1');
+      const room = await this.openRoom(node);
+      const a = connect(room, 'a');
+      const b = connect(room, 'b');
+      a.take();
+      b.take();
+      return { node, room, a, b };
+    },
+  };
+}
+
+/** A memory store that refuses every append (a full disk). */
+export function refusingStore(): DocStore {
+  return {
+    ...createMemoryDocStore(),
+    append: async () => {
+      throw new Error('disk full');
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   nextTurn,
   presence,
   ROOM,
+  refusingStore,
   roomKit,
 } from './room.fixture.js';
 
@@ -197,13 +198,7 @@ describe('Room: tandem.v1 frames', () => {
 
 describe('Room: persistence failure', () => {
   it('reports itself failed, once, when the store refuses its updates', async () => {
-    const inner = createMemoryDocStore();
-    setUp({
-      ...inner,
-      append: async () => {
-        throw new Error('disk full');
-      },
-    });
+    setUp(refusingStore());
     const node = createNode('n1');
     const room = await openRoom(node);
     const a = connect(room, 'a');
