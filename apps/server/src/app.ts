@@ -13,6 +13,7 @@ import { documentDeletion } from './document-deletion.js';
 import type { Fanout } from './fanout/fanout.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
+import { createDocumentAccess } from './http/document-access.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { syncRoute } from './http/sync-route.js';
@@ -118,6 +119,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store,
     directory,
   });
+  // One verifier for every endpoint: the sync socket and the document HTTP APIs (AUTH-8).
+  const verifier = createTokenVerifier(config.auth);
+  const documentAccess = createDocumentAccess({ verifier, adminToken: config.adminToken });
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
   // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
@@ -195,6 +199,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     directory,
     store,
     deleteDocument,
+    access: documentAccess,
   });
   await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, {
@@ -202,7 +207,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     registry,
     live: sessions,
     logger: deps.logger,
-    verifier: createTokenVerifier(config.auth),
+    verifier,
     connections: new ConnectionCounter(),
     metrics: telemetry,
     recorder,

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as Y from 'yjs';
@@ -11,6 +10,7 @@ import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
 import { docFromStored } from '../storage/snapshot.js';
+import { bearerMatches } from './document-access.js';
 
 /** What the admin API needs. */
 export interface AdminDeps {
@@ -41,9 +41,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     const header = request.headers.authorization;
     if (header === undefined)
       return reply.code(401).send({ error: 'unauthenticated', message: 'admin token required' });
-    const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
-    const expected = Buffer.from(token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!bearerMatches(header, token)) {
       return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
     }
   });

@@ -5,6 +5,7 @@ import { parseRoomName } from '../connection/room-name.js';
 import type { DeleteDocument } from '../document-deletion.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory, DocumentInfo } from '../storage/document-directory.js';
+import type { DocumentAccess } from './document-access.js';
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {
@@ -12,6 +13,8 @@ export interface DocumentsRouteDeps {
   readonly store: Pick<DocStore, 'list'>;
   /** Closes the document's room and deletes it from the store and the directory. */
   readonly deleteDocument: DeleteDocument;
+  /** Admits requests for one document's content and history (AUTH-8); the routes that add them use it. */
+  readonly access: DocumentAccess;
 }
 
 const titleSchema = z.string().trim().min(1, 'title is empty').max(200, 'title is longer than 200 characters');
