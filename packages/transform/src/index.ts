@@ -1,0 +1,8 @@
+export { DEFAULT_FIELD, defaultExtensions } from './extensions.js';
+export {
+  type AppendOptions,
+  createTransform,
+  type Transform,
+  TransformError,
+  type TransformOptions,
+} from './transform.js';
