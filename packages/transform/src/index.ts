@@ -1,3 +1,4 @@
+export type { Extensions, JSONContent } from '@tiptap/core';
 export { DEFAULT_FIELD, defaultExtensions } from './extensions.js';
 export {
   type AppendOptions,
