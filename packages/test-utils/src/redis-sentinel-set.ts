@@ -13,7 +13,7 @@ export interface RedisSentinelSet {
   readonly sentinels: readonly RedisServer[];
   /** `host:port` of every sentinel, as REDIS_SENTINELS lists them. */
   readonly sentinelAddresses: readonly string[];
-  /** The server the sentinels currently name as master. */
+  /** The server the sentinels last announced as master (the first one until a switch). */
   currentMaster(): Promise<RedisServer>;
   /** Stops every process and removes their directories. */
   stop(): Promise<void>;
@@ -79,14 +79,14 @@ export async function startRedisSentinelSet(options: RedisSentinelSetOptions = {
     sentinels,
     sentinelAddresses: sentinels.map((s) => `127.0.0.1:${s.port}`),
     async currentMaster() {
-      for (const sentinel of sentinels) {
-        if (sentinel.process.child.exitCode !== null) continue;
-        const switched = sentinel.process.lines.filter((l) => l.includes('+switch-master')).at(-1);
-        const port = switched === undefined ? servers[0]?.port : Number(switched.trim().split(' ').at(-1));
-        const server = servers.find((s) => s.port === port);
-        if (server !== undefined) return server;
-      }
-      throw new Error('no sentinel names a known master');
+      // The sentinel that led the failover logs the switch first; any one that logged it knows the new master.
+      const switched = sentinels
+        .flatMap((sentinel) => sentinel.process.lines.filter((l) => l.includes('+switch-master')))
+        .at(-1);
+      const port = switched === undefined ? servers[0]?.port : Number(switched.trim().split(' ').at(-1));
+      const server = servers.find((s) => s.port === port);
+      if (server === undefined) throw new Error(`no known server on port ${port} is the master`);
+      return server;
     },
     async stop() {
       for (const server of [...sentinels, ...servers]) await server.stop();

@@ -58,8 +58,9 @@ export function redisConnector(topology: RedisTopology): RedisConnector {
             ...(topology.sentinelPassword === null ? {} : { sentinelPassword: topology.sentinelPassword }),
             // Ask the sentinels again with the same backoff as the data connection.
             ...(options.retryStrategy == null ? {} : { sentinelRetryStrategy: options.retryStrategy }),
-            // A switch the sentinels announce moves the connection at once, even when the old master still answers.
-            failoverDetector: true,
+            // No failoverDetector: Sentinel itself kills the clients of a demoted master (CLIENT KILL after
+            // REPLICAOF), and ioredis checks the role of whatever it reconnects to. The detector only added a
+            // second, racing disconnect when a sentinel announced the switch after the client had moved.
           }),
       };
     case 'cluster':
