@@ -2,6 +2,12 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { type PostgresHost, parsePostgresUrl } from './postgres-hosts.js';
 
+type ConnectCallback = (
+  err: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: boolean | Error) => void,
+) => void;
+
 /** Options for {@link createPostgresPool}: the pool's own, without the connection string. */
 export type PostgresPoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'Client' | 'onConnect'> & {
   readonly logger?: Logger;
@@ -11,8 +17,9 @@ export type PostgresPoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'Clie
  * A pg pool for `url`, which may list several hosts (HA-5). node-postgres connects to one host,
  * so with several (or with `target_session_attrs=read-write`) each new connection goes to the
  * host that served last; a host that refuses the connection or turns out read-only (a standby)
- * moves the next attempt to the following host. Retrying is the caller's: the store's commits
- * retry with backoff, so a failover is a few failed attempts, then the new primary.
+ * moves the attempt on to the following host, and one checkout tries every host once, as libpq
+ * does. While no host is a writable primary the checkout fails, and the store's callers retry
+ * with backoff (commits wait meanwhile, so nothing unacknowledged is lost).
  */
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): pg.Pool {
   const { logger, ...poolOptions } = options;
@@ -57,7 +64,27 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
     }
   }
 
-  return new pg.Pool({
+  /** Like libpq, one checkout tries each host once before it fails (the hosts' own errors say why). */
+  class FailoverPool extends pg.Pool {
+    override connect(): Promise<pg.PoolClient>;
+    override connect(callback: ConnectCallback): void;
+    override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
+      const attempt = (left: number): Promise<pg.PoolClient> =>
+        super.connect().catch((err: unknown) => {
+          if (left <= 1 || this.ending) throw err;
+          return attempt(left - 1);
+        });
+      const connecting = attempt(hosts.length);
+      if (callback === undefined) return connecting;
+      connecting.then(
+        (client) => callback(undefined, client, (release) => client.release(release)),
+        (err: Error) => callback(err, undefined, () => {}),
+      );
+      return undefined;
+    }
+  }
+
+  return new FailoverPool({
     ...poolOptions,
     Client: FailoverClient as unknown as new () => pg.ClientBase,
     // pg-pool awaits this hook before lending a new connection; a rejection ends that connection.

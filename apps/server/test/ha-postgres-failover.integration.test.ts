@@ -1,0 +1,97 @@
+import { type PostgresReplicaSet, startPostgresReplicaSet, waitFor } from '@tandem/test-utils';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Cluster, readiness, startCluster } from './helpers/cluster.js';
+import { frameOfType } from './helpers/raw-client.js';
+import { connectTandemWriter, type TandemWriter } from './helpers/tandem-writer.js';
+
+describe('HA: Postgres failover to a promoted standby', () => {
+  let replicas: PostgresReplicaSet | undefined;
+  let cluster: Cluster | undefined;
+  const writers: TandemWriter[] = [];
+
+  afterEach(async () => {
+    for (const w of writers.splice(0)) w.client.close();
+    await cluster?.stop();
+    await replicas?.stop();
+    cluster = undefined;
+    replicas = undefined;
+  });
+
+  it('HA-5, HA-6: the primary is killed -9 under load and the standby promoted: /readyz 503 during, 200 after, no acked update lost, no restart', async () => {
+    replicas = await startPostgresReplicaSet();
+    const set = replicas;
+    const admin = new pg.Client({ connectionString: `postgres://postgres@${set.primary.address}/postgres` });
+    await admin.connect();
+    await admin.query('CREATE DATABASE tandem');
+    await admin.end();
+    cluster = await startCluster({ nodes: 1, databaseUrl: set.multiHostUrl('tandem') });
+    const node = cluster.nodes[0]?.server;
+    if (node === undefined) throw new Error('one node expected');
+
+    const rooms = ['pg-failover-a', 'pg-failover-b'];
+    writers.push(
+      ...rooms.flatMap((room) => [1, 2].map((i) => connectTandemWriter(`${node.syncUrl}/${room}`, `${room}:${i}`))),
+    );
+    await Promise.all(writers.map((w) => w.client.waitForFrame(frameOfType('sync-step1'))));
+    const writeAll = () => {
+      for (const w of writers) w.write();
+    };
+    await waitFor(
+      () => {
+        writeAll();
+        return writers.every((w) => w.ackedThrough >= 10);
+      },
+      { what: '10 acks per writer through the primary', intervalMs: 5, timeoutMs: 15_000 },
+    );
+
+    // The kill lands while the load runs; the node must not exit, and must say it is not ready.
+    let dead = false;
+    const killed = set.killPrimary().then(() => {
+      dead = true;
+    });
+    await waitFor(
+      () => {
+        writeAll();
+        return dead;
+      },
+      { what: 'the primary to die', intervalMs: 2, timeoutMs: 10_000 },
+    );
+    await killed;
+    const ackedAtKill = writers.map((w) => w.ackedThrough);
+    await waitFor(
+      async () => {
+        writeAll();
+        return (await readiness(node.httpUrl)).status === 503;
+      },
+      { what: '/readyz 503 while there is no primary', intervalMs: 100, timeoutMs: 10_000 },
+    );
+    const during = await readiness(node.httpUrl);
+    expect(during.checks.store).not.toBe('ok');
+    // Nothing written since the kill is acked while no primary exists (acks wait for a commit).
+    expect(writers.map((w) => w.ackedThrough)).toEqual(ackedAtKill);
+
+    await set.promoteStandby();
+    const promotedAt = Date.now();
+    await waitFor(() => writers.every((w) => w.ackedThrough === w.tokens.length), {
+      what: 'every write acked by the promoted standby, with no restart and no client action',
+      timeoutMs: 20_000,
+    });
+    await waitFor(async () => (await readiness(node.httpUrl)).status === 200, { what: '/readyz 200 again' });
+    const recoveredMs = Date.now() - promotedAt;
+    expect(node.process.child.exitCode).toBeNull();
+
+    for (const room of rooms) {
+      const stored = await cluster.storedDoc(room);
+      const tokens = stored.getArray<string>('tokens').toArray();
+      stored.destroy();
+      const acked = writers.filter((w) => w.tokens[0]?.startsWith(`${room}:`)).flatMap((w) => w.ackedTokens());
+      expect(acked.filter((t) => !tokens.includes(t))).toEqual([]);
+    }
+    // The node found the new primary itself, through the second host of its DATABASE_URL.
+    expect(node.process.lines.some((l) => l.includes('postgres host unusable; trying the next'))).toBe(true);
+    console.info(
+      `[ha-postgres] ${writers.reduce((n, w) => n + w.tokens.length, 0)} updates, all acked and stored; recovered ${recoveredMs} ms after the promotion`,
+    );
+  }, 120_000);
+});
