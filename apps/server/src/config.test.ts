@@ -205,7 +205,9 @@ describe('loadConfig', () => {
   });
 
   it('HA-3: REDIS_CLUSTER_NODES lists the seed nodes; only one Redis setting may be given', () => {
-    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001', REDIS_PASSWORD: 'pw' }).redisTopology).toEqual({
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001', REDIS_PASSWORD: 'pw' }).redisTopology,
+    ).toEqual({
       kind: 'cluster',
       nodes: [
         { host: '127.0.0.1', port: 7000 },
@@ -215,9 +217,9 @@ describe('loadConfig', () => {
     });
     expect(configErrorFor({ REDIS_CLUSTER_NODES: '127.0.0.1:99999' }).message).toContain('REDIS_CLUSTER_NODES');
     expect(configErrorFor({ REDIS_CLUSTER_NODES: ',' }).message).toContain('REDIS_CLUSTER_NODES');
-    expect(
-      configErrorFor({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).message,
-    ).toContain('only one of REDIS_URL, REDIS_CLUSTER_NODES');
+    expect(configErrorFor({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).message).toContain(
+      'only one of REDIS_URL, REDIS_CLUSTER_NODES',
+    );
     expect(configErrorFor({ REDIS_URL: 'redis://h:6379', REDIS_PASSWORD: 'pw' }).message).toContain('REDIS_URL');
     expect(configErrorFor({ REDIS_PASSWORD: 'pw' }).message).toContain('REDIS_PASSWORD');
   });

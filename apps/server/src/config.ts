@@ -345,7 +345,9 @@ function redisTopologyOf(e: z.infer<typeof envSchema>): RedisTopology | null {
   }
   if (e.REDIS_SENTINELS !== undefined) {
     if (e.REDIS_SENTINEL_MASTER === undefined) {
-      throw new ConfigError('invalid configuration: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master group name)');
+      throw new ConfigError(
+        'invalid configuration: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master group name)',
+      );
     }
     return {
       kind: 'sentinel',
@@ -356,11 +358,15 @@ function redisTopologyOf(e: z.infer<typeof envSchema>): RedisTopology | null {
     };
   }
   if (e.REDIS_SENTINEL_MASTER !== undefined || e.REDIS_SENTINEL_PASSWORD !== undefined) {
-    throw new ConfigError('invalid configuration: REDIS_SENTINEL_MASTER and REDIS_SENTINEL_PASSWORD need REDIS_SENTINELS');
+    throw new ConfigError(
+      'invalid configuration: REDIS_SENTINEL_MASTER and REDIS_SENTINEL_PASSWORD need REDIS_SENTINELS',
+    );
   }
   if (e.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES, credentials };
   if (e.REDIS_USERNAME !== undefined || e.REDIS_PASSWORD !== undefined) {
-    throw new ConfigError('invalid configuration: REDIS_USERNAME and REDIS_PASSWORD need REDIS_SENTINELS or REDIS_CLUSTER_NODES');
+    throw new ConfigError(
+      'invalid configuration: REDIS_USERNAME and REDIS_PASSWORD need REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    );
   }
   return null;
 }

@@ -10,8 +10,8 @@ import { describeRedisTopology, redisConnector } from './fanout/redis-connection
 import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
-import { redactPostgresUrl } from './storage/postgres-hosts.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
+import { redactPostgresUrl } from './storage/postgres-hosts.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
 

@@ -59,7 +59,9 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
     const rooms = new Map<number, { room: string; slot: number }>();
     for (let i = 0; rooms.size < masters.length && i < 200; i++) {
       const room = `shard-room-${i}`;
-      const slot = Number((await redisCli(['-p', String(redis.servers[0]?.port), 'cluster', 'keyslot', channelOf(room)]))[0]);
+      const slot = Number(
+        (await redisCli(['-p', String(redis.servers[0]?.port), 'cluster', 'keyslot', channelOf(room)]))[0],
+      );
       const owner = masters.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to));
       if (owner !== undefined && !rooms.has(owner.port)) rooms.set(owner.port, { room, slot });
     }
@@ -97,7 +99,9 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
     // Stock clients in every room on both nodes.
     const roomNames = [...rooms.values()].map((r) => r.room);
     for (const room of roomNames) {
-      c.nodes.forEach((node, n) => clients.push(connectClusterClient(node.server.syncUrl, room, `${room}-n${n}`)));
+      c.nodes.forEach((node, n) => {
+        clients.push(connectClusterClient(node.server.syncUrl, room, `${room}-n${n}`));
+      });
     }
     await waitFor(() => clients.every((cl) => cl.provider.synced), { what: 'clients synced', timeoutMs: 10_000 });
     const writeAll = () => {
@@ -130,7 +134,13 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
         timeoutMs: 15_000,
         intervalMs: 50,
       }).catch((err) => {
-        for (const n of c.nodes) console.log(n.server.process.lines.filter((l) => /redis|fan-out/.test(l)).slice(-30).join('\n'));
+        for (const n of c.nodes)
+          console.log(
+            n.server.process.lines
+              .filter((l) => /redis|fan-out/.test(l))
+              .slice(-30)
+              .join('\n'),
+          );
         throw err;
       });
     }

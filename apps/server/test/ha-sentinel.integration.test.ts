@@ -67,7 +67,13 @@ describe('HA: Redis Sentinel failover', () => {
       intervalMs: 50,
     }).catch(async (err) => {
       for (const n of c.nodes) console.log(JSON.stringify(await readiness(n.server.httpUrl)));
-      for (const n of c.nodes) console.log(n.server.process.lines.filter((l) => !/"msg":"(session|room)/.test(l)).slice(-40).join("\n"));
+      for (const n of c.nodes)
+        console.log(
+          n.server.process.lines
+            .filter((l) => !/"msg":"(session|room)/.test(l))
+            .slice(-40)
+            .join('\n'),
+        );
       for (const s of set.sentinels) console.log(s.process.lines.slice(-15).join('\n'));
       throw err;
     });

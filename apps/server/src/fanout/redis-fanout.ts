@@ -181,8 +181,13 @@ export function createRedisFanout(options: RedisFanoutOptions): Fanout {
       lostMessages = true;
       log.warn({ connection: 'subscriber' }, 'redis cluster node lost; rooms catch up once its shard is back');
     });
-    // Emitted once the sharded subscribers of the new topology are connected and resubscribed.
-    subscriber.on('subscribersReady', maybeResync);
+    // Emitted once the sharded subscribers of a changed topology are connected and their SSUBSCRIBEs
+    // written. Always a catch-up: the publisher may have learnt the new topology first, so a resync
+    // it already did succeeded while this node's subscriptions were not back yet, and its answers were lost.
+    subscriber.on('subscribersReady', () => {
+      lostMessages = true;
+      maybeResync();
+    });
   }
 
   subscriber.on(pubsub.messageEvent, (channel: Buffer, raw: Buffer) => {

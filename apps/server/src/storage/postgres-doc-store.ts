@@ -1,5 +1,5 @@
 import { checksum, matchesChecksum } from '@tandem/doc-format';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';

@@ -12,7 +12,9 @@ describe('parsePostgresUrl', () => {
       { host: '[::1]', port: 6543 },
     ]);
     expect(target.targetSessionAttrs).toBe('read-write');
-    expect(target.urlFor({ host: 'pg-b', port: 5432 })).toBe('postgresql://tandem:s3cret@pg-b:5432/tandem?sslmode=require');
+    expect(target.urlFor({ host: 'pg-b', port: 5432 })).toBe(
+      'postgresql://tandem:s3cret@pg-b:5432/tandem?sslmode=require',
+    );
   });
 
   it('HA-5: a plain URL is one host with any session; bad hosts and unsupported attributes are named', () => {

@@ -53,7 +53,8 @@ export function parsePostgresUrl(raw: string): PostgresTarget {
 /** The URL with its password replaced, for logs (every host kept). */
 export function redactPostgresUrl(raw: string): string {
   return raw.replace(URL_SHAPE, (_all, scheme: string, userInfo: string | undefined, hosts: string, rest: string) => {
-    const user = userInfo === undefined ? '' : `${userInfo.includes(':') ? `${userInfo.split(':')[0]}:***` : userInfo}@`;
+    const user =
+      userInfo === undefined ? '' : `${userInfo.includes(':') ? `${userInfo.split(':')[0]}:***` : userInfo}@`;
     return `${scheme}${user}${hosts}${rest}`;
   });
 }
