@@ -1,37 +1,32 @@
-import { type PostgresReplicaSet, startPostgresReplicaSet, waitFor } from '@tandem/test-utils';
+import { startPostgresReplicaSet, waitFor } from '@tandem/test-utils';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cluster, readiness, startCluster } from './helpers/cluster.js';
+import { readiness, startCluster } from './helpers/cluster.js';
 import { frameOfType } from './helpers/raw-client.js';
-import { connectTandemWriter, type TandemWriter } from './helpers/tandem-writer.js';
+import { connectTandemWriter } from './helpers/tandem-writer.js';
+import { createTeardown } from './helpers/teardown.js';
 
 describe('HA: Postgres failover to a promoted standby', () => {
-  let replicas: PostgresReplicaSet | undefined;
-  let cluster: Cluster | undefined;
-  const writers: TandemWriter[] = [];
-
-  afterEach(async () => {
-    for (const w of writers.splice(0)) w.client.close();
-    await cluster?.stop();
-    await replicas?.stop();
-    cluster = undefined;
-    replicas = undefined;
-  });
+  const teardown = createTeardown();
+  afterEach(() => teardown.run());
 
   it('HA-5, HA-6: the primary is killed -9 under load and the standby promoted: /readyz 503 during, 200 after, no acked update lost, no restart', async () => {
-    replicas = await startPostgresReplicaSet();
-    const set = replicas;
+    const set = teardown.keep(await startPostgresReplicaSet(), (s) => s.stop());
     const admin = new pg.Client({ connectionString: `postgres://postgres@${set.primary.address}/postgres` });
     await admin.connect();
     await admin.query('CREATE DATABASE tandem');
     await admin.end();
-    cluster = await startCluster({ nodes: 1, databaseUrl: set.multiHostUrl('tandem') });
+    const cluster = teardown.keep(await startCluster({ nodes: 1, databaseUrl: set.multiHostUrl('tandem') }), (c) =>
+      c.stop(),
+    );
     const node = cluster.nodes[0]?.server;
     if (node === undefined) throw new Error('one node expected');
 
     const rooms = ['pg-failover-a', 'pg-failover-b'];
-    writers.push(
-      ...rooms.flatMap((room) => [1, 2].map((i) => connectTandemWriter(`${node.syncUrl}/${room}`, `${room}:${i}`))),
+    const writers = rooms.flatMap((room) =>
+      [1, 2].map((i) =>
+        teardown.keep(connectTandemWriter(`${node.syncUrl}/${room}`, `${room}:${i}`), (w) => w.client.close()),
+      ),
     );
     await Promise.all(writers.map((w) => w.client.waitForFrame(frameOfType('sync-step1'))));
     const writeAll = () => {

@@ -1,6 +1,6 @@
-import { type RedisCluster, redisCli, startRedisCluster, waitFor } from '@tandem/test-utils';
+import { redisCli, startRedisCluster, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from './helpers/cluster.js';
+import { startCluster } from './helpers/cluster.js';
 import {
   type ClusterClient,
   connectClusterClient,
@@ -9,6 +9,7 @@ import {
 } from './helpers/cluster-clients.js';
 import { frameOfType } from './helpers/raw-client.js';
 import { connectTandemWriter, fetchDocument, type TandemWriter } from './helpers/tandem-writer.js';
+import { createTeardown } from './helpers/teardown.js';
 
 /** The fan-out's channel of a room (RedisFanout's default prefix). */
 const channelOf = (room: string) => `tandem:room:${room}`;
@@ -25,30 +26,22 @@ async function spublishCalls(ports: readonly number[]): Promise<Map<number, numb
 }
 
 describe('HA: Redis Cluster with sharded pub/sub', () => {
-  let rc: RedisCluster | undefined;
-  let cluster: Cluster | undefined;
-  const clients: ClusterClient[] = [];
-  const writers: TandemWriter[] = [];
-
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    for (const w of writers.splice(0)) w.client.close();
-    await cluster?.stop();
-    await rc?.stop();
-    cluster = undefined;
-    rc = undefined;
-  });
+  const teardown = createTeardown();
+  afterEach(() => teardown.run());
 
   it('HA-3, HA-4: rooms spread over three shards, a room’s messages reach only its shard; a shard’s master killed -9 and its replica promoted: the nodes converge again', async () => {
-    rc = await startRedisCluster({ masters: 3, nodeTimeoutMs: 1_000 });
-    const redis = rc;
+    const redis = teardown.keep(await startRedisCluster({ masters: 3, nodeTimeoutMs: 1_000 }), (r) => r.stop());
     // No presence renewals from the nodes during the test: the only SPUBLISHes are the edits'.
-    cluster = await startCluster({
-      nodes: 2,
-      redisEnv: { REDIS_CLUSTER_NODES: redis.seedAddresses.join(',') },
-      env: { AWARENESS_TIMEOUT_MS: '3600000' },
-    });
-    const c = cluster;
+    const c = teardown.keep(
+      await startCluster({
+        nodes: 2,
+        redisEnv: { REDIS_CLUSTER_NODES: redis.seedAddresses.join(',') },
+        env: { AWARENESS_TIMEOUT_MS: '3600000' },
+      }),
+      (cluster) => cluster.stop(),
+    );
+    const clients: ClusterClient[] = [];
+    const writers: TandemWriter[] = [];
     const urls = c.nodes.map((n) => n.server.syncUrl);
     const [node1, node2] = c.nodes;
     if (node1 === undefined || node2 === undefined) throw new Error('two nodes expected');
@@ -70,8 +63,9 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
 
     // A room's traffic stays on its shard: raw tandem.v1 writers (no presence) edit one room on node 1, read on node 2.
     for (const [ownerPort, { room }] of rooms) {
-      const writer = connectTandemWriter(`${node1.server.syncUrl}/${room}`, `${room}:w`);
-      const reader = connectTandemWriter(`${node2.server.syncUrl}/${room}`, `${room}:r`);
+      const close = (w: TandemWriter) => w.client.close();
+      const writer = teardown.keep(connectTandemWriter(`${node1.server.syncUrl}/${room}`, `${room}:w`), close);
+      const reader = teardown.keep(connectTandemWriter(`${node2.server.syncUrl}/${room}`, `${room}:r`), close);
       writers.push(writer, reader);
       await Promise.all([writer, reader].map((w) => w.client.waitForFrame(frameOfType('sync-step1'))));
       const before = await spublishCalls(masterPorts);
@@ -100,7 +94,9 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
     const roomNames = [...rooms.values()].map((r) => r.room);
     for (const room of roomNames) {
       c.nodes.forEach((node, n) => {
-        clients.push(connectClusterClient(node.server.syncUrl, room, `${room}-n${n}`));
+        clients.push(
+          teardown.keep(connectClusterClient(node.server.syncUrl, room, `${room}-n${n}`), (cl) => cl.destroy()),
+        );
       });
     }
     await waitFor(() => clients.every((cl) => cl.provider.synced), { what: 'clients synced', timeoutMs: 10_000 });

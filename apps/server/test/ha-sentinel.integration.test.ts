@@ -1,41 +1,41 @@
-import { type RedisSentinelSet, redisCli, startRedisSentinelSet, waitFor } from '@tandem/test-utils';
+import { redisCli, startRedisSentinelSet, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cluster, readiness, startCluster } from './helpers/cluster.js';
+import { readiness, startCluster } from './helpers/cluster.js';
 import {
   type ClusterClient,
   connectClusterClient,
   expectEveryEditOnce,
   roomConverged,
 } from './helpers/cluster-clients.js';
+import { createTeardown } from './helpers/teardown.js';
 
 /** The issue's bound: every client converged this long after the sentinels announced the switch. */
 const CONVERGE_AFTER_SWITCH_MS = 10_000;
 
 describe('HA: Redis Sentinel failover', () => {
-  let sentinels: RedisSentinelSet | undefined;
-  let cluster: Cluster | undefined;
-  const clients: ClusterClient[] = [];
-
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    await cluster?.stop();
-    await sentinels?.stop();
-    cluster = undefined;
-    sentinels = undefined;
-  });
+  const teardown = createTeardown();
+  afterEach(() => teardown.run());
 
   it('HA-1, HA-2: the master is killed -9 mid-edit; after the promotion every client converges within 10 s, none disconnected, every edit once', async () => {
-    sentinels = await startRedisSentinelSet({ replicas: 1, sentinels: 3, downAfterMs: 1_000 });
-    const set = sentinels;
-    cluster = await startCluster({
-      nodes: 2,
-      redisEnv: { REDIS_SENTINELS: set.sentinelAddresses.join(','), REDIS_SENTINEL_MASTER: set.masterName },
-    });
-    const c = cluster;
+    const set = teardown.keep(await startRedisSentinelSet({ replicas: 1, sentinels: 3, downAfterMs: 1_000 }), (s) =>
+      s.stop(),
+    );
+    const c = teardown.keep(
+      await startCluster({
+        nodes: 2,
+        redisEnv: { REDIS_SENTINELS: set.sentinelAddresses.join(','), REDIS_SENTINEL_MASTER: set.masterName },
+      }),
+      (cluster) => cluster.stop(),
+    );
+    const clients: ClusterClient[] = [];
     const room = 'sentinel-failover';
     const urls = c.nodes.map((n) => n.server.syncUrl);
     c.nodes.forEach((node, n) => {
-      for (let i = 0; i < 2; i++) clients.push(connectClusterClient(node.server.syncUrl, room, `n${n}c${i}`));
+      for (let i = 0; i < 2; i++) {
+        clients.push(
+          teardown.keep(connectClusterClient(node.server.syncUrl, room, `n${n}c${i}`), (cl) => cl.destroy()),
+        );
+      }
     });
     await waitFor(() => clients.every((cl) => cl.provider.synced), { what: 'clients synced', timeoutMs: 10_000 });
     const writeAll = () => {
