@@ -54,6 +54,13 @@ interface PubSub {
    * `autoResubscribe` off, and the fan-out resubscribes (so it knows when delivery is back).
    */
   readonly clientResubscribes: boolean;
+  /**
+   * Whether an unanswered PING reconnects the client (a silent partition). Not on a cluster: its
+   * PING goes to any one node, a dead master during a failover would make the whole client
+   * reconnect and drop every shard's subscriptions; the cluster client's own slot refresh
+   * (every 5 s, bounded by its timeout) notices a lost cluster instead.
+   */
+  readonly pingProbe: boolean;
 }
 
 const PUBSUB: Record<RedisPubSubMode, PubSub> = {
@@ -63,6 +70,7 @@ const PUBSUB: Record<RedisPubSubMode, PubSub> = {
     unsubscribe: (client, channel) => client.unsubscribe(channel),
     messageEvent: 'messageBuffer',
     clientResubscribes: false,
+    pingProbe: true,
   },
   sharded: {
     publish: (client, channel, payload) => client.spublish(channel, payload),
@@ -71,6 +79,7 @@ const PUBSUB: Record<RedisPubSubMode, PubSub> = {
     unsubscribe: (client, channel) => client.sunsubscribe(channel),
     messageEvent: 'smessageBuffer',
     clientResubscribes: true,
+    pingProbe: false,
   },
 };
 
@@ -221,8 +230,10 @@ export function createRedisFanout(options: RedisFanoutOptions): Fanout {
     });
   };
   const prober = setInterval(() => {
-    probe(publisher, 'publisher');
-    probe(subscriber, 'subscriber');
+    if (pubsub.pingProbe) {
+      probe(publisher, 'publisher');
+      probe(subscriber, 'subscriber');
+    }
     // A publish can fail while both connections stay up (a cluster shard failing over): catch up then too.
     maybeResync();
   }, options.probeMs);
