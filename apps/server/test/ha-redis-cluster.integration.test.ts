@@ -29,7 +29,7 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
   const teardown = createTeardown();
   afterEach(() => teardown.run());
 
-  it('HA-3, HA-4: rooms spread over three shards, a room’s messages reach only its shard; a shard’s master killed -9 and its replica promoted: the nodes converge again', async () => {
+  it('HA-3, HA-4: rooms spread over three shards, a room’s messages reach only its shard; a shard’s master killed -9 (replica promoted), then a room’s slot resharded: the nodes converge each time', async () => {
     const redis = teardown.keep(await startRedisCluster({ masters: 3, nodeTimeoutMs: 1_000 }), (r) => r.stop());
     // No presence renewals from the nodes during the test: the only SPUBLISHes are the edits'.
     const c = teardown.keep(
@@ -141,13 +141,33 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
       });
     }
     const convergedMs = Date.now() - promotedAt;
+
+    // Resharding: the slot of the second room moves to another live master while everyone edits.
+    const [, moved] = [...rooms.values()];
+    if (moved === undefined) throw new Error('a second room expected');
+    const from = await redis.masterOf(moved.slot);
+    const to = (await redis.nodes()).find((n) => n.role === 'master' && !n.failed && n.port !== from.port);
+    if (to === undefined) throw new Error('another live master expected');
+    writeAll();
+    await redis.moveSlot(moved.slot, to.port);
+    const reshardedAt = Date.now();
+    expect((await redis.masterOf(moved.slot)).port).toBe(to.port);
+    for (let i = 0; i < 3; i++) writeAll();
+    for (const room of roomNames) {
+      await waitFor(() => roomConverged(clients, urls, room), {
+        what: `${room} converged after its slot moved`,
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
+    }
+    const reshardMs = Date.now() - reshardedAt;
     for (const room of roomNames) {
       const byWriters = writers.filter((w) => w.tokens[0]?.startsWith(`${room}:`)).flatMap((w) => w.tokens);
       await expectEveryEditOnce(c, clients, room, byWriters);
     }
     expect(clients.map((cl) => cl.disconnects)).toEqual(clients.map(() => 0));
     console.info(
-      `[ha-cluster] replica ${promoted.port} promoted ${promotedAt - killedAt} ms after the kill; all rooms converged ${convergedMs} ms later`,
+      `[ha-cluster] replica ${promoted.port} promoted ${promotedAt - killedAt} ms after the kill; all rooms converged ${convergedMs} ms later; after moving a slot, ${reshardMs} ms`,
     );
   }, 120_000);
 });

@@ -22,6 +22,11 @@ export interface RedisCluster {
   nodes(): Promise<RedisClusterNodeInfo[]>;
   /** The live master serving `slot`. */
   masterOf(slot: number): Promise<RedisServer>;
+  /**
+   * Reshards one slot to the master on `toPort` the way `redis-cli --cluster reshard` does
+   * (IMPORTING / MIGRATING, MIGRATE of its keys, then SETSLOT NODE on every master).
+   */
+  moveSlot(slot: number, toPort: number): Promise<void>;
   /** Stops every node and removes their directories. */
   stop(): Promise<void>;
 }
@@ -105,17 +110,36 @@ export async function startRedisCluster(
         } satisfies RedisClusterNodeInfo;
       });
   };
+  const masterOf = async (slot: number): Promise<RedisServer> => {
+    const info = (await nodes()).find(
+      (n) => n.role === 'master' && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to),
+    );
+    const server = servers.find((s) => s.port === info?.port);
+    if (server === undefined) throw new Error(`no live master serves slot ${slot}`);
+    return server;
+  };
   return {
     servers,
     seedAddresses: servers.map((s) => `127.0.0.1:${s.port}`),
     nodes,
-    async masterOf(slot) {
-      const info = (await nodes()).find(
-        (n) => n.role === 'master' && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to),
-      );
-      const server = servers.find((s) => s.port === info?.port);
-      if (server === undefined) throw new Error(`no live master serves slot ${slot}`);
-      return server;
+    masterOf,
+    async moveSlot(slot, toPort) {
+      const from = (await masterOf(slot)).port;
+      const id = async (port: number) => (await redisCli(['-p', String(port), 'cluster', 'myid']))[0]?.trim() ?? '';
+      const [fromId, toId] = [await id(from), await id(toPort)];
+      const cli = (port: number, ...args: string[]) => redisCli(['-p', String(port), ...args]);
+      await cli(toPort, 'cluster', 'setslot', String(slot), 'importing', fromId);
+      await cli(from, 'cluster', 'setslot', String(slot), 'migrating', toId);
+      // Bounded: the tests' clusters hold no keys (pub/sub only), so this is one round.
+      for (let round = 0; round < 1_000; round++) {
+        const keys = (await cli(from, 'cluster', 'getkeysinslot', String(slot), '100')).filter((k) => k !== '');
+        if (keys.length === 0) break;
+        await cli(from, 'migrate', '127.0.0.1', String(toPort), '', '0', '5000', 'keys', ...keys);
+      }
+      const masters = (await nodes()).filter((n) => n.role === 'master' && !n.failed).map((n) => n.port);
+      for (const port of [toPort, from, ...masters.filter((p) => p !== toPort && p !== from)]) {
+        await cli(port, 'cluster', 'setslot', String(slot), 'node', toId);
+      }
     },
     stop,
   };
