@@ -25,6 +25,10 @@ export interface RedisSentinelSetOptions {
   readonly sentinels?: number;
   /** How long a master must not answer before a sentinel thinks it is down (default 1000 ms). */
   readonly downAfterMs?: number;
+  /** `requirepass` (and `masterauth`) of the data nodes; the sentinels get it as `auth-pass`. */
+  readonly password?: string;
+  /** `requirepass` of the sentinels themselves. */
+  readonly sentinelPassword?: string;
 }
 
 const MASTER = 'tandem-master';
@@ -40,11 +44,13 @@ export async function startRedisSentinelSet(options: RedisSentinelSetOptions = {
   const sentinels: RedisServer[] = [];
   const sentinelCount = options.sentinels ?? 3;
   try {
-    const master = await startRedisServer();
+    const auth =
+      options.password === undefined ? [] : ['--requirepass', options.password, '--masterauth', options.password];
+    const master = await startRedisServer({ args: auth });
     started.push(master);
     servers.push(master);
     for (let i = 0; i < (options.replicas ?? 1); i++) {
-      const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+      const replica = await startRedisServer({ args: [...auth, '--replicaof', '127.0.0.1', String(master.port)] });
       started.push(replica);
       servers.push(replica);
       await replica.process.waitForLine(/MASTER <-> REPLICA sync: Finished with success/, 10_000);
@@ -55,7 +61,7 @@ export async function startRedisSentinelSet(options: RedisSentinelSetOptions = {
         dir,
         args: ['--sentinel'],
         readyLine: /\+monitor master/,
-        configFile: sentinelConfig(dir, master.port, sentinelCount, options.downAfterMs ?? 1_000),
+        configFile: sentinelConfig(dir, master.port, sentinelCount, options),
       });
       started.push(sentinel);
       sentinels.push(sentinel);
@@ -95,15 +101,20 @@ export async function startRedisSentinelSet(options: RedisSentinelSetOptions = {
 }
 
 /** A sentinel's configuration file in its directory (Sentinel rewrites it, so it must be a file of its own). */
-function sentinelConfig(dir: string, masterPort: number, sentinels: number, downAfterMs: number): string {
+function sentinelConfig(dir: string, masterPort: number, sentinels: number, options: RedisSentinelSetOptions): string {
   const file = join(dir, 'sentinel.conf');
   writeFileSync(
     file,
     [
       `sentinel monitor ${MASTER} 127.0.0.1 ${masterPort} ${Math.floor(sentinels / 2) + 1}`,
-      `sentinel down-after-milliseconds ${MASTER} ${downAfterMs}`,
+      `sentinel down-after-milliseconds ${MASTER} ${options.downAfterMs ?? 1_000}`,
       `sentinel failover-timeout ${MASTER} 10000`,
       `sentinel parallel-syncs ${MASTER} 1`,
+      ...(options.password === undefined ? [] : [`sentinel auth-pass ${MASTER} ${options.password}`]),
+      // Sentinels talk to each other with the same password they require.
+      ...(options.sentinelPassword === undefined
+        ? []
+        : [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`]),
       '',
     ].join('\n'),
   );
