@@ -7,6 +7,7 @@ import {
   expectEveryEditOnce,
   roomConverged,
 } from './helpers/cluster-clients.js';
+import { dependencyLines, printingOnFailure } from './helpers/failure-context.js';
 import { frameOfType } from './helpers/raw-client.js';
 import { connectTandemWriter, fetchDocument, type TandemWriter } from './helpers/tandem-writer.js';
 import { createTeardown } from './helpers/teardown.js';
@@ -125,20 +126,14 @@ describe('HA: Redis Cluster with sharded pub/sub', () => {
     const promotedAt = Date.now();
     for (let i = 0; i < 3; i++) writeAll();
     for (const room of roomNames) {
-      await waitFor(() => roomConverged(clients, urls, room), {
-        what: `${room} converged after the shard's failover`,
-        timeoutMs: 15_000,
-        intervalMs: 50,
-      }).catch((err) => {
-        for (const n of c.nodes)
-          console.log(
-            n.server.process.lines
-              .filter((l) => /redis|fan-out/.test(l))
-              .slice(-30)
-              .join('\n'),
-          );
-        throw err;
-      });
+      await printingOnFailure(
+        waitFor(() => roomConverged(clients, urls, room), {
+          what: `${room} converged after the shard's failover`,
+          timeoutMs: 15_000,
+          intervalMs: 50,
+        }),
+        () => dependencyLines(c.nodes.map((n) => n.server)),
+      );
     }
     const convergedMs = Date.now() - promotedAt;
 

@@ -7,6 +7,7 @@ import {
   expectEveryEditOnce,
   roomConverged,
 } from './helpers/cluster-clients.js';
+import { dependencyLines, printingOnFailure } from './helpers/failure-context.js';
 import { createTeardown } from './helpers/teardown.js';
 
 /** The issue's bound: every client converged this long after the sentinels announced the switch. */
@@ -61,22 +62,18 @@ describe('HA: Redis Sentinel failover', () => {
     expect((await set.currentMaster()).port).toBe(replica.port);
     for (let i = 0; i < 3; i++) writeAll();
 
-    await waitFor(() => roomConverged(clients, urls, room), {
-      what: 'every client and node converged after the switch',
-      timeoutMs: CONVERGE_AFTER_SWITCH_MS,
-      intervalMs: 50,
-    }).catch(async (err) => {
-      for (const n of c.nodes) console.log(JSON.stringify(await readiness(n.server.httpUrl)));
-      for (const n of c.nodes)
-        console.log(
-          n.server.process.lines
-            .filter((l) => !/"msg":"(session|room)/.test(l))
-            .slice(-40)
-            .join('\n'),
-        );
-      for (const s of set.sentinels) console.log(s.process.lines.slice(-15).join('\n'));
-      throw err;
-    });
+    await printingOnFailure(
+      waitFor(() => roomConverged(clients, urls, room), {
+        what: 'every client and node converged after the switch',
+        timeoutMs: CONVERGE_AFTER_SWITCH_MS,
+        intervalMs: 50,
+      }),
+      async () => [
+        ...(await Promise.all(c.nodes.map(async (n) => JSON.stringify(await readiness(n.server.httpUrl))))),
+        ...dependencyLines(c.nodes.map((n) => n.server)),
+        ...set.sentinels.flatMap((s) => s.process.lines.slice(-15)),
+      ],
+    );
     const convergedMs = Date.now() - switchedAt;
     expect(convergedMs).toBeLessThanOrEqual(CONVERGE_AFTER_SWITCH_MS);
     expect(clients.map((cl) => cl.disconnects)).toEqual(clients.map(() => 0));
