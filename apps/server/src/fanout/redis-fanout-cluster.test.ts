@@ -1,9 +1,8 @@
-import { type RedisCluster, startRedisCluster, waitFor } from '@tandem/test-utils';
-import { pino } from 'pino';
+import { type RedisCluster, startRedisCluster } from '@tandem/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { describeFanoutContract } from './fanout.contract.js';
 import { redisConnector } from './redis-connections.js';
-import { createRedisFanout } from './redis-fanout.js';
+import { connectedFanouts } from './redis-fanout.fixture.js';
 
 // One real three-master Redis Cluster for the file; the fan-outs use sharded pub/sub (HA-3) on a
 // channel prefix per contract case, so a case never sees another's messages.
@@ -25,23 +24,5 @@ describeFanoutContract('redis cluster, sharded pub/sub (three nodes in one proce
     nodes: cluster.servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
     credentials: { username: null, password: null },
   });
-  const node = (nodeId: string) =>
-    createRedisFanout({
-      ...connector,
-      nodeId,
-      logger: pino({ level: 'silent' }),
-      retry: { minMs: 50, maxMs: 500 },
-      probeMs: 1_000,
-      channelPrefix: prefix,
-    });
-  const nodes = [node('node-a'), node('node-b'), node('node-c')] as const;
-  for (const fanout of nodes) {
-    await waitFor(() => fanout.check().then(() => true), { what: 'the cluster fan-out to connect', timeoutMs: 15_000 });
-  }
-  return {
-    nodes,
-    cleanup: async () => {
-      for (const fanout of nodes) await fanout.close();
-    },
-  };
+  return connectedFanouts(connector, prefix);
 });

@@ -1,9 +1,8 @@
-import { type RedisSentinelSet, startRedisSentinelSet, waitFor } from '@tandem/test-utils';
-import { pino } from 'pino';
+import { type RedisSentinelSet, startRedisSentinelSet } from '@tandem/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { describeFanoutContract } from './fanout.contract.js';
 import { redisConnector } from './redis-connections.js';
-import { createRedisFanout } from './redis-fanout.js';
+import { connectedFanouts } from './redis-fanout.fixture.js';
 
 // One real Sentinel set for the file, with passwords on the data nodes and on the sentinels: the
 // fan-outs find the master through the sentinels with the credentials of HA-1.
@@ -29,26 +28,5 @@ describeFanoutContract('redis through sentinel, with passwords (three nodes in o
     credentials: { username: null, password: PASSWORD },
     sentinelPassword: SENTINEL_PASSWORD,
   });
-  const node = (nodeId: string) =>
-    createRedisFanout({
-      ...connector,
-      nodeId,
-      logger: pino({ level: 'silent' }),
-      retry: { minMs: 50, maxMs: 500 },
-      probeMs: 1_000,
-      channelPrefix: prefix,
-    });
-  const nodes = [node('node-a'), node('node-b'), node('node-c')] as const;
-  for (const fanout of nodes) {
-    await waitFor(() => fanout.check().then(() => true), {
-      what: 'the sentinel fan-out to connect',
-      timeoutMs: 15_000,
-    });
-  }
-  return {
-    nodes,
-    cleanup: async () => {
-      for (const fanout of nodes) await fanout.close();
-    },
-  };
+  return connectedFanouts(connector, prefix);
 });
