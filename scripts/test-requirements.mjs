@@ -18,6 +18,12 @@ export const testRequirements = [
     neededFor: 'Redis fan-out integration tests (apps/server/test/cluster*.integration.test.ts)',
   },
   {
+    binary: 'redis-cli',
+    debPackage: 'redis-tools',
+    neededFor:
+      'creating the Redis Cluster of the high-availability tests (redis-cli --cluster create; apps/server/test/ha-*.integration.test.ts)',
+  },
+  {
     binary: 'initdb',
     debPackage: 'postgresql',
     neededFor: 'PostgresDocStore contract tests and cluster integration tests',

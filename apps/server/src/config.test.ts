@@ -65,6 +65,7 @@ describe('loadConfig', () => {
       compactAfterUpdates: 500,
       compactAfterBytes: 4 * MiB,
       redisUrl: null,
+      redisTopology: null,
       databaseUrl: null,
       awarenessTimeoutMs: 30_000,
       commitIntervalMs: 20,
@@ -144,6 +145,7 @@ describe('loadConfig', () => {
       compactAfterUpdates: 1,
       compactAfterBytes: 4096,
       redisUrl: 'redis://127.0.0.1:6379',
+      redisTopology: { kind: 'single', url: 'redis://127.0.0.1:6379' },
       databaseUrl: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
       awarenessTimeoutMs: 5000,
       commitIntervalMs: 0,
@@ -173,6 +175,62 @@ describe('loadConfig', () => {
     expect(configErrorFor({ DATABASE_URL: 'mysql://127.0.0.1/x' }).message).toContain('DATABASE_URL');
     expect(loadConfig({ DATABASE_URL: 'postgresql://127.0.0.1/x' }).databaseUrl).toBe('postgresql://127.0.0.1/x');
     expect(loadConfig({ REDIS_URL: 'rediss://h:6380' }).redisUrl).toBe('rediss://h:6380');
+  });
+
+  it('HA-1: REDIS_SENTINELS with REDIS_SENTINEL_MASTER and credentials describe a Sentinel-managed master', () => {
+    expect(
+      loadConfig({
+        REDIS_SENTINELS: '10.0.0.1:26379, sentinel-b:26380,[::1]:26381',
+        REDIS_SENTINEL_MASTER: 'tandem',
+        REDIS_USERNAME: 'fanout',
+        REDIS_PASSWORD: 'data-secret',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      }).redisTopology,
+    ).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-b', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      masterName: 'tandem',
+      credentials: { username: 'fanout', password: 'data-secret' },
+      sentinelPassword: 'sentinel-secret',
+    });
+    expect(configErrorFor({ REDIS_SENTINELS: '10.0.0.1:26379' }).message).toContain('REDIS_SENTINEL_MASTER');
+    expect(configErrorFor({ REDIS_SENTINELS: '10.0.0.1', REDIS_SENTINEL_MASTER: 'm' }).message).toContain(
+      'REDIS_SENTINELS',
+    );
+    expect(configErrorFor({ REDIS_SENTINEL_MASTER: 'm' }).message).toContain('need REDIS_SENTINELS');
+  });
+
+  it('HA-3: REDIS_CLUSTER_NODES lists the seed nodes; only one Redis setting may be given', () => {
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001', REDIS_PASSWORD: 'pw' }).redisTopology,
+    ).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: '127.0.0.1', port: 7001 },
+      ],
+      credentials: { username: null, password: 'pw' },
+    });
+    expect(configErrorFor({ REDIS_CLUSTER_NODES: '127.0.0.1:99999' }).message).toContain('REDIS_CLUSTER_NODES');
+    expect(configErrorFor({ REDIS_CLUSTER_NODES: ',' }).message).toContain('REDIS_CLUSTER_NODES');
+    expect(configErrorFor({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).message).toContain(
+      'only one of REDIS_URL, REDIS_CLUSTER_NODES',
+    );
+    expect(configErrorFor({ REDIS_URL: 'redis://h:6379', REDIS_PASSWORD: 'pw' }).message).toContain('REDIS_URL');
+    expect(configErrorFor({ REDIS_PASSWORD: 'pw' }).message).toContain('REDIS_PASSWORD');
+  });
+
+  it('HA-5: DATABASE_URL may list several hosts with target_session_attrs; other attributes are refused', () => {
+    const url = 'postgres://tandem:pw@pg-a:5432,pg-b:5433/tandem?target_session_attrs=read-write';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(configErrorFor({ DATABASE_URL: 'postgres://a:1,b:x/db' }).message).toContain('DATABASE_URL');
+    expect(configErrorFor({ DATABASE_URL: 'postgres://a,b/db?target_session_attrs=standby' }).message).toContain(
+      'target_session_attrs=standby is not supported',
+    );
   });
 
   it('accepts PORT 0 (pick a free port) and 65535', () => {

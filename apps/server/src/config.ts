@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { RedisAddress, RedisTopology } from './fanout/redis-connections.js';
+import { parsePostgresUrl } from './storage/postgres-hosts.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +44,37 @@ const origins = commaList.pipe(
   ),
 );
 
+/** `host:port,host:port` (IPv6 in brackets): Redis sentinels or cluster seed nodes. */
+const addressList = commaList.pipe(
+  z
+    .array(
+      z
+        .string()
+        .regex(/^(\[[^\]]+\]|[^:[\]]+):\d{1,5}$/, 'must list host:port addresses separated by commas')
+        .transform((item): RedisAddress => {
+          const at = item.lastIndexOf(':');
+          return { host: item.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(item.slice(at + 1)) };
+        })
+        .refine((address) => address.port >= 1 && address.port <= 65_535, { message: 'port must be 1-65535' }),
+    )
+    .min(1, 'must list at least one host:port'),
+);
+
+/** A Postgres URL, possibly listing several hosts (libpq's multi-host form, HA-5). */
+const postgresUrl = z
+  .string()
+  .trim()
+  .superRefine((value, context) => {
+    try {
+      parsePostgresUrl(value);
+    } catch (err) {
+      context.addIssue({
+        code: 'custom',
+        message: `${err instanceof Error ? err.message : String(err)} (e.g. postgres://user@h1:5432,h2:5432/db?target_session_attrs=read-write)`,
+      });
+    }
+  });
+
 const envSchema = z.object({
   PORT: intFrom(0, 65_535).default(1234),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -59,7 +92,13 @@ const envSchema = z.object({
   WEB_DIR: z.string().min(1).optional(),
   COMPACT_AFTER_BYTES: intFrom(1, 1024 * 1024 * MiB).default(4 * MiB),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
-  DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  REDIS_SENTINELS: addressList.optional(),
+  REDIS_SENTINEL_MASTER: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: addressList.optional(),
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
   COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(20),
   MAX_PENDING_BYTES: intFrom(64 * 1024, 1024 * 1024 * MiB).default(64 * MiB),
@@ -128,6 +167,12 @@ export interface Config {
   readonly compactAfterBytes: number;
   /** Redis for fan-out across nodes; null runs the single-node in-memory fan-out. */
   readonly redisUrl: string | null;
+  /**
+   * Where the fan-out's Redis is (HA-1, HA-3): REDIS_URL (one server), REDIS_SENTINELS with
+   * REDIS_SENTINEL_MASTER (a Sentinel-managed master) or REDIS_CLUSTER_NODES (a cluster, sharded
+   * pub/sub); null with none of them.
+   */
+  readonly redisTopology: RedisTopology | null;
   /** Postgres shared by every node; null keeps the embedded SQLite store in `dataDir`. */
   readonly databaseUrl: string | null;
   /** The built editor app to serve at `/` (default: apps/web/dist next to this server); null serves none. */
@@ -211,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET === undefined) {
     throw new ConfigError('invalid configuration: WEBHOOK_URL needs WEBHOOK_SECRET (receivers verify the signature)');
   }
+  const redisTopology = redisTopologyOf(e);
   const keys = [e.AUTH_SECRET, e.AUTH_PUBLIC_KEY, e.AUTH_JWKS_URL].filter((k) => k !== undefined);
   if (keys.length > 1) {
     throw new ConfigError('invalid configuration: set only one of AUTH_SECRET, AUTH_PUBLIC_KEY and AUTH_JWKS_URL');
@@ -236,6 +282,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
     compactAfterBytes: e.COMPACT_AFTER_BYTES,
     redisUrl: e.REDIS_URL ?? null,
+    redisTopology,
     databaseUrl: e.DATABASE_URL ?? null,
     webDir: e.WEB_DIR === 'none' ? null : (e.WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
     awarenessTimeoutMs: e.AWARENESS_TIMEOUT_MS,
@@ -277,6 +324,51 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
   });
+}
+
+/** The fan-out's Redis from REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (at most one of them). */
+function redisTopologyOf(e: z.infer<typeof envSchema>): RedisTopology | null {
+  const given = [
+    e.REDIS_URL === undefined ? null : 'REDIS_URL',
+    e.REDIS_SENTINELS === undefined ? null : 'REDIS_SENTINELS',
+    e.REDIS_CLUSTER_NODES === undefined ? null : 'REDIS_CLUSTER_NODES',
+  ].filter((name) => name !== null);
+  if (given.length > 1) throw new ConfigError(`invalid configuration: set only one of ${given.join(', ')}`);
+  const credentials = { username: e.REDIS_USERNAME ?? null, password: e.REDIS_PASSWORD ?? null };
+  if (e.REDIS_URL !== undefined) {
+    if (e.REDIS_USERNAME !== undefined || e.REDIS_PASSWORD !== undefined) {
+      throw new ConfigError(
+        'invalid configuration: REDIS_USERNAME and REDIS_PASSWORD go with REDIS_SENTINELS or REDIS_CLUSTER_NODES; put the credentials in REDIS_URL',
+      );
+    }
+    return { kind: 'single', url: e.REDIS_URL };
+  }
+  if (e.REDIS_SENTINELS !== undefined) {
+    if (e.REDIS_SENTINEL_MASTER === undefined) {
+      throw new ConfigError(
+        'invalid configuration: REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master group name)',
+      );
+    }
+    return {
+      kind: 'sentinel',
+      sentinels: e.REDIS_SENTINELS,
+      masterName: e.REDIS_SENTINEL_MASTER,
+      credentials,
+      sentinelPassword: e.REDIS_SENTINEL_PASSWORD ?? null,
+    };
+  }
+  if (e.REDIS_SENTINEL_MASTER !== undefined || e.REDIS_SENTINEL_PASSWORD !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: REDIS_SENTINEL_MASTER and REDIS_SENTINEL_PASSWORD need REDIS_SENTINELS',
+    );
+  }
+  if (e.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES, credentials };
+  if (e.REDIS_USERNAME !== undefined || e.REDIS_PASSWORD !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: REDIS_USERNAME and REDIS_PASSWORD need REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    );
+  }
+  return null;
 }
 
 /** A full configuration for tests and embedding: defaults with overrides. */

@@ -6,10 +6,12 @@ import { ConfigError, loadConfig } from './config.js';
 import { deadlineIn } from './deadline.js';
 import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
+import { describeRedisTopology, redisConnector } from './fanout/redis-connections.js';
 import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
+import { redactPostgresUrl } from './storage/postgres-hosts.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
 
@@ -38,19 +40,22 @@ async function main(): Promise<void> {
     config.databaseUrl === null
       ? await openSqliteDocStore({ dataDir: config.dataDir })
       : openPostgresDocStore({ url: config.databaseUrl, logger });
-  const storePath = config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactUrl(config.databaseUrl);
+  const storePath =
+    config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactPostgresUrl(config.databaseUrl);
   const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';
+  // One Redis, a Sentinel-managed master or a cluster (sharded pub/sub): the fan-out gets its clients from the connector.
   const fanout: Fanout =
-    config.redisUrl === null
+    config.redisTopology === null
       ? createMemoryFanout(config.nodeId)
       : createRedisFanout({
-          url: config.redisUrl,
+          ...redisConnector(config.redisTopology),
           nodeId: config.nodeId,
           logger,
           retry,
           probeMs: config.dependencyProbeMs,
         });
-  const fanoutKind = config.redisUrl === null ? 'single node (in-memory)' : `Redis ${redactUrl(config.redisUrl)}`;
+  const fanoutKind =
+    config.redisTopology === null ? 'single node (in-memory)' : describeRedisTopology(config.redisTopology, redactUrl);
   // The document list's titles live beside the documents: in SQLite, or in the shared Postgres.
   const directory =
     config.databaseUrl === null

@@ -2,7 +2,12 @@ import { waitFor } from '@tandem/test-utils';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cluster, readiness, startCluster } from './helpers/cluster.js';
-import { type ClusterClient, connectClusterClient, roomConverged } from './helpers/cluster-clients.js';
+import {
+  type ClusterClient,
+  connectClusterClient,
+  expectEveryEditOnce,
+  roomConverged,
+} from './helpers/cluster-clients.js';
 
 /** How long node 1 is cut off from Redis: the 30 s scenario, kept at full length. */
 const PARTITION_MS = 30_000;
@@ -29,19 +34,7 @@ describe('cluster: Redis faults', () => {
   const writeAll = () => {
     for (const client of clients) client.write();
   };
-  const expectNoDuplicates = async (c: Cluster, room: string) => {
-    const expected = clients.flatMap((cl) => cl.written);
-    for (const client of clients) {
-      const tokens = client.doc.getArray<string>('tokens').toArray();
-      expect(tokens.length).toBe(expected.length);
-      expect(new Set(tokens)).toEqual(new Set(expected));
-    }
-    const stored = await c.storedDoc(room);
-    const tokens = stored.getArray<string>('tokens').toArray();
-    stored.destroy();
-    expect(tokens.length).toBe(expected.length);
-    expect(new Set(tokens).size).toBe(tokens.length);
-  };
+  const expectNoDuplicates = (c: Cluster, room: string) => expectEveryEditOnce(c, clients, room);
 
   it('CLUSTER-4: Redis SHUTDOWN NOSAVE mid-session, then restart: no node crashes, convergence within 5 s, no duplicates', async () => {
     cluster = await startCluster({ nodes: 3 });

@@ -9,8 +9,15 @@ export {
   startFaultProxy,
 } from './fault-proxy.js';
 export { freePort } from './ports.js';
+export {
+  type PostgresMember,
+  type PostgresReplicaSet,
+  startPostgresReplicaSet,
+} from './postgres-replica-set.js';
 export { type PostgresServer, startPostgres } from './postgres-server.js';
-export { type RedisServer, startRedisServer } from './redis-server.js';
+export { type RedisCluster, type RedisClusterNodeInfo, redisCli, startRedisCluster } from './redis-cluster.js';
+export { type RedisSentinelSet, type RedisSentinelSetOptions, startRedisSentinelSet } from './redis-sentinel-set.js';
+export { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
 export { createRng, type Rng } from './rng.js';
 export {
   SERVER_ENTRY,

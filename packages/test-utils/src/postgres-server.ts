@@ -32,7 +32,7 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 /** Debian keeps initdb and postgres off PATH, in /usr/lib/postgresql/VERSION/bin: look there too, newest first. */
-function postgresBinary(name: string): string {
+export function postgresBinary(name: string): string {
   const versions = (() => {
     try {
       return readdirSync('/usr/lib/postgresql')
@@ -53,39 +53,77 @@ function postgresBinary(name: string): string {
   throw new Error(`${name} not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)`);
 }
 
+/** Who runs the Postgres processes: the `postgres` user when this process is root. */
+export type PostgresRunAs = { uid: number; gid: number } | Record<string, never>;
+
+/** A fresh data directory owned by the user Postgres runs as; returns it and that user. */
+export function postgresDataDir(): { dir: string; asUser: PostgresRunAs } {
+  const user = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-pg-'));
+  if (user !== undefined) chownSync(dir, user.uid, user.gid);
+  return { dir, asUser: user === undefined ? {} : { uid: user.uid, gid: user.gid } };
+}
+
+/** Runs a Postgres tool (initdb, pg_basebackup, pg_ctl) as the Postgres user; rejects with its output on failure. */
+export async function runPostgresTool(name: string, args: readonly string[], asUser: PostgresRunAs, cwd: string) {
+  const tool = startProcess(postgresBinary(name), args, { ...asUser, cwd });
+  const exit = await tool.exited;
+  if (exit.code !== 0)
+    throw new Error(`${name} failed (${exit.code ?? exit.signal}):\n${tool.lines.slice(-20).join('\n')}`);
+}
+
+/**
+ * Starts a postmaster on `dir` and `port` (fsync off, 200 connections, plus `args`) and waits for
+ * `readyLine` (a standby says it accepts read-only connections).
+ */
+export async function launchPostgres(options: {
+  dir: string;
+  port: number;
+  asUser: PostgresRunAs;
+  args?: readonly string[];
+  readyLine?: RegExp;
+}): Promise<RunningProcess> {
+  const { dir, port } = options;
+  const child = startProcess(
+    postgresBinary('postgres'),
+    [
+      ...['-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      ...(options.args ?? []),
+    ],
+    { ...options.asUser, cwd: dir },
+  );
+  const started = await Promise.race([
+    child.waitForLine(options.readyLine ?? /database system is ready to accept connections/, 20_000).then(() => true),
+    child.exited.then(() => false),
+  ]);
+  if (!started) throw new Error(`postgres exited before it was ready:\n${child.lines.slice(-10).join('\n')}`);
+  return child;
+}
+
+/** initdb in `dir`: trust authentication on loopback (replication included), UTF-8. */
+export async function initPostgresDir(dir: string, asUser: PostgresRunAs): Promise<void> {
+  try {
+    await runPostgresTool(
+      'initdb',
+      ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+      asUser,
+      dir,
+    );
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /**
  * Runs initdb in a temp directory and starts `postgres` on a free port. fsync is off: the tests
  * kill processes, not machines, and committed data survives a process crash without it.
  */
 export async function startPostgres(): Promise<PostgresServer> {
-  const user = postgresUser();
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-pg-'));
-  if (user !== undefined) chownSync(dir, user.uid, user.gid);
-  const asUser = user === undefined ? {} : { uid: user.uid, gid: user.gid };
-  const init = startProcess(
-    postgresBinary('initdb'),
-    ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
-    { ...asUser, cwd: dir },
-  );
-  const initExit = await init.exited;
-  if (initExit.code !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed (${initExit.code ?? initExit.signal}):\n${init.lines.slice(-20).join('\n')}`);
-  }
+  const { dir, asUser } = postgresDataDir();
+  await initPostgresDir(dir, asUser);
   const port = await freePort();
-  const launch = async (): Promise<RunningProcess> => {
-    const child = startProcess(
-      postgresBinary('postgres'),
-      ['-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
-      { ...asUser, cwd: dir },
-    );
-    const started = await Promise.race([
-      child.waitForLine(/database system is ready to accept connections/, 20_000).then(() => true),
-      child.exited.then(() => false),
-    ]);
-    if (!started) throw new Error(`postgres exited before it was ready:\n${child.lines.slice(-10).join('\n')}`);
-    return child;
-  };
+  const launch = () => launchPostgres({ dir, port, asUser });
   let current = await launch();
   const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {

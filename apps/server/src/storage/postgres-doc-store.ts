@@ -1,12 +1,13 @@
 import { checksum, matchesChecksum } from '@tandem/doc-format';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';
+import { createPostgresPool } from './postgres-pool.js';
 
 /** Options for {@link openPostgresDocStore}. */
 export interface PostgresDocStoreOptions {
-  /** `postgres://` URL. */
+  /** `postgres://` URL; several hosts with `target_session_attrs=read-write` follow a failover. */
   readonly url: string;
   readonly logger?: Logger;
   /** Connections in the pool (default 10). */
@@ -40,8 +41,9 @@ const SCHEMA_LOCK = 7_270_001;
  * on the snapshot's position: a node holding an older view can never roll a newer snapshot back.
  */
 export function openPostgresDocStore(options: PostgresDocStoreOptions): DocStore {
-  const pool = new pg.Pool({
-    connectionString: options.url,
+  // The URL may list a primary and its standbys (HA-5): the pool follows whichever is writable.
+  const pool = createPostgresPool(options.url, {
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
     // A silent partition must fail a query (and let the scheduler retry) rather than hang it.

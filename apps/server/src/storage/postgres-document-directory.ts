@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { DocumentDirectory, DocumentInfo } from './document-directory.js';
+import { createPostgresPool } from './postgres-pool.js';
 
 interface Row {
   id: string;
@@ -18,7 +19,7 @@ const toInfo = (row: Row): DocumentInfo => ({
 /** The document directory in the shared Postgres database, so every node lists the same documents. */
 export function openPostgresDocumentDirectory(options: { url: string; now?: () => Date }): DocumentDirectory {
   const now = options.now ?? (() => new Date());
-  const pool = new pg.Pool({ connectionString: options.url, max: 2 });
+  const pool = createPostgresPool(options.url, { max: 2 });
   // Errors on idle clients (Postgres restarting) must not crash the process; the next query reports them.
   pool.on('error', () => {});
   let ready: Promise<void> | null = null;

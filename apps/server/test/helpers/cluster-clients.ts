@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import * as Y from 'yjs';
 import { connectStockClient, type StockClient } from './clients.js';
 import { fetchDocument } from './tandem-writer.js';
@@ -7,6 +8,8 @@ export interface ClusterClient extends StockClient {
   readonly name: string;
   readonly room: string;
   readonly written: string[];
+  /** How often its WebSocket closed since it connected (a failover must not close any). */
+  readonly disconnects: number;
   /** Pushes one unique token to the shared array (and a character to the text). */
   write(): void;
 }
@@ -17,11 +20,18 @@ export function connectClusterClient(syncUrl: string, room: string, name: string
   const client = connectStockClient(syncUrl, room, {}, doc);
   client.provider.awareness.setLocalStateField('user', { name });
   const written: string[] = [];
+  let disconnects = 0;
+  client.provider.on('status', ({ status }: { status: string }) => {
+    if (status === 'disconnected') disconnects++;
+  });
   return {
     ...client,
     name,
     room,
     written,
+    get disconnects() {
+      return disconnects;
+    },
     write() {
       const token = `${name}:${written.length + 1}`;
       written.push(token);
@@ -54,4 +64,29 @@ export async function roomConverged(clients: readonly ClusterClient[], nodeSyncU
     if (!prints.has(print)) return false;
   }
   return true;
+}
+
+/**
+ * Every token the clients of `room` wrote is in each of their documents and in the stored one,
+ * exactly once (no edit lost, none applied twice).
+ */
+export async function expectEveryEditOnce(
+  store: { storedDoc(room: string): Promise<Y.Doc> },
+  clients: readonly ClusterClient[],
+  room: string,
+  /** Tokens other writers put into the room's array before. */
+  alsoWritten: readonly string[] = [],
+): Promise<void> {
+  const inRoom = clients.filter((c) => c.room === room);
+  const expected = [...alsoWritten, ...inRoom.flatMap((c) => c.written)];
+  for (const client of inRoom) {
+    const tokens = client.doc.getArray<string>('tokens').toArray();
+    expect(tokens.length).toBe(expected.length);
+    expect(new Set(tokens)).toEqual(new Set(expected));
+  }
+  const stored = await store.storedDoc(room);
+  const tokens = stored.getArray<string>('tokens').toArray();
+  stored.destroy();
+  expect(tokens.length).toBe(expected.length);
+  expect(new Set(tokens).size).toBe(tokens.length);
 }

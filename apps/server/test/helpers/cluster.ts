@@ -43,7 +43,15 @@ export interface Cluster {
 
 /** Starts redis-server, postgres (with a fresh database) and `nodes` server processes. */
 export async function startCluster(
-  options: { nodes?: number; proxied?: number[]; env?: Record<string, string> } = {},
+  options: {
+    nodes?: number;
+    proxied?: number[];
+    env?: Record<string, string>;
+    /** The nodes' Redis settings instead of REDIS_URL of the cluster's own server (a Sentinel set, a Redis Cluster). */
+    redisEnv?: Record<string, string>;
+    /** The nodes' DATABASE_URL instead of the cluster's own Postgres (a primary with a standby). */
+    databaseUrl?: string;
+  } = {},
 ): Promise<Cluster> {
   const [redis, postgres] = await Promise.all([startRedisServer(), startPostgres()]);
   let currentRedis = redis;
@@ -51,7 +59,7 @@ export async function startCluster(
   await admin.connect();
   await admin.query('CREATE DATABASE tandem');
   await admin.end();
-  const databaseUrl = postgres.urlFor('tandem');
+  const databaseUrl = options.databaseUrl ?? postgres.urlFor('tandem');
   const nodes: ClusterNode[] = [];
   const proxies: TcpProxy[] = [];
 
@@ -64,7 +72,7 @@ export async function startCluster(
       ...options.env,
       ...nodeOptions.env,
       NODE_ID: `node-${nodes.length + 1}`,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      ...(options.redisEnv ?? { REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
       DATABASE_URL: databaseUrl,
     });
     const node = { server, proxy };
