@@ -1,17 +1,9 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { deadlineIn } from './deadline.js';
-import type { Fanout } from './fanout/fanout.js';
-import { createMemoryFanout } from './fanout/memory-fanout.js';
-import { createRedisFanout } from './fanout/redis-fanout.js';
-import type { DocStore } from './storage/doc-store.js';
-import { openPostgresDocStore } from './storage/postgres-doc-store.js';
-import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
-import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
-import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
+import { openDependencies } from './dependencies.js';
 
 /**
  * What closing the fan-out, the store and the document directory may take past the shutdown
@@ -32,30 +24,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
-  const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
   // Postgres and Redis make a cluster; without them this is one node with its embedded store.
-  const store: DocStore =
-    config.databaseUrl === null
-      ? await openSqliteDocStore({ dataDir: config.dataDir })
-      : openPostgresDocStore({ url: config.databaseUrl, logger });
-  const storePath = config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactUrl(config.databaseUrl);
-  const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';
-  const fanout: Fanout =
-    config.redisUrl === null
-      ? createMemoryFanout(config.nodeId)
-      : createRedisFanout({
-          url: config.redisUrl,
-          nodeId: config.nodeId,
-          logger,
-          retry,
-          probeMs: config.dependencyProbeMs,
-        });
-  const fanoutKind = config.redisUrl === null ? 'single node (in-memory)' : `Redis ${redactUrl(config.redisUrl)}`;
-  // The document list's titles live beside the documents: in SQLite, or in the shared Postgres.
-  const directory =
-    config.databaseUrl === null
-      ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
-      : openPostgresDocumentDirectory({ url: config.databaseUrl });
+  const { store, fanout, directory, storePath, storeKind, fanoutKind } = await openDependencies(config, logger);
   const app = await buildApp(config, { store, fanout, logger, directory });
 
   let stopping = false;
@@ -130,13 +100,6 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (${storeKind})\n  Fan-out:    ${fanoutKind}\n  Auth:       ${authMode ?? 'OPEN MODE (no authentication: set AUTH_SECRET, AUTH_PUBLIC_KEY or AUTH_JWKS_URL)'}\n\n`,
   );
-}
-
-/** A URL fit for logs: the password replaced. */
-function redactUrl(raw: string): string {
-  const url = new URL(raw);
-  if (url.password !== '') url.password = '***';
-  return url.toString();
 }
 
 main().catch((err: unknown) => {
