@@ -1,13 +1,16 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import type { AccessChangeLog } from './auth/access-changes.js';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
 import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
 import type { DocumentDirectory } from './storage/document-directory.js';
+import { openPostgresAccessChangeLog } from './storage/postgres-access-change-log.js';
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
+import { openSqliteAccessChangeLog } from './storage/sqlite-access-change-log.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
 
@@ -16,6 +19,8 @@ export interface Dependencies {
   readonly store: DocStore;
   readonly fanout: Fanout;
   readonly directory: DocumentDirectory;
+  /** Revocations and pushed permissions (REVOKE-2), beside the documents. */
+  readonly accessChanges: AccessChangeLog;
   /** Where the documents live (a file path, or the Postgres URL with its password redacted). */
   readonly storePath: string;
   readonly storeKind: 'SQLite' | 'Postgres';
@@ -24,7 +29,7 @@ export interface Dependencies {
 
 /**
  * Opens what `config` names: Postgres and Redis make a cluster; without them this is one node with
- * its embedded store. The caller closes `store`, `fanout` and `directory`.
+ * its embedded store. The caller closes `store`, `fanout`, `directory` and `accessChanges`.
  */
 export async function openDependencies(config: Config, logger: Logger): Promise<Dependencies> {
   const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
@@ -50,7 +55,12 @@ export async function openDependencies(config: Config, logger: Logger): Promise<
     config.databaseUrl === null
       ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
       : openPostgresDocumentDirectory({ url: config.databaseUrl });
-  return { store, fanout, directory, storePath, storeKind, fanoutKind };
+  // Access changes too, so every node refuses the same tokens (decision 0021).
+  const accessChanges =
+    config.databaseUrl === null
+      ? openSqliteAccessChangeLog({ dataDir: config.dataDir })
+      : openPostgresAccessChangeLog({ url: config.databaseUrl });
+  return { store, fanout, directory, accessChanges, storePath, storeKind, fanoutKind };
 }
 
 /** A URL fit for logs: the password replaced. */

@@ -179,6 +179,7 @@ class InProcessMember implements RoomMember {
     this.close(CloseCode.goingAway, why);
   }
 
+  /** The in-process API writes through the registry, never as a member: there is no access to change. */
   grant(): void {}
 
   nextUpdateFrame(): number {

@@ -5,6 +5,8 @@ import { negotiateSubprotocol } from '@tandem/protocol';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { createAccessEnforcer } from './access-enforcer.js';
+import { type AccessChangeLog, changeAwareVerifier, createMemoryAccessChangeLog } from './auth/access-changes.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { type Config, configWith } from './config.js';
 import { startHeartbeat } from './connection/heartbeat.js';
@@ -13,6 +15,7 @@ import { type Deadline, deadlineIn } from './deadline.js';
 import { openDependencies } from './dependencies.js';
 import { documentDeletion } from './document-deletion.js';
 import type { Fanout } from './fanout/fanout.js';
+import { accessRoutes } from './http/access-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
 import { createDocumentAccess } from './http/document-access.js';
@@ -37,6 +40,8 @@ export interface TandemDependencies {
   readonly fanout: Fanout;
   /** Titles for the document list (default: in memory). */
   readonly directory?: DocumentDirectory;
+  /** Revocations and pushed permissions, where every node reads them (default: in memory; REVOKE-2). */
+  readonly accessChanges?: AccessChangeLog;
 }
 
 /** Options of the Tandem plugin (PLUGIN-1). */
@@ -87,7 +92,12 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   if (owned !== null) {
     // After the drain (preClose): the store has taken everything by then.
     app.addHook('onClose', async () => {
-      await Promise.allSettled([owned.fanout.close(), owned.store.close(), owned.directory.close()]);
+      await Promise.allSettled([
+        owned.fanout.close(),
+        owned.store.close(),
+        owned.directory.close(),
+        owned.accessChanges.close(),
+      ]);
     });
   }
   const sessions = new Set<LiveConnection>();
@@ -144,7 +154,16 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     directory,
   });
   // One verifier for every endpoint: the sync socket and the document HTTP APIs (AUTH-8).
-  const verifier = createTokenVerifier(config.auth);
+  // Every verification sees the access changes made since its token was issued (REVOKE-2).
+  const accessChanges = deps.accessChanges ?? createMemoryAccessChangeLog();
+  const tokens = createTokenVerifier(config.auth);
+  const verifier = tokens === null ? null : changeAwareVerifier(tokens, accessChanges);
+  const enforcer = createAccessEnforcer({
+    log: accessChanges,
+    fanout,
+    members: () => registry.members(),
+    logger,
+  });
   const documentAccess = createDocumentAccess({ verifier, adminToken: config.adminToken });
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
@@ -217,9 +236,11 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     recordingMaxBytes: config.recordingMaxBytes,
   });
   app.addHook('onClose', async () => {
+    enforcer.close();
     notifier?.close();
     await recorder.close();
   });
+  await app.register(accessRoutes, { adminToken: config.adminToken, enforcer, ttlMs: config.accessChangeTtlMs });
   await app.register(documentsRoutes, {
     directory,
     store,

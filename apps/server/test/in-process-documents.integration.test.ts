@@ -57,7 +57,9 @@ describe('in-process documents API (app.tandem.documents)', () => {
     clients.push(client);
     await waitFor(() => client.provider.synced, { what: 'client synced' });
     client.text.insert(0, 'typed');
-    await waitFor(() => handle.doc.getText('content').toString() === 'typed', { what: "the client's edit on the handle" });
+    await waitFor(() => handle.doc.getText('content').toString() === 'typed', {
+      what: "the client's edit on the handle",
+    });
     expect(seen.length).toBeGreaterThanOrEqual(1);
 
     const copy = await server.app.tandem.documents.read('watched');

@@ -6,6 +6,9 @@ import {
   encodeAccessChange,
 } from '../auth/access-changes.js';
 
+/** Key of the advisory lock that serialises creating the table when several nodes start at once. */
+const SCHEMA_LOCK = 7_270_021;
+
 /** The access-change log in the shared Postgres database, so every node refuses the same tokens (REVOKE-2). */
 export function openPostgresAccessChangeLog(options: { url: string }): AccessChangeLog {
   const pool = new pg.Pool({ connectionString: options.url, max: 2 });
@@ -13,21 +16,31 @@ export function openPostgresAccessChangeLog(options: { url: string }): AccessCha
   pool.on('error', () => {});
   let ready: Promise<void> | null = null;
   let closed = false;
-  const ensureTable = () => {
-    ready ??= pool
-      .query(`CREATE TABLE IF NOT EXISTS tandem_access_changes (
+  // Nodes starting at once would race on CREATE TABLE IF NOT EXISTS: an advisory lock serialises them.
+  const createTable = async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS tandem_access_changes (
         seq     BIGSERIAL PRIMARY KEY,
         subject TEXT,
         until   BIGINT NOT NULL,
         change  BYTEA NOT NULL
-      )`)
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          ready = null;
-          throw err;
-        },
-      );
+      )`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+  const ensureTable = () => {
+    ready ??= createTable().catch((err: unknown) => {
+      ready = null;
+      throw err;
+    });
     return ready;
   };
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
