@@ -85,7 +85,9 @@ declare module 'fastify' {
  * (CONN-3) and closes what the plugin opened. It registers `@fastify/websocket` itself.
  */
 async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promise<void> {
-  const config = configWith(options.config);
+  // A setting given as undefined (an unset environment variable passed through) keeps its default.
+  const given = Object.entries(options.config ?? {}).filter(([, value]) => value !== undefined);
+  const config = configWith(Object.fromEntries(given) as Partial<Config>);
   const logger = options.logger ?? (app.log as unknown as Logger);
   const owned = options.dependencies === undefined ? await openDependencies(config, logger) : null;
   const deps = owned ?? (options.dependencies as TandemDependencies);

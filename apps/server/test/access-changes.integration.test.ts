@@ -140,19 +140,20 @@ describe('access changes mid-session (two nodes, Redis fan-out, shared Postgres)
       docs: { 'team/*': 'read' },
     });
     expect(pushed).toMatchObject({ status: 200, body: { change: { kind: 'permissions', subject: 'dave' } } });
-    // The next edit, on the same socket, is refused with the read-only notice once node 2 has the change.
-    await waitFor(
-      () => {
-        editor.send(encode.syncUpdate(textUpdate('after')));
-        return editor.frames.some((f) => f.type === 'notice' && f.code === NoticeCode.readOnly);
-      },
-      { what: 'the read-only notice', timeoutMs: 5_000, intervalMs: 100 },
+    // Once node 2 has applied the change, the next edit on the same socket is refused with the read-only notice.
+    await waitFor(() => two.process.lines.some((line) => line.includes('access change applied')), {
+      what: 'the change applied on node 2',
+    });
+    editor.send(encode.syncUpdate(textUpdate('after')));
+    await editor.waitForFrame(
+      (f): f is Extract<typeof f, { type: 'notice' }> => f.type === 'notice' && f.code === NoticeCode.readOnly,
+      'the read-only notice',
     );
-    expect(editor.closeEvent).toBeUndefined();
     editor.send(encode.ping(2));
     await editor.waitForFrame((f): f is Extract<typeof f, { type: 'pong' }> => f.type === 'pong' && f.id === 2);
-    const text = await exportedText(one.httpUrl, 'team/board');
-    expect(text.startsWith('before')).toBe(true);
+    expect(editor.closeEvent).toBeUndefined();
+    expect(await exportedText(two.httpUrl, 'team/board')).toBe('before');
+    expect(await exportedText(one.httpUrl, 'team/board')).toBe('before');
 
     // Pushing "none" closes the session.
     await admin(one.httpUrl, '/admin/access/permissions', { subject: 'dave', docs: {} });
