@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tandem/test-utils';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessChange, type AccessChangeLog, createMemoryAccessChangeLog } from '../auth/access-changes.js';
 import { openPostgresAccessChangeLog } from './postgres-access-change-log.js';
+import { createDatabase } from './postgres-database.fixture.js';
 import { openSqliteAccessChangeLog } from './sqlite-access-change-log.js';
 
 let postgres: PostgresServer;
@@ -18,15 +18,7 @@ afterAll(async () => {
 
 let databases = 0;
 async function freshPostgresUrl(): Promise<string> {
-  const name = `access_${++databases}`;
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return postgres.urlFor(name);
+  return createDatabase(postgres, `access_${++databases}`);
 }
 
 type Subject = { log: AccessChangeLog; reopen?: () => AccessChangeLog; cleanup(): void };
