@@ -28,6 +28,7 @@ export function openPostgresAccessChangeLog(options: { url: string }): AccessCha
         until   BIGINT NOT NULL,
         change  BYTEA NOT NULL
       )`);
+      await client.query('CREATE INDEX IF NOT EXISTS tandem_access_changes_subject ON tandem_access_changes (subject)');
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});

@@ -21,7 +21,8 @@ export function openSqliteAccessChangeLog(options: { dataDir: string }): AccessC
     subject TEXT,
     until   INTEGER NOT NULL,
     change  BLOB NOT NULL
-  )`);
+  );
+  CREATE INDEX IF NOT EXISTS access_changes_subject ON access_changes (subject)`);
   const prune = db.prepare<[number]>('DELETE FROM access_changes WHERE until <= ?');
   const insert = db.prepare<[string | null, number, Buffer]>(
     'INSERT INTO access_changes (subject, until, change) VALUES (?, ?, ?)',
