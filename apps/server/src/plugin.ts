@@ -11,6 +11,7 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { type Config, configWith } from './config.js';
 import { startHeartbeat } from './connection/heartbeat.js';
 import type { LiveConnection } from './connection/pipeline-deps.js';
+import type { Session } from './connection/session.js';
 import { type Deadline, deadlineIn } from './deadline.js';
 import { openDependencies } from './dependencies.js';
 import { documentDeletion } from './document-deletion.js';
@@ -250,9 +251,19 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     access: documentAccess,
   });
   await app.register(webApp, { webDir: config.webDir });
+  // Sessions take the access changes this node saw while their token was being verified, before and after the join.
+  const admittingRegistry = {
+    async join(session: Session) {
+      enforcer.admit(session);
+      const room = await registry.join(session);
+      enforcer.admit(session);
+      return room;
+    },
+    leave: (session: Session) => registry.leave(session),
+  };
   await app.register(syncRoute, {
     limits: config,
-    registry,
+    registry: admittingRegistry,
     live: sessions,
     logger: logger,
     verifier,
