@@ -111,6 +111,32 @@ describe('access changes mid-session (two nodes, Redis fan-out, shared Postgres)
     expect(fresh.closeEvent).toBeUndefined();
   });
 
+  it('REVOKE-1: on a multiplexed connection opened before the revocation, open documents close and new opens are refused', async () => {
+    const { one, two } = await start();
+    const frank = await signToken({ sub: 'frank', docs: { '*': 'write' } });
+    const mux = connectRaw(`${two.syncUrl}?token=${frank}`, [TANDEM_SUBPROTOCOL]);
+    raw.push(mux);
+    await mux.opened();
+    mux.send(encode.open('first'));
+    await mux.waitForFrame(
+      (f): f is Extract<typeof f, { type: 'doc' }> => f.type === 'doc' && f.doc === 'first',
+      'first open',
+    );
+    expect((await admin(one.httpUrl, '/admin/access/revoke', { subject: 'frank' })).status).toBe(200);
+    const closedFirst = await mux.waitForFrame(
+      (f): f is Extract<typeof f, { type: 'close-doc' }> => f.type === 'close-doc' && f.doc === 'first',
+      'first closed',
+    );
+    expect(closedFirst).toMatchObject({ code: CloseCode.forbidden, reason: 'access revoked' });
+    // The connection's identity was verified before the change; a later open still gets it.
+    mux.send(encode.open('second'));
+    const refused = await mux.waitForFrame(
+      (f): f is Extract<typeof f, { type: 'close-doc' }> => f.type === 'close-doc' && f.doc === 'second',
+      'second refused',
+    );
+    expect(refused.code).toBe(CloseCode.forbidden);
+  });
+
   it('REVOKE-1: a document revocation closes only that document, on every node', async () => {
     const { one, two } = await start();
     const carol = await signToken({ sub: 'carol', docs: { '*': 'write' } });
