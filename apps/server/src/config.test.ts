@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       adminToken: null,
       webhook: null,
       recordingMaxBytes: 10 * MiB,
+      accessChangeTtlMs: 86_400_000,
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -166,6 +167,7 @@ describe('loadConfig', () => {
       adminToken: null,
       webhook: null,
       recordingMaxBytes: 10 * MiB,
+      accessChangeTtlMs: 86_400_000,
     });
   });
 
@@ -308,6 +310,15 @@ describe('loadConfig', () => {
     }
     expect(err.message).not.toContain('HOST');
     expect(err.message).not.toContain('DATA_DIR');
+  });
+});
+
+describe('loadConfig: access changes', () => {
+  it('REVOKE-2: ACCESS_CHANGE_TTL_MS bounds how long a change binds earlier tokens (1 s to 400 days)', () => {
+    expect(loadConfig({}).accessChangeTtlMs).toBe(86_400_000);
+    expect(loadConfig({ ACCESS_CHANGE_TTL_MS: '3600000' }).accessChangeTtlMs).toBe(3_600_000);
+    expect(configErrorFor({ ACCESS_CHANGE_TTL_MS: '10' }).message).toContain('ACCESS_CHANGE_TTL_MS');
+    expect(configErrorFor({ ACCESS_CHANGE_TTL_MS: 'a day' }).message).toContain('ACCESS_CHANGE_TTL_MS');
   });
 });
 

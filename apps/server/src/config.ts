@@ -133,6 +133,7 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: intFrom(1, 100).default(5),
   WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
+  ACCESS_CHANGE_TTL_MS: intFrom(1_000, 400 * 86_400_000).default(86_400_000),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -235,6 +236,11 @@ export interface Config {
   } | null;
   /** Default size bound of a room recording started through the admin API. */
   readonly recordingMaxBytes: number;
+  /**
+   * How long a revocation or permission push binds the tokens issued before it, unless the admin
+   * call names its own `until` (REVOKE-2): at least the longest lifetime of the tokens you issue.
+   */
+  readonly accessChangeTtlMs: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -323,6 +329,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
             retryMs: e.WEBHOOK_RETRY_MS,
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
+    accessChangeTtlMs: e.ACCESS_CHANGE_TTL_MS,
   });
 }
 

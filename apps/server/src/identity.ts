@@ -20,6 +20,8 @@ export interface Identity {
   readonly rules: readonly PermissionRule[];
   /** Expiry, in ms since the epoch. */
   readonly expiresAt: number;
+  /** When the token was issued (`iat`), in ms since the epoch; absent when the token has no `iat`. */
+  readonly issuedAt?: number;
 }
 
 declare const documentIdBrand: unique symbol;

@@ -1,19 +1,9 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { deadlineIn } from './deadline.js';
-import type { Fanout } from './fanout/fanout.js';
-import { createMemoryFanout } from './fanout/memory-fanout.js';
-import { describeRedisTopology, redisConnector } from './fanout/redis-connections.js';
-import { createRedisFanout } from './fanout/redis-fanout.js';
-import type { DocStore } from './storage/doc-store.js';
-import { openPostgresDocStore } from './storage/postgres-doc-store.js';
-import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
-import { redactPostgresUrl } from './storage/postgres-hosts.js';
-import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
-import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
+import { openDependencies } from './dependencies.js';
 
 /**
  * What closing the fan-out, the store and the document directory may take past the shutdown
@@ -34,34 +24,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
-  const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
   // Postgres and Redis make a cluster; without them this is one node with its embedded store.
-  const store: DocStore =
-    config.databaseUrl === null
-      ? await openSqliteDocStore({ dataDir: config.dataDir })
-      : openPostgresDocStore({ url: config.databaseUrl, logger });
-  const storePath =
-    config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactPostgresUrl(config.databaseUrl);
-  const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';
-  // One Redis, a Sentinel-managed master or a cluster (sharded pub/sub): the fan-out gets its clients from the connector.
-  const fanout: Fanout =
-    config.redisTopology === null
-      ? createMemoryFanout(config.nodeId)
-      : createRedisFanout({
-          ...redisConnector(config.redisTopology),
-          nodeId: config.nodeId,
-          logger,
-          retry,
-          probeMs: config.dependencyProbeMs,
-        });
-  const fanoutKind =
-    config.redisTopology === null ? 'single node (in-memory)' : describeRedisTopology(config.redisTopology, redactUrl);
-  // The document list's titles live beside the documents: in SQLite, or in the shared Postgres.
-  const directory =
-    config.databaseUrl === null
-      ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
-      : openPostgresDocumentDirectory({ url: config.databaseUrl });
-  const app = await buildApp(config, { store, fanout, logger, directory });
+  const { store, fanout, directory, accessChanges, storePath, storeKind, fanoutKind } = await openDependencies(
+    config,
+    logger,
+  );
+  const app = await buildApp(config, { store, fanout, logger, directory, accessChanges });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -69,7 +37,7 @@ async function main(): Promise<void> {
     stopping = true;
     // One deadline for the whole drain, taken now (CONN-5); only closing fan-out and store may take the margin past it.
     const deadline = deadlineIn(config.shutdownTimeoutMs);
-    const notClosed = new Set(['fan-out', 'store', 'directory']);
+    const notClosed = new Set(['fan-out', 'store', 'directory', 'access changes']);
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining sessions');
     // The drain ends by the deadline by itself (every commit is over or abandoned by then): this only stops a close
     // that hangs. Not unref'd: the process must end here with a code, not drift out with 0 when nothing is left.
@@ -92,6 +60,7 @@ async function main(): Promise<void> {
         close('fan-out', fanout),
         close('store', store),
         close('directory', directory),
+        close('access changes', accessChanges),
       ]);
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const err of failed) logger.error({ err }, 'shutdown: closing a dependency failed');
@@ -135,13 +104,6 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\n  Tandem is running.\n  Open:       ${httpUrl}\n  WebSocket:  ws://${url.host}/sync  (y-websocket serverUrl; room name is appended)\n  Storage:    ${storePath} (${storeKind})\n  Fan-out:    ${fanoutKind}\n  Auth:       ${authMode ?? 'OPEN MODE (no authentication: set AUTH_SECRET, AUTH_PUBLIC_KEY or AUTH_JWKS_URL)'}\n\n`,
   );
-}
-
-/** A URL fit for logs: the password replaced. */
-function redactUrl(raw: string): string {
-  const url = new URL(raw);
-  if (url.password !== '') url.password = '***';
-  return url.toString();
 }
 
 main().catch((err: unknown) => {

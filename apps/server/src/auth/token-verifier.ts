@@ -64,6 +64,7 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier | nul
           color: typeof payload.color === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(payload.color) ? payload.color : null,
           rules,
           expiresAt: (payload.exp ?? 0) * 1000,
+          ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat * 1000 } : {}),
         },
       };
     },

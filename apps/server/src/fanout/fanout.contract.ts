@@ -1,6 +1,6 @@
 import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
-import type { Fanout, FanoutMessage } from './fanout.js';
+import { ACCESS_CHANGES_CHANNEL, type Fanout, type FanoutMessage } from './fanout.js';
 
 /** Three nodes of one fan-out, ready to deliver; `cleanup` closes whatever the test left open. */
 export interface FanoutContractSubject {
@@ -8,7 +8,13 @@ export interface FanoutContractSubject {
   readonly cleanup: () => Promise<void>;
 }
 
-const KINDS = ['update', 'awareness', 'sync-request', 'sync-state'] as const satisfies readonly FanoutMessage['kind'][];
+const KINDS = [
+  'update',
+  'awareness',
+  'sync-request',
+  'sync-state',
+  'control',
+] as const satisfies readonly FanoutMessage['kind'][];
 
 /** What one subscription received: kind and payload bytes (the transport may add `sentAt`). */
 interface Inbox {
@@ -131,6 +137,24 @@ export function describeFanoutContract(name: string, open: () => Promise<FanoutC
           ...KINDS.map((kind, i) => ({ kind, bytes: [100 + i, ...payload] })),
           { kind: 'update', bytes: [] },
         ]);
+      }),
+    );
+
+    it(
+      'REVOKE-3: a control message on the access-change channel reaches every other node, and no room',
+      withNodes(async ([a, b, c]) => {
+        const [onB, onC] = await Promise.all([
+          subscribed(b, ACCESS_CHANGES_CHANNEL),
+          subscribed(c, ACCESS_CHANGES_CHANNEL),
+        ]);
+        const room = await subscribed(c, 'room');
+        a.publish(ACCESS_CHANGES_CHANNEL, { kind: 'control', payload: Uint8Array.of(42, 1) });
+        a.publish('room', update(43));
+        await received(onB.box, 42, 'the control message on b');
+        await received(onC.box, 42, 'the control message on c');
+        await received(room.box, 43, 'the marker in the room');
+        expect(onB.box.received).toEqual([{ kind: 'control', bytes: [42, 1] }]);
+        expect(room.box.received).toEqual([{ kind: 'update', bytes: [43] }]);
       }),
     );
 

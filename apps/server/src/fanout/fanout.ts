@@ -2,9 +2,11 @@
  * What travels between nodes for a room: opaque bytes tagged with their kind. `sync-request`
  * and `sync-state` carry a state vector: the first asks every node holding the room for what the
  * sender lacks (and for its own state vector back), the second only for what the sender lacks.
+ * `control` travels only on channels no document can be named (a control character in the name),
+ * such as the access-change channel (REVOKE-3); rooms never receive one.
  */
 export interface FanoutMessage {
-  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state';
+  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state' | 'control';
   readonly payload: Uint8Array;
   /** On received messages: when the sending node published it (ms since the epoch), if known. */
   readonly sentAt?: number;
@@ -43,3 +45,9 @@ export interface Fanout {
   /** Stops every subscription and releases resources. */
   close(): Promise<void>;
 }
+
+/**
+ * The channel access changes travel on between nodes (REVOKE-3): a control character in its name,
+ * so no document can be named like it (room names refuse control characters).
+ */
+export const ACCESS_CHANGES_CHANNEL = '\u0000access-changes';

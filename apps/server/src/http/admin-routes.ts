@@ -26,6 +26,18 @@ export interface AdminDeps {
   readonly recordingMaxBytes: number;
 }
 
+/** An onRequest hook that lets only `Authorization: Bearer <token>` through (401 without one, 403 for another). */
+export function requireAdminToken(token: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization;
+    if (header === undefined)
+      return reply.code(401).send({ error: 'unauthenticated', message: 'admin token required' });
+    if (!bearerMatches(header, token)) {
+      return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
+    }
+  };
+}
+
 /**
  * `/admin/*` behind `Authorization: Bearer <ADMIN_TOKEN>`: list documents and live rooms,
  * export (json | text | yjs), import a Yjs update, delete. 401 without a token, 403 with a
@@ -37,14 +49,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
-  app.addHook('onRequest', async (request, reply) => {
-    const header = request.headers.authorization;
-    if (header === undefined)
-      return reply.code(401).send({ error: 'unauthenticated', message: 'admin token required' });
-    if (!bearerMatches(header, token)) {
-      return reply.code(403).send({ error: 'forbidden', message: 'wrong admin token' });
-    }
-  });
+  app.addHook('onRequest', requireAdminToken(token));
 
   const docId = (request: FastifyRequest, reply: FastifyReply): string | null => {
     const parsed = parseRoomName(encodeURIComponent((request.params as { id: string }).id));

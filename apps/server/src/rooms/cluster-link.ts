@@ -129,6 +129,9 @@ export class ClusterLink {
           }
           return;
         }
+        case 'control':
+          // Control messages travel on channels no room is named after (REVOKE-3).
+          return;
         default:
           message.kind satisfies never;
       }

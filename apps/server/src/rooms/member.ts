@@ -1,5 +1,6 @@
 import type { Frame } from '@tandem/protocol';
 import type { Logger } from 'pino';
+import type { Access } from '../auth/access.js';
 import type { Identity } from '../identity.js';
 
 /**
@@ -43,4 +44,6 @@ export interface RoomMember {
   acknowledge(n: number): void;
   /** Records a sign of life (a tandem.v1 ping or pong). */
   markAlive(): void;
+  /** Takes changed access while open (a permission pushed mid-session, REVOKE-4): identity and write permission. */
+  grant(access: Access): void;
 }

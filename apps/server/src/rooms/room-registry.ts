@@ -56,6 +56,8 @@ export interface RoomRegistry {
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   /** The loaded rooms and their sessions (admin API). */
   describe(): RoomDescription[];
+  /** Every member of every loaded room (access changes, REVOKE-3). */
+  members(): Generator<RoomMember>;
   stats(): RegistryStats;
   /**
    * Drains by `deadline` (CONN-3, CONN-5): refuses joins, commits what is pending and sends its acks,
@@ -207,6 +209,9 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
         });
       }
       return out;
+    },
+    *members() {
+      for (const entry of entries.values()) if (entry.room !== null) yield* entry.room.allSessions();
     },
     async closeRoom(roomId, code, reason) {
       const entry = entries.get(roomId);

@@ -303,6 +303,10 @@ export function fakeMember(id: string, options: { tandem?: boolean; identity?: I
       member.acks.push(n);
     },
     markAlive() {},
+    grant(access) {
+      member.identity = access.identity;
+      member.canWrite = access.canWrite;
+    },
   };
   return member;
 }

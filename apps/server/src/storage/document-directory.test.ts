@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tandem/test-utils';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './document-directory.js';
+import { createDatabase } from './postgres-database.fixture.js';
 import { openPostgresDocumentDirectory } from './postgres-document-directory.js';
 import { openSqliteDocumentDirectory } from './sqlite-document-directory.js';
 
@@ -26,15 +26,7 @@ afterAll(async () => {
 });
 
 async function freshPostgresUrl(): Promise<string> {
-  const name = `directory_${++databases}`;
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return postgres.urlFor(name);
+  return createDatabase(postgres, `directory_${++databases}`);
 }
 
 type Subject = { directory: DocumentDirectory; reopen?: () => DocumentDirectory; cleanup(): void };
