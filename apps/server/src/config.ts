@@ -94,6 +94,7 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: intFrom(1, 100).default(5),
   WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
+  HOCUSPOCUS_KEEPALIVE_MS: intFrom(50, 600_000).default(10_000),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -190,6 +191,8 @@ export interface Config {
   } | null;
   /** Default size bound of a room recording started through the admin API. */
   readonly recordingMaxBytes: number;
+  /** How often an idle `/hocuspocus` socket gets a message (the provider reconnects after 30 s without one; HP-7). */
+  readonly hocuspocusKeepaliveMs: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -276,6 +279,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
             retryMs: e.WEBHOOK_RETRY_MS,
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
+    hocuspocusKeepaliveMs: e.HOCUSPOCUS_KEEPALIVE_MS,
   });
 }
 

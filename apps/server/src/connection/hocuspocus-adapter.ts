@@ -23,9 +23,6 @@ import { createSession, newSessionId } from './session.js';
 import { runPipeline } from './socket-pipeline.js';
 import { refreshAccess } from './token-refresh.js';
 
-/** How often an idle Hocuspocus socket gets a message: well inside the provider's 30 s message timeout. */
-export const HOCUSPOCUS_KEEPALIVE_MS = 10_000;
-
 /** The members of a loaded room, for relaying stateless messages (the room registry). */
 export interface RoomMembers {
   get(roomId: string): { allSessions(): Iterable<RoomMember> } | undefined;

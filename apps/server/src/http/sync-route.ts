@@ -3,11 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { openDocumentConnection } from '../connection/document-adapter.js';
 import type { RoomDirectory } from '../connection/document-channel.js';
-import {
-  HOCUSPOCUS_KEEPALIVE_MS,
-  openHocuspocusConnection,
-  type RoomMembers,
-} from '../connection/hocuspocus-adapter.js';
+import { openHocuspocusConnection, type RoomMembers } from '../connection/hocuspocus-adapter.js';
 import { openMultiplexConnection } from '../connection/multiplex-adapter.js';
 import type { PipelineDeps, PipelineLimits } from '../connection/pipeline-deps.js';
 import { parseRoomName } from '../connection/room-name.js';
@@ -24,7 +20,7 @@ export const HOCUSPOCUS_PATH = '/hocuspocus';
 
 /** What the sync route needs: the pipeline's dependencies, and what the upgrade guard reads. */
 export interface SyncRouteDeps extends Omit<PipelineDeps, 'limits' | 'registry'> {
-  readonly limits: PipelineLimits & UpgradeLimits;
+  readonly limits: PipelineLimits & UpgradeLimits & { readonly hocuspocusKeepaliveMs: number };
   /** The rooms: joined through, and (for Hocuspocus stateless messages) their members read. */
   readonly registry: RoomDirectory & RoomMembers;
   /** Open sockets per client address (LIMIT-2). */
@@ -63,7 +59,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
       openHocuspocusConnection(socket, admission.identity, {
         ...deps,
         rooms: deps.registry,
-        keepaliveMs: HOCUSPOCUS_KEEPALIVE_MS,
+        keepaliveMs: deps.limits.hocuspocusKeepaliveMs,
       });
     },
   );

@@ -74,10 +74,11 @@ export function openHocuspocusDoc(
     onAuthenticated: ({ scope }: { scope: string }) => authenticated.push(scope),
     ...(options.sessionAwareness === true ? { sessionAwareness: true } : {}),
   };
-  // biome-ignore lint/suspicious/noExplicitAny: each release's constructor takes its own socket type
-  const provider: HocuspocusDocProvider = new release.lib.HocuspocusProvider({
+  // Each release's constructor takes its own socket type; the socket was made by the same release.
+  const Provider = release.lib.HocuspocusProvider as typeof provider4.HocuspocusProvider;
+  const provider: HocuspocusDocProvider = new Provider({
     ...configuration,
-    websocketProvider: socket as any,
+    websocketProvider: socket as provider4.HocuspocusProviderWebsocket,
   });
   provider.attach();
   return {
