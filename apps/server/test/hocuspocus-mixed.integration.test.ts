@@ -5,13 +5,7 @@ import * as Y from 'yjs';
 import { TandemProvider, type WebSocketConstructor } from '../../../packages/client/dist/index.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
 import { type Cluster, startCluster } from './helpers/cluster.js';
-import {
-  HOCUSPOCUS_RELEASES,
-  type HocuspocusClient,
-  type HocuspocusSocket,
-  hocuspocusSocket,
-  openHocuspocusDoc,
-} from './helpers/hocuspocus-clients.js';
+import { HOCUSPOCUS_RELEASES, hocuspocusClients } from './helpers/hocuspocus-clients.js';
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 const hocuspocusUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, 'ws')}/hocuspocus`;
@@ -33,15 +27,13 @@ const names = (m: Member) =>
 
 describe.each(HOCUSPOCUS_RELEASES)('mixed rooms with $name, y-websocket and @tandem/client', (release) => {
   const servers: ServerProcess[] = [];
-  const sockets: HocuspocusSocket[] = [];
-  const hocuspocus: HocuspocusClient[] = [];
+  const hp = hocuspocusClients(release);
   const stock: StockClient[] = [];
   const tandem: TandemProvider[] = [];
   let cluster: Cluster | undefined;
 
   afterEach(async () => {
-    for (const c of hocuspocus.splice(0)) c.destroy();
-    for (const s of sockets.splice(0)) s.destroy();
+    hp.destroyAll();
     for (const c of stock.splice(0)) c.destroy();
     for (const p of tandem.splice(0)) p.destroy();
     for (const s of servers.splice(0)) await s.process.stop('SIGKILL');
@@ -51,10 +43,7 @@ describe.each(HOCUSPOCUS_RELEASES)('mixed rooms with $name, y-websocket and @tan
 
   /** One member of each kind in `room`: Hocuspocus on `urls[0]`, y-websocket on `urls[1]`, tandem on `urls[2]`. */
   const membersOn = (httpUrls: readonly [string, string, string], room: string): Member[] => {
-    const socket = hocuspocusSocket(release, hocuspocusUrl(httpUrls[0]));
-    sockets.push(socket);
-    const hp = openHocuspocusDoc(release, socket, room);
-    hocuspocus.push(hp);
+    const hpClient = hp.open(hp.socket(hocuspocusUrl(httpUrls[0])), room);
     const ys = connectStockClient(`${httpUrls[1].replace(/^http/, 'ws')}/sync`, room);
     stock.push(ys);
     const td = new TandemProvider(room, new Y.Doc(), {
@@ -69,9 +58,9 @@ describe.each(HOCUSPOCUS_RELEASES)('mixed rooms with $name, y-websocket and @tan
     return [
       {
         name: 'hocuspocus',
-        doc: hp.doc,
-        states: awarenessOf(hp.provider.awareness),
-        setUser: (n) => hp.provider.setAwarenessField('user', { name: n }),
+        doc: hpClient.doc,
+        states: awarenessOf(hpClient.provider.awareness),
+        setUser: (n) => hpClient.provider.setAwarenessField('user', { name: n }),
       },
       {
         name: 'y-websocket',

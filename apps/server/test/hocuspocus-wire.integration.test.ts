@@ -5,12 +5,7 @@ import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import {
-  HOCUSPOCUS_RELEASES,
-  type HocuspocusSocket,
-  hocuspocusSocket,
-  openHocuspocusDoc,
-} from './helpers/hocuspocus-clients.js';
+import { HOCUSPOCUS_RELEASES, hocuspocusClients } from './helpers/hocuspocus-clients.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
@@ -86,11 +81,9 @@ const secured = { auth: { secret: TEST_SECRET, publicKey: null, jwksUrl: null, a
 describe('the /hocuspocus wire', () => {
   let server: TestServer | undefined;
   const raws: RawHocuspocus[] = [];
-  const sockets: HocuspocusSocket[] = [];
 
   afterEach(async () => {
     for (const r of raws.splice(0)) r.ws.terminate();
-    for (const s of sockets.splice(0)) s.destroy();
     await server?.close();
     server = undefined;
   });
@@ -200,18 +193,19 @@ describe('the /hocuspocus wire', () => {
   });
 
   describe.each(HOCUSPOCUS_RELEASES)('HP-7 with $name', (release) => {
+    const hp = hocuspocusClients(release);
+    afterEach(() => hp.destroyAll());
+
     it('HP-7: an idle socket gets a keepalive message well within the provider timeout', async () => {
       server = await startTestServer({ config: { hocuspocusKeepaliveMs: 100 } });
-      const socket = hocuspocusSocket(release, urlOf(server));
-      sockets.push(socket);
-      const client = openHocuspocusDoc(release, socket, 'idle');
+      const socket = hp.socket(urlOf(server));
+      const client = hp.open(socket, 'idle');
       const seen: number[] = [];
       socket.on('message', ({ data }: { data: ArrayBuffer }) => seen.push(new Uint8Array(data).byteLength));
       await waitFor(() => client.provider.isSynced);
       const before = seen.length;
       await waitFor(() => seen.length >= before + 3, { what: 'three keepalive messages' });
       expect(client.provider.isSynced).toBe(true);
-      client.destroy();
     });
   });
 });

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { type ServerProcess, startServerProcess, waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
-import {
-  HOCUSPOCUS_RELEASES,
-  type HocuspocusClient,
-  type HocuspocusSocket,
-  hocuspocusSocket,
-  openHocuspocusDoc,
-} from './helpers/hocuspocus-clients.js';
+import { HOCUSPOCUS_RELEASES, type HocuspocusClient, hocuspocusClients } from './helpers/hocuspocus-clients.js';
 import { holdAppends } from './helpers/store-wrappers.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
@@ -19,14 +13,12 @@ const hocuspocusUrl = (server: { readonly httpUrl: string }) => `${server.httpUr
 
 describe.each(HOCUSPOCUS_RELEASES)('$name against a Tandem process', (release) => {
   const servers: ServerProcess[] = [];
-  const sockets: HocuspocusSocket[] = [];
-  const clients: HocuspocusClient[] = [];
+  const hp = hocuspocusClients(release);
   const dirs: string[] = [];
   let inProcess: TestServer | undefined;
 
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    for (const s of sockets.splice(0)) s.destroy();
+    hp.destroyAll();
     for (const s of servers.splice(0)) await s.process.stop('SIGKILL');
     await inProcess?.close();
     inProcess = undefined;
@@ -38,16 +30,8 @@ describe.each(HOCUSPOCUS_RELEASES)('$name against a Tandem process', (release) =
     servers.push(server);
     return server;
   };
-  const socketFor = (url: string) => {
-    const socket = hocuspocusSocket(release, url);
-    sockets.push(socket);
-    return socket;
-  };
-  const open = (socket: HocuspocusSocket, name: string, options: Parameters<typeof openHocuspocusDoc>[3] = {}) => {
-    const client = openHocuspocusDoc(release, socket, name, options);
-    clients.push(client);
-    return client;
-  };
+  const socketFor = (url: string) => hp.socket(url);
+  const open = hp.open;
   const synced = (client: HocuspocusClient) => client.provider.isSynced;
 
   it('HP-1: two providers sync through the endpoint, and a late joiner gets the document', async () => {

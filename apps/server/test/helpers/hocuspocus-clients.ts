@@ -99,3 +99,32 @@ export function openHocuspocusDoc(
 export function underlyingWebSocket(socket: HocuspocusSocket): WebSocket | null {
   return (socket as unknown as { webSocket: WebSocket | null }).webSocket;
 }
+
+/** Sockets and documents of one release that a test opens, destroyed together in its `afterEach`. */
+export interface HocuspocusClients {
+  socket(url: string): HocuspocusSocket;
+  open(socket: HocuspocusSocket, name: string, options?: HocuspocusDocOptions): HocuspocusClient;
+  destroyAll(): void;
+}
+
+/** Tracks what a test opens with `release`, so `destroyAll()` closes every document and socket. */
+export function hocuspocusClients(release: HocuspocusRelease): HocuspocusClients {
+  const sockets: HocuspocusSocket[] = [];
+  const clients: HocuspocusClient[] = [];
+  return {
+    socket(url) {
+      const socket = hocuspocusSocket(release, url);
+      sockets.push(socket);
+      return socket;
+    },
+    open(socket, name, options = {}) {
+      const client = openHocuspocusDoc(release, socket, name, options);
+      clients.push(client);
+      return client;
+    },
+    destroyAll() {
+      for (const c of clients.splice(0)) c.destroy();
+      for (const s of sockets.splice(0)) s.destroy();
+    },
+  };
+}
