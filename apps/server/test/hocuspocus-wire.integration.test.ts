@@ -110,6 +110,30 @@ describe('the /hocuspocus wire', () => {
     expect(server.app.tandem.registry.get('ro')?.doc.getText('content').toString()).toBe('');
   });
 
+  it('HP-2: a later auth message refreshes the token (AUTH-5); without one, expiry closes the socket with 4401', async () => {
+    server = await startTestServer({ config: secured });
+    const refreshed = await connect();
+    const expiring = await connect();
+    const short = await signToken({ expiresIn: 1 });
+    const expiresAt = JSON.parse(Buffer.from(short.split('.')[1] as string, 'base64url').toString('utf8')).exp * 1000;
+    refreshed.auth('kept', short);
+    expiring.auth('kept', short);
+    await waitFor(
+      () => refreshed.of('kept', HocuspocusMessageType.sync).length > 0 && expiring.of('kept', 0).length > 0,
+    );
+    refreshed.auth('kept', await signToken({ expiresIn: 3600 }));
+    await waitFor(() => refreshed.of('kept', HocuspocusMessageType.auth).length === 2, {
+      what: 'the refresh answered',
+    });
+    expect((await expiring.closed).code).toBe(CloseCode.unauthenticated);
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 50);
+    refreshed.send('kept', encode.syncUpdate(update('after expiry')));
+    await waitFor(() => refreshed.of('kept', HocuspocusMessageType.syncStatus).length > 0, {
+      what: 'the refreshed session still writes',
+    });
+    expect(refreshed.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('HP-4: one "applied" sync status per update message, in order', async () => {
     server = await startTestServer();
     const raw = await connect();
