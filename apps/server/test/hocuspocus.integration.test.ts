@@ -191,3 +191,38 @@ describe.each(HOCUSPOCUS_RELEASES)('$name against a Tandem process', (release) =
     await waitFor(() => writer.provider.unsyncedChanges === 0, { what: 'the sync status after the commit' });
   });
 });
+
+describe('@hocuspocus/provider 4.8.0 session awareness', () => {
+  const release = HOCUSPOCUS_RELEASES.find((r) => r.name.includes('4.8.0'));
+  if (release === undefined) throw new Error('the 4.x provider release is not in HOCUSPOCUS_RELEASES');
+  const hp = hocuspocusClients(release);
+  const servers: ServerProcess[] = [];
+
+  afterEach(async () => {
+    hp.destroyAll();
+    for (const s of servers.splice(0)) await s.process.stop('SIGKILL');
+  });
+
+  it('HP-1: two providers of the same document on one socket (name\\0sessionId addresses) are two sessions that sync', async () => {
+    const server = await startServerProcess();
+    servers.push(server);
+    const shared = hp.socket(hocuspocusUrl(server));
+    const first = hp.open(shared, 'twice', { sessionAwareness: true });
+    const second = hp.open(shared, 'twice', { sessionAwareness: true });
+    await waitFor(() => first.provider.isSynced && second.provider.isSynced, {
+      what: 'both session-aware providers synced',
+    });
+    first.text.insert(0, 'one ');
+    await waitFor(() => second.text.toString() === 'one ', { what: 'the second session receives the first' });
+    second.text.insert(4, 'two');
+    await waitFor(() => first.text.toString() === 'one two', { what: 'and the other way' });
+    first.provider.setAwarenessField('user', { name: 'first' });
+    await waitFor(
+      () =>
+        (second.provider.awareness?.getStates().get(first.doc.clientID) as { user?: { name?: string } })?.user?.name ===
+        'first',
+      { what: 'presence between the two sessions' },
+    );
+    await waitFor(() => first.provider.unsyncedChanges === 0 && second.provider.unsyncedChanges === 0);
+  });
+});
