@@ -5,6 +5,7 @@ import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
+import { awarenessUpdateFor } from './helpers/awareness.js';
 import { HOCUSPOCUS_RELEASES, hocuspocusClients } from './helpers/hocuspocus-clients.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
@@ -190,6 +191,53 @@ describe('the /hocuspocus wire', () => {
     const closed = await raw.closed;
     expect(closed.code).toBe(CloseCode.undecodable);
     expect(closed.reason).toMatch(/servers only/);
+  });
+
+  it('HP-9: a flooding socket is closed with 1008 at the configured rate (LIMIT-1)', async () => {
+    server = await startTestServer({
+      config: {
+        rateLimits: {
+          messagesPerSecond: 50,
+          messageBurst: 50,
+          bytesPerSecond: 10 * 1024 * 1024,
+          byteBurst: 10 * 1024 * 1024,
+        },
+      },
+    });
+    const raw = await connect();
+    raw.auth('flood', '');
+    for (let i = 0; i < 120; i++) raw.send('flood', Uint8Array.of(HocuspocusMessageType.queryAwareness));
+    expect(await raw.closed).toEqual({ code: CloseCode.policyViolation, reason: 'rate limit exceeded' });
+  });
+
+  it('HP-3: query-awareness is answered with the presence the room holds', async () => {
+    server = await startTestServer();
+    const present = await connect();
+    const asking = await connect();
+    present.auth('aware', '');
+    asking.auth('aware', '');
+    await waitFor(() => present.of('aware', 0).length > 0 && asking.of('aware', 0).length > 0);
+    present.send('aware', encode.awareness(awarenessUpdateFor(4242, 1, { user: { name: 'Ada' } })));
+    await waitFor(() => asking.of('aware', HocuspocusMessageType.awareness).length > 0, {
+      what: 'the relayed presence',
+    });
+    const before = asking.of('aware', HocuspocusMessageType.awareness).length;
+    asking.send('aware', Uint8Array.of(HocuspocusMessageType.queryAwareness));
+    await waitFor(() => asking.of('aware', HocuspocusMessageType.awareness).length > before, { what: 'the answer' });
+    const answer = asking.of('aware', HocuspocusMessageType.awareness).at(-1)?.body as Uint8Array;
+    expect(Buffer.from(answer).includes(Buffer.from('Ada'))).toBe(true);
+  });
+
+  it('HP-6: the provider’s close message leaves the document: its presence is removed, the socket stays', async () => {
+    server = await startTestServer();
+    const leaving = await connect();
+    const staying = await connect();
+    leaving.auth('left', '');
+    staying.auth('left', '');
+    await waitFor(() => server?.app.tandem.registry.get('left')?.sessionCount === 2, { what: 'both joined' });
+    leaving.send('left', Uint8Array.of(HocuspocusMessageType.close));
+    await waitFor(() => server?.app.tandem.registry.get('left')?.sessionCount === 1, { what: 'the closing one left' });
+    expect(leaving.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   it('HP-9: a foreign Origin is refused before the upgrade (ORIGIN-1)', async () => {
