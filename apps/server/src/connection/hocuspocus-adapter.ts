@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
 import type { RoomMember } from '../rooms/member.js';
-import { Connection } from './connection.js';
+import { Connection, type Corkable } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import type { CarrierSocket } from './document-socket.js';
 import { HOCUSPOCUS_DIALECT, hocuspocusDocumentSocket } from './hocuspocus-socket.js';
@@ -55,6 +55,8 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
     private readonly deps: HocuspocusDeps,
     /** The identity of a token given in the upgrade request, for auth messages without one. */
     private readonly identity: Identity | null,
+    /** The TCP socket under the WebSocket: a document's frames sent together leave in one write. */
+    private readonly stream: Corkable | null,
   ) {
     this.keepalive = setInterval(() => this.sendKeepalive(), deps.keepaliveMs);
     this.keepalive.unref();
@@ -116,6 +118,7 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
       maxBufferedBytes: deps.limits.maxBufferedBytes,
       slowCloseGraceMs: deps.limits.slowCloseGraceMs,
       metrics: deps.metrics,
+      ...(this.stream === null ? {} : { stream: this.stream }),
     });
     const channel = new DocumentChannel(session, deps, start);
     this.channels.set(address, channel);
@@ -221,7 +224,11 @@ function scopeOf(session: { readonly canWrite: boolean }): 'read-write' | 'reado
 }
 
 /** Runs a `/hocuspocus` socket: the carrier connection and its Hocuspocus adapter. */
-export function openHocuspocusConnection(socket: WebSocket, identity: Identity | null, deps: HocuspocusDeps): void {
+export function openHocuspocusConnection(
+  socket: WebSocket,
+  upgrade: { readonly identity: Identity | null; readonly stream: Corkable | null },
+  deps: HocuspocusDeps,
+): void {
   const id = randomUUID();
   const carrier = new Connection({
     id,
@@ -232,7 +239,7 @@ export function openHocuspocusConnection(socket: WebSocket, identity: Identity |
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
   });
-  const adapter = new HocuspocusAdapter(carrier, socket, deps, identity);
+  const adapter = new HocuspocusAdapter(carrier, socket, deps, upgrade.identity, upgrade.stream);
   runPipeline(
     socket,
     {

@@ -56,11 +56,15 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     (socket, request) => {
       const admission = accept(socket, request, deps);
       if (admission === null) return;
-      openHocuspocusConnection(socket, admission.identity, {
-        ...deps,
-        rooms: deps.registry,
-        keepaliveMs: deps.limits.hocuspocusKeepaliveMs,
-      });
+      openHocuspocusConnection(
+        socket,
+        { identity: admission.identity, stream: request.raw.socket ?? null },
+        {
+          ...deps,
+          rooms: deps.registry,
+          keepaliveMs: deps.limits.hocuspocusKeepaliveMs,
+        },
+      );
     },
   );
 
