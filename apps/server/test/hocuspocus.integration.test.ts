@@ -133,28 +133,40 @@ describe.each(HOCUSPOCUS_RELEASES)('$name against a Tandem process', (release) =
       expect(secret.text.toString()).toBe('');
     });
 
-    it('HP-2: an expired token is refused; a token that expires later is replaced through the token function', async () => {
+    it('HP-2: an expired token is refused; one about to expire is refreshed through the token function, without a reconnect', async () => {
       const server = await startServer(env);
       const url = hocuspocusUrl(server);
       const stale = open(socketFor(url), 'expiry', { token: await signToken({ expiresIn: -60 }) });
       await waitFor(() => stale.denied.length > 0, { what: 'the expired token refused' });
       expect(stale.denied[0]).toMatch(/exp/);
       let issued = 0;
-      const refreshing = open(socketFor(url), 'expiry', {
+      let firstExpiry = 0;
+      const socket = socketFor(url);
+      let connects = 0;
+      socket.on('connect', () => {
+        connects += 1;
+      });
+      const refreshing = open(socket, 'expiry', {
         token: async () => {
           issued += 1;
+          if (issued === 1) firstExpiry = Date.now() + 2000;
           return signToken({ expiresIn: issued === 1 ? 2 : 3600 });
         },
       });
       await waitFor(() => synced(refreshing));
-      // At expiry the server closes with 4401; the provider reconnects and asks its token function again.
+      // Before the first token expires the server asks for the token; the provider calls its function again.
       await waitFor(() => issued >= 2 && refreshing.authenticated.length >= 2, {
         what: 'a second token fetched and authenticated',
         timeoutMs: 15_000,
       });
-      await waitFor(() => synced(refreshing));
+      await waitFor(() => Date.now() > firstExpiry + 250, {
+        what: 'the first token’s expiry passed',
+        timeoutMs: 5_000,
+      });
       refreshing.text.insert(0, 'after refresh');
-      await waitFor(() => refreshing.provider.unsyncedChanges === 0, { what: 'the edit after the refresh stored' });
+      await waitFor(() => refreshing.provider.unsyncedChanges === 0, { what: 'the edit after the expiry stored' });
+      expect(connects).toBe(1);
+      expect(refreshing.denied).toEqual([]);
     });
   });
 

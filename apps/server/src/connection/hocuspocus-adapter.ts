@@ -7,6 +7,8 @@ import {
   type HocuspocusAuthFrame,
   type HocuspocusFrame,
   hocuspocusEncode,
+  type LongTimer,
+  setLongTimeout,
 } from '@tandem/protocol';
 import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
@@ -45,6 +47,8 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
   private readonly channels = new Map<string, DocumentChannel>();
   /** Addresses refused access: their messages are dropped until a new auth message (HP-2). */
   private readonly denied = new Set<string>();
+  /** Per address: asks the provider for a fresh token before the current one expires (HP-2). */
+  private readonly refreshTimers = new Map<string, LongTimer>();
   /** Whether the provider is 4.x (it sends its version, and answers the v4 ping). */
   private speaksPing = false;
   private readonly keepalive: NodeJS.Timeout;
@@ -135,7 +139,9 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
     const existing = this.channels.get(address);
     if (existing !== undefined && !existing.waitingForAuth) {
       await refreshAccess(this.deps.verifier, existing.session, frame.token);
-      if (existing.session.isOpen) this.sendTo(address, hocuspocusEncode.authenticated(scopeOf(existing.session)));
+      if (!existing.session.isOpen || this.channels.get(address) !== existing) return;
+      this.sendTo(address, hocuspocusEncode.authenticated(scopeOf(existing.session)));
+      this.scheduleTokenRequest(address, existing.session.identity);
       return;
     }
     this.denied.delete(address);
@@ -156,6 +162,29 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
     }
     this.sendTo(address, hocuspocusEncode.authenticated(scopeOf(access)));
     channel.admit(access);
+    this.scheduleTokenRequest(address, access.identity);
+  }
+
+  /**
+   * Before the token of `address` expires (30 s before, or halfway for a shorter-lived token), asks
+   * the provider for its token: it calls its token function and sends the answer, which refreshes
+   * the session (AUTH-5) without a reconnect. Without an answer the expiry closes it (4401).
+   */
+  private scheduleTokenRequest(address: string, identity: Identity | null): void {
+    this.refreshTimers.get(address)?.cancel();
+    this.refreshTimers.delete(address);
+    if (identity === null) return;
+    const remaining = identity.expiresAt - Date.now();
+    const lead = Math.min(TOKEN_REQUEST_LEAD_MS, remaining / 2);
+    const timer = setLongTimeout(
+      () => {
+        this.refreshTimers.delete(address);
+        if (this.channels.has(address)) this.sendTo(address, hocuspocusEncode.tokenRequest());
+      },
+      remaining - lead,
+      { unref: true },
+    );
+    this.refreshTimers.set(address, timer);
   }
 
   private accessFor(token: string, roomId: string): Promise<AccessResult> {
@@ -194,6 +223,8 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
   private detach(address: string, channel: DocumentChannel): void {
     if (this.channels.get(address) !== channel) return;
     this.channels.delete(address);
+    this.refreshTimers.get(address)?.cancel();
+    this.refreshTimers.delete(address);
     channel.leave();
   }
 
@@ -215,6 +246,9 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
     if (!first.done) first.value.session.send(EMPTY_AWARENESS);
   }
 }
+
+/** How long before a token's expiry the provider is asked for a fresh one (at most). */
+const TOKEN_REQUEST_LEAD_MS = 30_000;
 
 /** An awareness update with no entries: y-protocols applies it as nothing. */
 const EMPTY_AWARENESS = encode.awareness(Uint8Array.of(0));
