@@ -24,7 +24,7 @@ import {
   type ServerSpec,
   type Sizes,
 } from './compare/scenarios.js';
-import { node22Binary, type Runtime, type ServerKind, serverLabel } from './compare/servers.js';
+import { isTandem, node22Binary, type Runtime, type ServerKind, serverLabel } from './compare/servers.js';
 
 const USAGE = `usage: node dist/compare.js [--quick | --tiny] [--runs N] [--servers LIST] [--scenarios LIST]
                            [--node22 | --no-node22] [--out DIR]
@@ -32,7 +32,8 @@ const USAGE = `usage: node dist/compare.js [--quick | --tiny] [--runs N] [--serv
   --quick            small sizes: finishes in a few minutes
   --tiny             smallest sizes (the end-to-end test)
   --runs N           repetitions; tables show medians (default 3, quick 1)
-  --servers LIST     tandem,hocuspocus,y-websocket,relay-floor (default all)
+  --servers LIST     tandem,tandem-hocuspocus,hocuspocus,y-websocket,relay-floor (default all;
+                     tandem-hocuspocus: Tandem's /hocuspocus endpoint under Hocuspocus-framed load)
   --scenarios LIST   idle,fanout,capacity,hot,cold,noisy,cross (default all)
   --node22           also run Hocuspocus 4.x and the y-websocket server on Node 22 (default in full mode)
   --no-node22        skip the Node 22 runs
@@ -85,7 +86,7 @@ const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
 
 const ALL_SCENARIOS = ['idle', 'fanout', 'capacity', 'hot', 'cold', 'noisy', 'cross'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
-const ALL_KINDS: readonly ServerKind[] = ['tandem', 'hocuspocus', 'y-websocket', 'relay-floor'];
+const ALL_KINDS: readonly ServerKind[] = ['tandem', 'tandem-hocuspocus', 'hocuspocus', 'y-websocket', 'relay-floor'];
 
 interface Options {
   mode: 'full' | 'quick' | 'tiny';
@@ -172,9 +173,9 @@ async function main(): Promise<void> {
   if (options.node22) {
     for (const kind of options.kinds) {
       if (kind === 'relay-floor') continue;
-      if (kind === 'tandem') {
+      if (isTandem(kind)) {
         skipped.push(
-          'tandem@node22: better-sqlite3 (Tandem’s durable store) is compiled for Node 20’s ABI in this workspace; ' +
+          `${serverLabel(kind, 'node22')}: better-sqlite3 (Tandem’s durable store) is compiled for Node 20’s ABI in this workspace; ` +
             'the Node 22 binary cannot load it, so Tandem runs on Node 20 only',
         );
       } else servers.push({ kind, runtime: 'node22' });
@@ -236,7 +237,8 @@ async function main(): Promise<void> {
 
   const med = medians(runs);
   const ref = referenceCpu(med);
-  const tandem = serverLabel('tandem', 'node20');
+  // The reference column: Tandem on /sync, or its /hocuspocus endpoint when only that one ran.
+  const tandem = labels.find((l) => l === 'tandem') ?? labels.find((l) => l.startsWith('tandem')) ?? 'tandem';
   const peers = labels.filter((l) => l !== tandem);
   const rows = buildRows(med, tandem, peers);
   const table = markdownTable(rows, tandem, peers);

@@ -60,3 +60,34 @@ describe('comparison harness (tiny)', () => {
     expect(markdown).toContain('generator send lateness p99 ms');
   }, 90_000);
 });
+
+// Tandem's /hocuspocus endpoint under the same provider-framed load as Hocuspocus itself.
+describe('comparison harness: Tandem /hocuspocus vs Hocuspocus (tiny)', () => {
+  it('HP-1: the fan-out scenario runs provider-framed load against both and every room converges', async () => {
+    const hpOut = join(out, 'hocuspocus');
+    const { code, output } = await runHarness([
+      '--tiny',
+      '--scenarios',
+      'fanout',
+      '--servers',
+      'tandem-hocuspocus,hocuspocus',
+      '--out',
+      hpOut,
+    ]);
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(join(hpOut, 'compare.json'), 'utf8'));
+    expect(result.failed).toBe(false);
+    expect(result.servers).toEqual(['tandem-hocuspocus', 'hocuspocus-3']);
+    for (const label of result.servers) {
+      expect(result.medians[label]['fanout.k2.lost']).toBe(0);
+      expect(Number.isFinite(result.medians[label]['fanout.k2.p99Ms'])).toBe(true);
+    }
+    for (const detail of result.details) {
+      expect(detail.steps.k2.converged).toBe(true);
+      expect(detail.steps.k2.deliveredMessages).toBeGreaterThan(0);
+    }
+    expect(readFileSync(join(hpOut, 'compare.md'), 'utf8')).toContain(
+      '| scenario | metric | tandem-hocuspocus | hocuspocus-3 |',
+    );
+  }, 90_000);
+});

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { type ArgSpec, CommandError, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { IMPORT_HOCUSPOCUS_SPEC, IMPORT_HOCUSPOCUS_USAGE, importHocuspocus } from './commands/import-hocuspocus.js';
 import { INSPECT_SPEC, INSPECT_USAGE, inspect } from './commands/inspect.js';
 import { REPLAY_SPEC, REPLAY_USAGE, replay } from './commands/replay.js';
 import { EXPORT_SPEC, EXPORT_USAGE, exportDoc, IMPORT_SPEC, IMPORT_USAGE, importDoc } from './commands/transfer.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   replay: { usage: REPLAY_USAGE, spec: REPLAY_SPEC, run: replay },
   export: { usage: EXPORT_USAGE, spec: EXPORT_SPEC, run: exportDoc },
   import: { usage: IMPORT_USAGE, spec: IMPORT_SPEC, run: importDoc },
+  'import-hocuspocus': { usage: IMPORT_HOCUSPOCUS_USAGE, spec: IMPORT_HOCUSPOCUS_SPEC, run: importHocuspocus },
 };
 
 const USAGE = `usage: tandem <command> [options]
@@ -26,6 +28,8 @@ commands:
   replay    rebuild a document from a recording or from the SQLite store
   export    sync a room as a client and write the document (text, json, yjs)
   import    send a Yjs update file to a room and wait until it is durable
+  import-hocuspocus
+            copy a Hocuspocus deployment's documents (SQLite or Postgres) into a Tandem server
 
 "tandem <command> --help" describes a command. Exit codes: 0 ok, 1 failure, 2 usage error.`;
 

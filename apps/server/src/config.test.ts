@@ -87,6 +87,7 @@ describe('loadConfig', () => {
       webhook: null,
       recordingMaxBytes: 10 * MiB,
       accessChangeTtlMs: 86_400_000,
+      hocuspocusKeepaliveMs: 10_000,
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -168,6 +169,7 @@ describe('loadConfig', () => {
       webhook: null,
       recordingMaxBytes: 10 * MiB,
       accessChangeTtlMs: 86_400_000,
+      hocuspocusKeepaliveMs: 10_000,
     });
   });
 
@@ -336,5 +338,18 @@ describe('configWith', () => {
     expect(config.nodeId).toBe('test-node');
     expect(config.host).toBe('127.0.0.1');
     expect(Object.isFrozen(config)).toBe(true);
+  });
+});
+
+describe('HOCUSPOCUS_KEEPALIVE_MS (HP-7)', () => {
+  it('defaults to 10 s, inside the Hocuspocus provider’s 30 s message timeout', () => {
+    expect(loadConfig({}).hocuspocusKeepaliveMs).toBe(10_000);
+  });
+
+  it('reads a value in range and refuses one outside it, naming the variable', () => {
+    expect(loadConfig({ HOCUSPOCUS_KEEPALIVE_MS: '250' }).hocuspocusKeepaliveMs).toBe(250);
+    for (const bad of ['49', '600001', 'soon']) {
+      expect(() => loadConfig({ HOCUSPOCUS_KEEPALIVE_MS: bad })).toThrow(/HOCUSPOCUS_KEEPALIVE_MS/);
+    }
   });
 });

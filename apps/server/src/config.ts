@@ -134,6 +134,7 @@ const envSchema = z.object({
   WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
   ACCESS_CHANGE_TTL_MS: intFrom(1_000, 400 * 86_400_000).default(86_400_000),
+  HOCUSPOCUS_KEEPALIVE_MS: intFrom(50, 600_000).default(10_000),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -241,6 +242,8 @@ export interface Config {
    * call names its own `until` (REVOKE-2): at least the longest lifetime of the tokens you issue.
    */
   readonly accessChangeTtlMs: number;
+  /** How often an idle `/hocuspocus` socket gets a message (the provider reconnects after 30 s without one; HP-7). */
+  readonly hocuspocusKeepaliveMs: number;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -330,6 +333,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     accessChangeTtlMs: e.ACCESS_CHANGE_TTL_MS,
+    hocuspocusKeepaliveMs: e.HOCUSPOCUS_KEEPALIVE_MS,
   });
 }
 

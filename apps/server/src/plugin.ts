@@ -260,6 +260,8 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       return room;
     },
     leave: (session: Session) => registry.leave(session),
+    // Hocuspocus stateless messages read a room's members (HP-8).
+    get: (roomId: string) => registry.get(roomId),
   };
   await app.register(syncRoute, {
     limits: config,

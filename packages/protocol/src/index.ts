@@ -11,6 +11,22 @@ export {
 export { encode, encodeFrame } from './encode.js';
 export * from './frames.js';
 export {
+  decodeHocuspocusFrame,
+  documentNameOf,
+  HOCUSPOCUS_SESSION_SEPARATOR,
+  type HocuspocusAuthFrame,
+  HocuspocusAuthType,
+  type HocuspocusCloseFrame,
+  type HocuspocusDecodeResult,
+  type HocuspocusDocumentFrame,
+  type HocuspocusFrame,
+  HocuspocusMessageType,
+  type HocuspocusPongFrame,
+  type HocuspocusScope,
+  type HocuspocusStatelessFrame,
+  hocuspocusEncode,
+} from './hocuspocus.js';
+export {
   clampTimerDelay,
   type LongTimer,
   type LongTimerOptions,

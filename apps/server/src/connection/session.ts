@@ -6,8 +6,29 @@ import type { DocumentId, Identity, SessionId } from '../identity.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { type ConnectionMetrics, NO_CONNECTION_METRICS } from './connection-metrics.js';
 
-/** Which protocol a session speaks: stock y-websocket, or y-websocket plus the tandem.v1 extension. */
-export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL;
+/** Which protocol a session speaks: stock y-websocket, y-websocket plus tandem.v1, or the Hocuspocus provider's. */
+export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL | 'hocuspocus';
+
+/**
+ * How a session's protocol says what y-websocket cannot: extension frames (notices, pongs) and
+ * acknowledgements. tandem.v1 sends its own frames; plain y-websocket has no way to say either.
+ */
+export interface SessionDialect {
+  /** Whether the client is told when its updates are durable (else acknowledge() does nothing). */
+  readonly acknowledges: boolean;
+  /** The bytes that tell the client `frame`, or null when its protocol has no way to say it. */
+  extension(frame: Frame): Uint8Array | null;
+  /** What tells the client that its update frames `from + 1` … `through` are durable. */
+  acks(from: number, through: number): readonly Uint8Array[];
+}
+
+const TANDEM_DIALECT: SessionDialect = {
+  acknowledges: true,
+  extension: (frame) => encodeFrame(frame),
+  acks: (_from, through) => [encodeFrame({ type: 'ack', through })],
+};
+
+const PLAIN_DIALECT: SessionDialect = { acknowledges: false, extension: () => null, acks: () => [] };
 
 /** A fresh session id. */
 export function newSessionId(): SessionId {
@@ -23,6 +44,8 @@ export interface SessionOptions {
   readonly connection: Connection;
   /** Where acks are counted (default: nowhere). */
   readonly metrics?: ConnectionMetrics;
+  /** How extension frames and acks are said (default: by `protocol`, tandem.v1's or none). */
+  readonly dialect?: SessionDialect;
 }
 
 /** A session and its own connection, over one socket (a WebSocket, a multiplexed document's, a test's). */
@@ -30,11 +53,12 @@ export interface SocketSessionOptions extends Omit<ConnectionOptions, 'id' | 'no
   readonly id: SessionId;
   readonly roomId: DocumentId;
   readonly protocol: SessionProtocol;
+  readonly dialect?: SessionDialect;
 }
 
 /** Opens a session over `options.socket`; its connection takes notices when it speaks tandem.v1. */
 export function createSession(options: SocketSessionOptions): Session {
-  const { roomId, protocol, ...transport } = options;
+  const { roomId, protocol, dialect, ...transport } = options;
   const connection = new Connection({ ...transport, notices: protocol === TANDEM_SUBPROTOCOL });
   return new Session({
     id: options.id,
@@ -42,6 +66,7 @@ export function createSession(options: SocketSessionOptions): Session {
     protocol,
     connection,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(dialect === undefined ? {} : { dialect }),
   });
 }
 
@@ -61,6 +86,7 @@ export class Session {
   /** Whether the session may change the document (read-only sessions still receive it). */
   canWrite = true;
   private readonly metrics: ConnectionMetrics;
+  private readonly dialect: SessionDialect;
   /** Closes the session at its token's expiry (AUTH-5); replaced by each grant. */
   private expiry: { cancel(): void } | null = null;
   /** Update-carrying frames received (EXT-3 numbering, 1-based). */
@@ -76,6 +102,7 @@ export class Session {
     this.protocol = options.protocol;
     this.connection = options.connection;
     this.metrics = options.metrics ?? NO_CONNECTION_METRICS;
+    this.dialect = options.dialect ?? (options.protocol === TANDEM_SUBPROTOCOL ? TANDEM_DIALECT : PLAIN_DIALECT);
   }
 
   /** The session's logger (room and session in every line). */
@@ -130,9 +157,10 @@ export class Session {
     this.connection.sendAll(frames);
   }
 
-  /** Sends a tandem.v1 extension frame; plain sessions never receive one. */
+  /** Sends an extension frame as the session's dialect says it; plain sessions never receive one. */
   sendExtension(frame: Frame): boolean {
-    return this.isTandem ? this.connection.send(encodeFrame(frame)) : false;
+    const bytes = this.dialect.extension(frame);
+    return bytes === null ? false : this.connection.send(bytes);
   }
 
   /** Closes the session with a documented code (tandem.v1 sessions get the full message in a notice first). */
@@ -160,18 +188,20 @@ export class Session {
 
   /**
    * Marks frame `n` (and so every earlier one) durable. tandem.v1 sessions get one
-   * "persisted through N" ack for all that became durable in the same microtask run (EXT-3).
+   * "persisted through N" ack for all that became durable in the same microtask run (EXT-3);
+   * Hocuspocus sessions one sync status per frame (HP-4).
    */
   acknowledge(n: number): void {
-    if (!this.isTandem || n <= this.ackTarget) return;
+    if (!this.dialect.acknowledges || n <= this.ackTarget) return;
     this.ackTarget = n;
     if (this.ackScheduled) return;
     this.ackScheduled = true;
     queueMicrotask(() => {
       this.ackScheduled = false;
       if (this.ackTarget <= this.ackSent) return;
+      const acks = this.dialect.acks(this.ackSent, this.ackTarget);
       this.ackSent = this.ackTarget;
-      if (this.sendExtension({ type: 'ack', through: this.ackSent })) this.metrics.acked();
+      for (const ack of acks) if (this.connection.send(ack)) this.metrics.acked();
     });
   }
 

@@ -2,6 +2,8 @@ import { CloseCode, negotiateSubprotocol, TANDEM_SUBPROTOCOL } from '@tandem/pro
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { openDocumentConnection } from '../connection/document-adapter.js';
+import type { RoomDirectory } from '../connection/document-channel.js';
+import { openHocuspocusConnection, type RoomMembers } from '../connection/hocuspocus-adapter.js';
 import { openMultiplexConnection } from '../connection/multiplex-adapter.js';
 import type { PipelineDeps, PipelineLimits } from '../connection/pipeline-deps.js';
 import { parseRoomName } from '../connection/room-name.js';
@@ -13,14 +15,19 @@ import { type Admission, admissionOf, type UpgradeLimits, upgradeGuard } from '.
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
 export const SYNC_PREFIX = '/sync/';
 
+/** The Hocuspocus-compatible endpoint: a Hocuspocus provider's `url` (HP-1). */
+export const HOCUSPOCUS_PATH = '/hocuspocus';
+
 /** What the sync route needs: the pipeline's dependencies, and what the upgrade guard reads. */
-export interface SyncRouteDeps extends Omit<PipelineDeps, 'limits'> {
-  readonly limits: PipelineLimits & UpgradeLimits;
+export interface SyncRouteDeps extends Omit<PipelineDeps, 'limits' | 'registry'> {
+  readonly limits: PipelineLimits & UpgradeLimits & { readonly hocuspocusKeepaliveMs: number };
+  /** The rooms: joined through, and (for Hocuspocus stateless messages) their members read. */
+  readonly registry: RoomDirectory & RoomMembers;
   /** Open sockets per client address (LIMIT-2). */
   readonly connections: ConnectionCounter;
 }
 
-/** `GET /sync/<room>` (one document) and `GET /sync` (multiplexed, tandem.v1). */
+/** `GET /sync/<room>` (one document), `GET /sync` (multiplexed, tandem.v1) and `GET /hocuspocus`. */
 export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Promise<void> {
   const roomOf = (request: FastifyRequest) => {
     const parsed = parseRoomName(request.url.slice(SYNC_PREFIX.length));
@@ -41,6 +48,25 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     if (admission === null) return;
     openMultiplexConnection(socket, admission.identity, deps);
   });
+
+  // The Hocuspocus provider's wire format, many documents per socket (HP-1).
+  app.get(
+    HOCUSPOCUS_PATH,
+    { websocket: true, preValidation: upgradeGuard(deps, () => null, { inBandAuth: true }) },
+    (socket, request) => {
+      const admission = accept(socket, request, deps);
+      if (admission === null) return;
+      openHocuspocusConnection(
+        socket,
+        { identity: admission.identity, stream: request.raw.socket ?? null },
+        {
+          ...deps,
+          rooms: deps.registry,
+          keepaliveMs: deps.limits.hocuspocusKeepaliveMs,
+        },
+      );
+    },
+  );
 
   app.get(
     `${SYNC_PREFIX}*`,

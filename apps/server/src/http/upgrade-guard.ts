@@ -52,9 +52,14 @@ declare module 'fastify' {
  * tandem.v1 client is upgraded and closed with 4403 instead: see {@link admissionOf}), an address
  * over its connection limit 429, a bad token 401, a token without access to the room 403 —
  * all before any room is touched. A tandem.v1 client without a token may still upgrade and
- * authenticate with an auth-token frame; a plain client cannot, so it gets 401.
+ * authenticate with an auth-token frame; a plain client cannot, so it gets 401. `inBandAuth`: every
+ * client of the endpoint authenticates in its messages (Hocuspocus, HP-2), so none needs a token here.
  */
-export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRequest) => string | null) {
+export function upgradeGuard(
+  deps: UpgradeGuardDeps,
+  roomOf: (request: FastifyRequest) => string | null,
+  options: { readonly inBandAuth?: boolean } = {},
+) {
   const { limits } = deps;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const offersTandem = (request.headers['sec-websocket-protocol'] ?? '')
@@ -87,7 +92,7 @@ export function upgradeGuard(deps: UpgradeGuardDeps, roomOf: (request: FastifyRe
     }
     const token = tokenFromRequest({ url: request.url, headers: request.headers });
     if (token === null) {
-      if (!offersTandem) {
+      if (!offersTandem && options.inBandAuth !== true) {
         return reply.code(401).send({
           error: 'unauthenticated',
           message: 'authentication required: send a token (Authorization: Bearer, ?token=, or the tandem_token cookie)',
