@@ -94,7 +94,13 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: intFrom(1, 100).default(5),
   WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
+  CONTENT_MAX_BYTES: intFrom(1024, 1024 * MiB).default(4 * MiB),
+  CONTENT_RATE_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  WEBHOOK_CONTENT: z.enum(['none', 'prosemirror', 'html', 'markdown', 'text']).default('none'),
 });
+
+/** A content format a webhook payload may carry (WEBHOOK_CONTENT). */
+export type WebhookContentFormat = 'prosemirror' | 'html' | 'markdown' | 'text';
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
 export interface Config {
@@ -190,6 +196,10 @@ export interface Config {
   } | null;
   /** Default size bound of a room recording started through the admin API. */
   readonly recordingMaxBytes: number;
+  /** The content API (`/api/documents/:id/content`): largest request body, and requests per minute per caller. */
+  readonly content: { readonly maxBytes: number; readonly ratePerMinute: number };
+  /** The document content webhook payloads carry, in this format; null (the default) sends none. */
+  readonly webhookContent: WebhookContentFormat | null;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -276,6 +286,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
             retryMs: e.WEBHOOK_RETRY_MS,
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
+    content: { maxBytes: e.CONTENT_MAX_BYTES, ratePerMinute: e.CONTENT_RATE_PER_MINUTE },
+    webhookContent: e.WEBHOOK_CONTENT === 'none' ? null : e.WEBHOOK_CONTENT,
   });
 }
 
