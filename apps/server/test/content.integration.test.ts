@@ -8,7 +8,10 @@ import { type ServerProcess, startServerProcess, waitFor } from '@tandem/test-ut
 import { createTransform, DEFAULT_FIELD } from '@tandem/transform';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { createMemoryDocStore } from '../src/storage/memory-doc-store.js';
 import { connectStockClient, type StockClient } from './helpers/clients.js';
+import { holdAppends } from './helpers/store-wrappers.js';
+import { startTestServer } from './helpers/test-server.js';
 import { signToken, TEST_SECRET } from './helpers/tokens.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -152,6 +155,31 @@ describe('content REST API (real server processes)', () => {
     editor.provider.disconnect();
     const restarted = await start({ DATA_DIR: dir });
     expect((await read(restarted, 'plan', 'markdown')).text).toBe('ONE\n\ntwo\n\nthree (typed)\n\n**Signed off.**');
+  });
+
+  it('CONTENT-2/ACK-1: the answer to a write waits until the store has durably taken it', async () => {
+    const held = holdAppends(createMemoryDocStore());
+    const server = await startTestServer({ store: held.store });
+    closers.push(() => server.close());
+    let answered = false;
+    const response = server.app
+      .inject({
+        method: 'POST',
+        url: '/api/documents/held/content',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'not yet stored',
+      })
+      .then((r) => {
+        answered = true;
+        return r;
+      });
+    await waitFor(() => held.held() === 1, { what: 'the append to reach the store' });
+    // The room already has it (collaborators got it); the caller does not, until it is stored.
+    expect(transform.toText(server.app.tandem.registry.get('held')?.doc as Y.Doc)).toBe('not yet stored');
+    expect(answered).toBe(false);
+    held.release();
+    expect((await response).statusCode).toBe(200);
+    expect((await server.store.load('held')).updates.length).toBe(1);
   });
 
   it('CONTENT-3: If-Match makes a write conditional (412 once the document changed); If-None-Match gives 304', async () => {
