@@ -1,7 +1,6 @@
 import { waitFor } from '@tandem/test-utils';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../src/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   createDocument,
   editor,
@@ -11,7 +10,8 @@ import {
   waitForStatus,
   waitForText,
 } from '../src/pages.js';
-import { type AppServer, startAppServer } from '../src/server.js';
+import type { AppServer } from '../src/server.js';
+import { browserSuite } from '../src/suite.js';
 
 /** The content API of `server` for document `id`. */
 function contentApi(server: AppServer, id: string) {
@@ -29,29 +29,15 @@ function contentApi(server: AppServer, id: string) {
 }
 
 describe('the content API and the editor in the browser', () => {
-  let server: AppServer;
-  let browser: TestBrowser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    server = await startAppServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
+  const suite = browserSuite();
 
   const open = async (id: string, name: string): Promise<Page> => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return openDocument(context, `${server.httpUrl}/d/${id}`, name);
+    return openDocument(await suite.context(), `${suite.server.httpUrl}/d/${id}`, name);
   };
 
   it('CONTENT-7: a REST append while two people type: both see it live, nothing of theirs is lost, and it is durable at the 200 (kill -9)', async () => {
-    const id = await createDocument(server.httpUrl, 'Typed and appended');
-    const api = contentApi(server, id);
+    const id = await createDocument(suite.server.httpUrl, 'Typed and appended');
+    const api = contentApi(suite.server, id);
     const alice = await open(id, 'Alice');
     const bob = await open(id, 'Bob');
     await editor(alice).click();
@@ -79,9 +65,9 @@ describe('the content API and the editor in the browser', () => {
     // Another append, and the server is killed the moment it answers: the change was durable.
     const last = await api.append('Written just before the crash.');
     expect(last.status).toBe(200);
-    server.process.child.kill('SIGKILL');
-    expect((await server.process.exited).signal).toBe('SIGKILL');
-    await server.start();
+    suite.server.process.child.kill('SIGKILL');
+    expect((await suite.server.process.exited).signal).toBe('SIGKILL');
+    await suite.server.start();
     const after = `${expected}\nWritten just before the crash.`;
     expect(await api.read('text')).toBe(after);
     expect(await api.read('markdown')).toBe(
@@ -94,8 +80,8 @@ describe('the content API and the editor in the browser', () => {
   });
 
   it('CONTENT-8: what the editor writes in Chromium reads back through the API as the expected Markdown and HTML', async () => {
-    const id = await createDocument(server.httpUrl, 'Written in the editor');
-    const api = contentApi(server, id);
+    const id = await createDocument(suite.server.httpUrl, 'Written in the editor');
+    const api = contentApi(suite.server, id);
     const page = await open(id, 'Writer');
     await editor(page).click();
     // Markdown shortcuts of the editor's schema (Tiptap input rules), as a person types them.
