@@ -236,6 +236,13 @@ describe('content REST API (real server processes)', () => {
         /larger than 2048 bytes \(CONTENT_MAX_BYTES\)/,
       ],
       [
+        'too large, no access',
+        () => write(server, 'PUT', 'guarded', 'text/plain', 'x'.repeat(4096), reader),
+        403,
+        'forbidden',
+        /needs write access/,
+      ],
+      [
         'media type',
         () => write(server, 'PUT', 'guarded', 'application/xml', '<p/>', writer),
         415,

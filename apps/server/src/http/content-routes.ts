@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import { type JSONContent, type Transform, TransformError } from '@tandem/transform';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
 import { currentDoc } from '../rooms/current-doc.js';
@@ -18,7 +18,7 @@ import {
   renderContent,
 } from './content-format.js';
 import { appendQuery, CONTENT_ROUTE_SCHEMAS, readQuery } from './content-schemas.js';
-import type { DocumentAccess } from './document-access.js';
+import type { DocumentAccess, DocumentNeed } from './document-access.js';
 import { describedBy } from './openapi.js';
 
 /** What the content API needs. */
@@ -112,11 +112,17 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
     return null;
   };
 
-  app.get('/api/documents/:id/content', describedBy(CONTENT_ROUTE_SCHEMAS.read), async (request, reply) => {
+  /** Admits the caller before the body is read, so nobody without access gets a body parsed (401/403 first). */
+  const admission = (need: DocumentNeed) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const id = docId(request, reply);
+    if (id === null || (await deps.access.admit(request, reply, id, need)) === null) return reply;
+  };
+
+  const readOptions = { ...describedBy(CONTENT_ROUTE_SCHEMAS.read), onRequest: admission('read') };
+  app.get('/api/documents/:id/content', readOptions, async (request, reply) => {
     const id = docId(request, reply);
     const params = id === null ? null : query(readQuery, request, reply);
     if (id === null || params === null) return reply;
-    if ((await deps.access.admit(request, reply, id, 'read')) === null) return reply;
     const doc = await currentDoc(deps.registry, deps.store, id);
     try {
       const etag = etagOf(doc);
@@ -138,7 +144,6 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
   ): Promise<FastifyReply> => {
     const id = docId(request, reply);
     if (id === null) return reply;
-    if ((await deps.access.admit(request, reply, id, 'write')) === null) return reply;
     const format = formatOfMediaType(request.headers['content-type']);
     if (format === null) return unsupported(request, reply);
     let incoming: IncomingContent;
@@ -184,19 +189,17 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
     }
   };
 
-  const bodyLimit = limits.maxBytes;
-  app.put(
-    '/api/documents/:id/content',
-    { ...describedBy(CONTENT_ROUTE_SCHEMAS.replace), bodyLimit },
-    (request, reply) => write(request, reply, (json, room) => transform.toUpdate(json, room.doc)),
+  const writeOptions = (schema: FastifySchema) => ({
+    ...describedBy(schema),
+    bodyLimit: limits.maxBytes,
+    onRequest: admission('write'),
+  });
+  app.put('/api/documents/:id/content', writeOptions(CONTENT_ROUTE_SCHEMAS.replace), (request, reply) =>
+    write(request, reply, (json, room) => transform.toUpdate(json, room.doc)),
   );
-  app.post(
-    '/api/documents/:id/content',
-    { ...describedBy(CONTENT_ROUTE_SCHEMAS.append), bodyLimit },
-    async (request, reply) => {
-      const params = query(appendQuery, request, reply);
-      if (params === null) return reply;
-      return write(request, reply, (json, room) => transform.appendUpdate(json, room.doc, { at: params.at }));
-    },
-  );
+  app.post('/api/documents/:id/content', writeOptions(CONTENT_ROUTE_SCHEMAS.append), async (request, reply) => {
+    const params = query(appendQuery, request, reply);
+    if (params === null) return reply;
+    return write(request, reply, (json, room) => transform.appendUpdate(json, room.doc, { at: params.at }));
+  });
 }
