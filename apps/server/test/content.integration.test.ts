@@ -302,7 +302,7 @@ describe('content REST API (real server processes)', () => {
     expect((await read(server, 'guarded', 'text')).text).toBe('kept');
   });
 
-  it('CONTENT-4/YJS-2: the update guard refuses a hostile Yjs body over REST as over WebSocket; nothing is applied', async () => {
+  it('CONTENT-4/YJS-2/YJS-5: the update guard refuses a hostile Yjs body over REST as over WebSocket; nothing is applied', async () => {
     const server = await start();
     const watcher = connectStockClient(server.syncUrl, 'target', { token: await signToken({ sub: 'w' }) });
     clients.push(watcher);
@@ -317,6 +317,33 @@ describe('content REST API (real server processes)', () => {
     const garbage = await write(server, 'POST', 'target', 'application/octet-stream', Uint8Array.of(9, 9, 9, 9));
     expect(garbage.status).toBe(422);
     expect(garbage.json()).toMatchObject({ message: expect.stringMatching(/malformed update/) });
+    // Structs under the client id a live session writes (YJS-5): refused, as that session's would-be impostor is over WebSocket.
+    watcher.doc.getMap('notes').set('by', 'watcher');
+    await waitFor(
+      async () => {
+        const held = new Y.Doc();
+        Y.applyUpdate(held, (await read(server, 'target', 'yjs')).bytes);
+        return held.getMap('notes').get('by') === 'watcher';
+      },
+      { what: "the server to hold the watcher's own write" },
+    );
+    const before = Y.encodeStateVector(watcher.doc);
+    const impostor = new Y.Doc();
+    Y.applyUpdate(impostor, Y.encodeStateAsUpdate(watcher.doc));
+    impostor.clientID = watcher.doc.clientID;
+    impostor.getMap('notes').set('by', 'impostor');
+    const squat = await write(
+      server,
+      'POST',
+      'target',
+      'application/octet-stream',
+      Y.encodeStateAsUpdate(impostor, before),
+    );
+    expect(squat.status).toBe(422);
+    expect(squat.json()).toEqual({
+      error: 'update_refused',
+      message: `the Yjs update was refused: Yjs client id ${watcher.doc.clientID} belongs to a live session; write under a client id of your own`,
+    });
     expect((await read(server, 'target', 'text')).text).toBe('stored');
     expect(watcher.provider.wsconnected).toBe(true);
   });

@@ -160,6 +160,16 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
         // From here to importUpdate's first await nothing else runs: the ETag checked is the state written on.
         const before = etagOf(room.doc);
         if (!ifMatchAdmits(request.headers['if-match'], before)) return { kind: 'stale', etag: before };
+        if (incoming.kind === 'yjs') {
+          // Two writers under one client id diverge the document for good (YJS-5): a REST writer is one of its own.
+          const held = room.liveWriterOf(incoming.update);
+          if (held !== null) {
+            return {
+              kind: 'refused',
+              reason: `Yjs client id ${held} belongs to a live session; write under a client id of your own`,
+            };
+          }
+        }
         const update = incoming.kind === 'yjs' ? incoming.update : change(incoming.json, room);
         const imported = room.importUpdate(update);
         const etag = etagOf(room.doc);
