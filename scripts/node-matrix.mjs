@@ -12,7 +12,14 @@ import { capture, plainOutputEnv, ROOT, run } from './lib.mjs';
 
 const MATRIX_DIR = join(ROOT, 'scripts', 'node-matrix');
 /** What runs on every Node of the matrix: everything but the browser, bench and deploy tests. */
-export const MATRIX_SUITES = ['apps/server', 'apps/cli', 'packages/client', 'packages/protocol', 'packages/editor'];
+export const MATRIX_SUITES = [
+  'apps/server',
+  'apps/cli',
+  'packages/client',
+  'packages/protocol',
+  'packages/editor',
+  'packages/transform',
+];
 
 /**
  * Installs Node `major` (npm ci in its folder) and builds better-sqlite3 for it, once per

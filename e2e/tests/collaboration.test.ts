@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../src/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createDocument,
   editor,
@@ -12,7 +10,7 @@ import {
   waitForStatus,
   waitForText,
 } from '../src/pages.js';
-import { type AppServer, startAppServer } from '../src/server.js';
+import { browserSuite } from '../src/suite.js';
 
 /** The page exposes its provider for tests (apps/web/src/document-page.tsx). */
 interface TandemWindow {
@@ -22,31 +20,14 @@ interface TandemWindow {
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 describe('editing together in the browser', () => {
-  let server: AppServer;
-  let browser: TestBrowser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startAppServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  const context = async () => {
-    const created = await browser.newContext();
-    contexts.push(created);
-    return created;
-  };
+  const suite = browserSuite();
+  const context = suite.context;
+  beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));
 
   it('E2E-1: two people type in one document and see each other’s text, cursor and name', async () => {
-    const id = await createDocument(server.httpUrl, 'Two people');
-    const alice = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Alice');
-    const bob = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Bob');
+    const id = await createDocument(suite.server.httpUrl, 'Two people');
+    const alice = await openDocument(await context(), `${suite.server.httpUrl}/d/${id}`, 'Alice');
+    const bob = await openDocument(await context(), `${suite.server.httpUrl}/d/${id}`, 'Bob');
     await editor(alice).click();
     await alice.keyboard.type('Hello from Alice.');
     await waitForText(bob, (t) => t.includes('Hello from Alice.'));
@@ -68,7 +49,7 @@ describe('editing together in the browser', () => {
 
   it('E2E-2: a document created in the list is reachable by its URL from another browser', async () => {
     const creator = await (await context()).newPage();
-    await creator.goto(`${server.httpUrl}/`);
+    await creator.goto(`${suite.server.httpUrl}/`);
     await creator.getByTestId('new-document').click();
     await creator.waitForURL(/\/d\/[A-Za-z0-9_-]+$/);
     await waitForStatus(creator, 'saved');
@@ -78,15 +59,15 @@ describe('editing together in the browser', () => {
     const visitor = await (await context()).newPage();
     await visitor.goto(creator.url());
     await waitForText(visitor, (t) => t === 'Shared by link.');
-    await visitor.goto(`${server.httpUrl}/`);
+    await visitor.goto(`${suite.server.httpUrl}/`);
     const id = new URL(creator.url()).pathname.split('/').pop() as string;
     await visitor.waitForSelector(`[data-testid="document-link"][href="/d/${id}"]`);
   });
 
   it('E2E-3: the status says "Saved" only once the server has acknowledged the edit', async () => {
-    const id = await createDocument(server.httpUrl, 'Saving');
-    const page = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Carol');
-    server.process.child.kill('SIGSTOP');
+    const id = await createDocument(suite.server.httpUrl, 'Saving');
+    const page = await openDocument(await context(), `${suite.server.httpUrl}/d/${id}`, 'Carol');
+    suite.server.process.child.kill('SIGSTOP');
     try {
       await editor(page).click();
       await page.keyboard.type('not yet durable');
@@ -98,7 +79,7 @@ describe('editing together in the browser', () => {
         await page.evaluate(() => (window as unknown as TandemWindow).__tandem?.provider.unsyncedChanges),
       ).toBeGreaterThan(0);
     } finally {
-      server.process.child.kill('SIGCONT');
+      suite.server.process.child.kill('SIGCONT');
     }
     await waitForStatus(page, 'saved');
     expect(await page.evaluate(() => (window as unknown as TandemWindow).__tandem?.provider.unsyncedChanges)).toBe(0);

@@ -1,7 +1,6 @@
 import { waitFor } from '@tandem/test-utils';
 import type { BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../src/browser.js';
+import { describe, expect, it } from 'vitest';
 import {
   createDocument,
   editor,
@@ -12,46 +11,29 @@ import {
   waitForStatus,
   waitForText,
 } from '../src/pages.js';
-import { type AppServer, startAppServer } from '../src/server.js';
+import { browserSuite } from '../src/suite.js';
 
 /** Fast reconnects for tests: the server comes back within a second or two. */
 describe('offline editing in the browser', () => {
-  let server: AppServer;
-  let browser: TestBrowser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    server = await startAppServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  const context = async () => {
-    const created = await browser.newContext();
-    contexts.push(created);
-    return created;
-  };
+  const suite = browserSuite();
+  const context = suite.context;
 
   const goOffline = async (...offline: BrowserContext[]) => {
     // setOffline alone does not close an open WebSocket in this Chromium: stop the server too.
-    await server.stop();
+    await suite.server.stop();
     for (const c of offline) await c.setOffline(true);
   };
   const comeBack = async (...offline: BrowserContext[]) => {
-    await server.start();
+    await suite.server.start();
     for (const c of offline) await c.setOffline(false);
   };
 
   it('E2E-4: two people edit different paragraphs offline, come back, and converge with nothing lost or doubled', async () => {
-    const id = await createDocument(server.httpUrl, 'Offline pair');
+    const id = await createDocument(suite.server.httpUrl, 'Offline pair');
     const ctxA = await context();
     const ctxB = await context();
-    const a = await openDocument(ctxA, `${server.httpUrl}/d/${id}`, 'Ann');
-    const b = await openDocument(ctxB, `${server.httpUrl}/d/${id}`, 'Ben');
+    const a = await openDocument(ctxA, `${suite.server.httpUrl}/d/${id}`, 'Ann');
+    const b = await openDocument(ctxB, `${suite.server.httpUrl}/d/${id}`, 'Ben');
     await editor(a).click();
     await a.keyboard.type('First paragraph.');
     await a.keyboard.press('Enter');
@@ -80,9 +62,9 @@ describe('offline editing in the browser', () => {
   });
 
   it('E2E-5: a reload while offline keeps the offline edits, and they reach the server afterwards', async () => {
-    const id = await createDocument(server.httpUrl, 'Reload offline');
+    const id = await createDocument(suite.server.httpUrl, 'Reload offline');
     const ctx = await context();
-    const page = await openDocument(ctx, `${server.httpUrl}/d/${id}`, 'Dora');
+    const page = await openDocument(ctx, `${suite.server.httpUrl}/d/${id}`, 'Dora');
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
@@ -103,7 +85,7 @@ describe('offline editing in the browser', () => {
     await comeBack(ctx);
     await waitForStatus(page, 'saved', 30_000);
     const reader = await (await context()).newPage();
-    await reader.goto(`${server.httpUrl}/d/${id}`);
+    await reader.goto(`${suite.server.httpUrl}/d/${id}`);
     await waitForText(reader, (t) => t === 'Online words. Offline words.');
   });
 });

@@ -88,6 +88,8 @@ describe('loadConfig', () => {
       recordingMaxBytes: 10 * MiB,
       accessChangeTtlMs: 86_400_000,
       hocuspocusKeepaliveMs: 10_000,
+      content: { maxBytes: 4 * MiB, ratePerMinute: 600 },
+      webhookContent: null,
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -170,7 +172,19 @@ describe('loadConfig', () => {
       recordingMaxBytes: 10 * MiB,
       accessChangeTtlMs: 86_400_000,
       hocuspocusKeepaliveMs: 10_000,
+      content: { maxBytes: 4 * MiB, ratePerMinute: 600 },
+      webhookContent: null,
     });
+  });
+
+  it('CONTENT-5: reads the content API limits and the webhook content format, and refuses bad ones', () => {
+    expect(
+      loadConfig({ CONTENT_MAX_BYTES: '2048', CONTENT_RATE_PER_MINUTE: '5', WEBHOOK_CONTENT: 'markdown' }),
+    ).toMatchObject({ content: { maxBytes: 2048, ratePerMinute: 5 }, webhookContent: 'markdown' });
+    expect(loadConfig({ WEBHOOK_CONTENT: 'none' }).webhookContent).toBeNull();
+    expect(configErrorFor({ WEBHOOK_CONTENT: 'pdf' }).message).toContain('WEBHOOK_CONTENT');
+    expect(configErrorFor({ CONTENT_MAX_BYTES: '10' }).message).toContain('CONTENT_MAX_BYTES');
+    expect(configErrorFor({ CONTENT_RATE_PER_MINUTE: '0' }).message).toContain('CONTENT_RATE_PER_MINUTE');
   });
 
   it('refuses REDIS_URL and DATABASE_URL values that are not URLs of the right scheme', () => {

@@ -135,7 +135,13 @@ const envSchema = z.object({
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
   ACCESS_CHANGE_TTL_MS: intFrom(1_000, 400 * 86_400_000).default(86_400_000),
   HOCUSPOCUS_KEEPALIVE_MS: intFrom(50, 600_000).default(10_000),
+  CONTENT_MAX_BYTES: intFrom(1024, 1024 * MiB).default(4 * MiB),
+  CONTENT_RATE_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  WEBHOOK_CONTENT: z.enum(['none', 'prosemirror', 'html', 'markdown', 'text']).default('none'),
 });
+
+/** A content format a webhook payload may carry (WEBHOOK_CONTENT). */
+export type WebhookContentFormat = 'prosemirror' | 'html' | 'markdown' | 'text';
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
 export interface Config {
@@ -244,6 +250,10 @@ export interface Config {
   readonly accessChangeTtlMs: number;
   /** How often an idle `/hocuspocus` socket gets a message (the provider reconnects after 30 s without one; HP-7). */
   readonly hocuspocusKeepaliveMs: number;
+  /** The content API (`/api/documents/:id/content`): largest request body, and requests per minute per caller. */
+  readonly content: { readonly maxBytes: number; readonly ratePerMinute: number };
+  /** The document content webhook payloads carry, in this format; null (the default) sends none. */
+  readonly webhookContent: WebhookContentFormat | null;
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -334,6 +344,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     accessChangeTtlMs: e.ACCESS_CHANGE_TTL_MS,
     hocuspocusKeepaliveMs: e.HOCUSPOCUS_KEEPALIVE_MS,
+    content: { maxBytes: e.CONTENT_MAX_BYTES, ratePerMinute: e.CONTENT_RATE_PER_MINUTE },
+    webhookContent: e.WEBHOOK_CONTENT === 'none' ? null : e.WEBHOOK_CONTENT,
   });
 }
 

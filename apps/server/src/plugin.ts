@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
+import { createTransform } from '@tandem/transform';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -19,9 +20,11 @@ import type { Fanout } from './fanout/fanout.js';
 import { accessRoutes } from './http/access-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { ConnectionCounter } from './http/client-address.js';
+import { contentRoutes } from './http/content-routes.js';
 import { createDocumentAccess } from './http/document-access.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { openApi } from './http/openapi.js';
 import { syncRoute } from './http/sync-route.js';
 import { webApp } from './http/web-app.js';
 import { createInProcessDocuments, type InProcessDocuments } from './in-process-documents.js';
@@ -29,6 +32,7 @@ import { Recorder } from './ops/recorder.js';
 import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './ops/telemetry.js';
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
 import { createCompactor } from './rooms/compactor.js';
+import { currentDoc } from './rooms/current-doc.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
 import { DEFAULT_WRITE_POLICY } from './rooms/write-policy.js';
@@ -117,7 +121,13 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       return { store: stored.status === 'fulfilled', fanout: fannedOut.status === 'fulfilled' };
     },
   });
-  const notifier = config.webhook === null ? null : createWebhookNotifier(config.webhook, logger);
+  // The content API and webhook payloads read and write documents in the editor's schema.
+  const transform = createTransform();
+  const webhookContent =
+    config.webhookContent === null
+      ? null
+      : { format: config.webhookContent, read: (id: string) => currentDoc(registry, store, id), transform };
+  const notifier = config.webhook === null ? null : createWebhookNotifier(config.webhook, logger, webhookContent);
   // The store and the fan-out are decorated once (commit metrics, webhooks, message metrics), and every
   // path that reads or writes documents — live edits, admin import and export, deletion — uses these.
   const store: DocStore = notifyingStore(instrumentStore(deps.store, telemetry), notifier);
@@ -227,6 +237,8 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       for (const socket of connections) socket.destroy();
     },
   });
+  // Before every route, so the description covers all that carry schemas.
+  await openApi(app);
   await app.register(healthRoutes, { store, fanout, persistence });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   await app.register(adminRoutes, {
@@ -249,6 +261,13 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     store,
     deleteDocument,
     access: documentAccess,
+  });
+  await app.register(contentRoutes, {
+    access: documentAccess,
+    registry,
+    store,
+    transform,
+    limits: config.content,
   });
   await app.register(webApp, { webDir: config.webDir });
   // Sessions take the access changes this node saw while their token was being verified, before and after the join.

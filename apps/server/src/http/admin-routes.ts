@@ -5,11 +5,11 @@ import { parseRoomName } from '../connection/room-name.js';
 import type { DeleteDocument } from '../document-deletion.js';
 import { docToJson, docToText } from '../ops/doc-export.js';
 import type { Recorder } from '../ops/recorder.js';
+import { currentDoc } from '../rooms/current-doc.js';
 import type { ImportVerdict } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
-import { docFromStored } from '../storage/snapshot.js';
 import { bearerMatches } from './document-access.js';
 
 /** What the admin API needs. */
@@ -57,15 +57,6 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     void reply.code(400).send({ error: 'bad_request', message: parsed.error });
     return null;
   };
-  const currentDoc = async (id: string): Promise<Y.Doc> => {
-    const live = deps.registry.get(id);
-    if (live !== undefined) {
-      const copy = new Y.Doc({ guid: id });
-      Y.applyUpdate(copy, Y.encodeStateAsUpdate(live.doc));
-      return copy;
-    }
-    return docFromStored(await deps.store.load(id), id);
-  };
 
   app.get('/admin/documents', async () => {
     const [stored, named] = await Promise.all([deps.store.list(), deps.directory.list()]);
@@ -85,7 +76,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     const id = docId(request, reply);
     if (id === null) return reply;
     const format = (request.query as { format?: string }).format ?? 'json';
-    const doc = await currentDoc(id);
+    const doc = await currentDoc(deps.registry, deps.store, id);
     try {
       if (format === 'yjs') return reply.type('application/octet-stream').send(Buffer.from(Y.encodeStateAsUpdate(doc)));
       if (format === 'text') return reply.type('text/plain; charset=utf-8').send(docToText(doc));

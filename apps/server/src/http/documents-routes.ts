@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
 import type { DeleteDocument } from '../document-deletion.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory, DocumentInfo } from '../storage/document-directory.js';
 import type { DocumentAccess } from './document-access.js';
+import { createBody, DOCUMENT_ROUTE_SCHEMAS as DOCS, renameBody } from './documents-schemas.js';
+import { describedBy } from './openapi.js';
 
 /** What the documents API needs. */
 export interface DocumentsRouteDeps {
@@ -16,10 +17,6 @@ export interface DocumentsRouteDeps {
   /** Admits requests for one document's content and history (AUTH-8); the routes that add them use it. */
   readonly access: DocumentAccess;
 }
-
-const titleSchema = z.string().trim().min(1, 'title is empty').max(200, 'title is longer than 200 characters');
-const createBody = z.object({ title: titleSchema.optional() }).strict();
-const renameBody = z.object({ title: titleSchema }).strict();
 
 /** A fresh, URL-safe document id (72 random bits). */
 function newDocumentId(): string {
@@ -44,27 +41,27 @@ export async function documentsRoutes(app: FastifyInstance, deps: DocumentsRoute
     return (await deps.store.list()).includes(id) ? unnamed(id) : null;
   };
 
-  app.get('/api/documents', async () => {
+  app.get('/api/documents', describedBy(DOCS.list), async () => {
     const [named, stored] = await Promise.all([deps.directory.list(), deps.store.list()]);
     const known = new Set(named.map((d) => d.id));
     return { documents: [...named, ...stored.filter((id) => !known.has(id)).map(unnamed)] };
   });
 
-  app.post('/api/documents', async (request, reply) => {
+  app.post('/api/documents', describedBy(DOCS.create), async (request, reply) => {
     const body = createBody.safeParse(request.body ?? {});
     if (!body.success) return badRequest(reply, body.error.issues.map((i) => i.message).join('; '));
     const info = await deps.directory.create(newDocumentId(), body.data.title ?? 'Untitled');
     return reply.code(201).send({ id: info.id, title: info.title });
   });
 
-  app.get('/api/documents/:id', async (request, reply) => {
+  app.get('/api/documents/:id', describedBy(DOCS.get), async (request, reply) => {
     const id = idFrom(request.params);
     if (!id.ok) return badRequest(reply, id.error);
     const info = await find(id.roomId);
     return info === null ? notFound(reply, id.roomId) : info;
   });
 
-  app.patch('/api/documents/:id', async (request, reply) => {
+  app.patch('/api/documents/:id', describedBy(DOCS.rename), async (request, reply) => {
     const id = idFrom(request.params);
     if (!id.ok) return badRequest(reply, id.error);
     const body = renameBody.safeParse(request.body ?? {});
@@ -76,7 +73,7 @@ export async function documentsRoutes(app: FastifyInstance, deps: DocumentsRoute
     return { id: created.id, title: created.title };
   });
 
-  app.delete('/api/documents/:id', async (request, reply) => {
+  app.delete('/api/documents/:id', describedBy(DOCS.delete), async (request, reply) => {
     const id = idFrom(request.params);
     if (!id.ok) return badRequest(reply, id.error);
     if ((await find(id.roomId)) === null) return notFound(reply, id.roomId);

@@ -1,6 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { backoffCeiling, setLongTimeout } from '@tandem/protocol';
+import type { Transform } from '@tandem/transform';
 import type { Logger } from 'pino';
+import type * as Y from 'yjs';
+import type { WebhookContentFormat } from '../config.js';
+import { type RenderedContent, renderContent } from '../http/content-format.js';
 
 /** Where and how document-change notifications are sent. */
 export interface WebhookSettings {
@@ -28,6 +32,18 @@ export interface WebhookPayload {
   readonly document: string;
   readonly at: string;
   readonly delivery: string;
+  /** With WEBHOOK_CONTENT: the format of `content`. */
+  readonly contentFormat?: WebhookContentFormat;
+  /** With WEBHOOK_CONTENT: the document's content when the notification was sent (ProseMirror JSON as an object, the rest as text). */
+  readonly content?: RenderedContent;
+}
+
+/** How notifications carry the changed document's content (WEBHOOK_CONTENT). */
+export interface WebhookContent {
+  readonly format: WebhookContentFormat;
+  /** A copy of the document as it is now; the notifier destroys it. */
+  read(docId: string): Promise<Y.Doc>;
+  readonly transform: Transform;
 }
 
 /** Signs a body the way receivers verify it. */
@@ -50,8 +66,31 @@ export function notifyingStore<S extends { append(entries: readonly { docId: str
   };
 }
 
-/** Creates a notifier posting with the global fetch. */
-export function createWebhookNotifier(settings: WebhookSettings, logger: Logger): WebhookNotifier {
+/** The payload's content fields: the document as it is now, or none when it cannot be read (the notification still goes). */
+async function contentFields(
+  content: WebhookContent,
+  docId: string,
+  logger: Logger,
+): Promise<Pick<WebhookPayload, 'content' | 'contentFormat'>> {
+  try {
+    const doc = await content.read(docId);
+    try {
+      return { contentFormat: content.format, content: renderContent(content.transform, content.format, doc) };
+    } finally {
+      doc.destroy();
+    }
+  } catch (err) {
+    logger.warn({ err, room: docId }, 'webhook content could not be read; sending the notification without it');
+    return {};
+  }
+}
+
+/** Creates a notifier posting with the global fetch; with `content`, payloads carry the document's content. */
+export function createWebhookNotifier(
+  settings: WebhookSettings,
+  logger: Logger,
+  content: WebhookContent | null = null,
+): WebhookNotifier {
   const timers = new Map<string, NodeJS.Timeout>();
   let closed = false;
 
@@ -61,6 +100,7 @@ export function createWebhookNotifier(settings: WebhookSettings, logger: Logger)
       document: docId,
       at: new Date().toISOString(),
       delivery: randomUUID(),
+      ...(content === null ? {} : await contentFields(content, docId, logger)),
     };
     const body = JSON.stringify(payload);
     for (let attempt = 1; attempt <= settings.attempts; attempt++) {

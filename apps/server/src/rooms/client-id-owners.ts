@@ -215,6 +215,15 @@ export class ClientIdOwners<S extends Claimant> {
     return { apply: true, continues: live ? holder : null };
   }
 
+  /** The first of `clients` a live session writes structs under, if any (a writer from outside the room must not, YJS-5). */
+  liveStructWriter(clients: readonly number[]): number | null {
+    for (const clientId of clients) {
+      const holder = this.structs.get(clientId);
+      if (holder !== undefined && this.isLive(holder)) return clientId;
+    }
+    return null;
+  }
+
   /** Who holds a presence id, if anyone. */
   presenceHolder(clientId: number): Holder<S> | undefined {
     return this.presence.get(clientId);

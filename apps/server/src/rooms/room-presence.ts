@@ -61,6 +61,11 @@ export class RoomPresence implements ClusterPresence {
     return claim;
   }
 
+  /** The first of `clients` a live member writes structs under, if any (YJS-5, for imports). */
+  liveStructWriter(clients: readonly number[]): number | null {
+    return this.owners.liveStructWriter(clients);
+  }
+
   /** Sends a member every current presence state (on join, and when it queries awareness). */
   sendTo(member: RoomMember): void {
     const entries = this.table.entries();

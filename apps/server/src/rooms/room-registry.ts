@@ -52,6 +52,13 @@ export interface RoomRegistry {
    * room cannot be loaded or the server is shutting down.
    */
   importUpdate(roomId: string, update: Uint8Array): Promise<ImportVerdict>;
+  /**
+   * Runs `use` on the room, loaded like an import loads it and held loaded until `use` settles.
+   * `use` starts in the turn the shutdown check passed, so an update it computes from the room's
+   * document and imports before its first await is applied against exactly that state and never
+   * lost to a shutdown (the content API's conditional writes). Rejects like {@link importUpdate}.
+   */
+  withRoom<T>(roomId: string, use: (room: Room) => Promise<T>): Promise<T>;
   /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   /** The loaded rooms and their sessions (admin API). */
@@ -156,6 +163,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   };
   const stopResync = deps.fanout.onResync(resync);
 
+  const withRoom = async <T>(roomId: string, use: (room: Room) => Promise<T>): Promise<T> => {
+    if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+    const entry = acquire(roomId);
+    entry.imports++;
+    try {
+      const room = entry.room ?? (await (entry.loading as Promise<Room>));
+      // Shutdown hands the store what is pending once; an update applied after that would be lost.
+      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+      return await use(room);
+    } finally {
+      entry.imports--;
+      const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
+      if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
+    }
+  };
+
   return {
     async join(session) {
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
@@ -179,21 +202,8 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
     },
-    async importUpdate(roomId, update) {
-      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-      const entry = acquire(roomId);
-      entry.imports++;
-      try {
-        const room = entry.room ?? (await (entry.loading as Promise<Room>));
-        // Shutdown hands the store what is pending once; an update applied after that would be lost.
-        if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-        return await room.importUpdate(update);
-      } finally {
-        entry.imports--;
-        const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
-        if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
-      }
-    },
+    importUpdate: (roomId, update) => withRoom(roomId, (room) => room.importUpdate(update)),
+    withRoom,
     describe() {
       const out: RoomDescription[] = [];
       for (const [id, entry] of entries) {

@@ -177,6 +177,11 @@ export class Room {
     return { ok: true };
   }
 
+  /** The first client id `update` writes new structs under that a live member writes (YJS-5), if any. */
+  liveWriterOf(update: Uint8Array): number | null {
+    return this.admission.liveWriterOf(update);
+  }
+
   /** Handles one decoded frame from a member of this room. */
   receive(member: RoomMember, frame: Frame): void {
     switch (frame.type) {

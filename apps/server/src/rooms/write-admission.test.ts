@@ -23,6 +23,8 @@ function admissionOf(options: { overBound?: boolean; refuse?: number } = {}) {
         }
         return { ok: true, takenFrom: [], fromElsewhere: [] };
       },
+      liveStructWriter: (clients) =>
+        options.refuse !== undefined && clients.includes(options.refuse) ? options.refuse : null,
     },
   });
   return { admission, claimed };
@@ -84,6 +86,13 @@ describe('WriteAdmission', () => {
     expect(member.closes).toEqual([
       { code: CloseCode.policyViolation, reason: 'Yjs client id 7 belongs to another session' },
     ]);
+  });
+
+  it('YJS-5/CONTENT-4: liveWriterOf names a client id an update writes new structs under that a live member holds', () => {
+    const [first, second] = twoUpdates();
+    expect(admissionOf({ refuse: 7 }).admission.liveWriterOf(first)).toBe(7);
+    expect(admissionOf({ refuse: 8 }).admission.liveWriterOf(second)).toBeNull();
+    expect(admissionOf({ refuse: 7 }).admission.liveWriterOf(Uint8Array.of(9, 9, 9))).toBeNull();
   });
 
   it('OPS-6: an import is admitted, refused when it builds on missing history, and throws while writes are paused', () => {

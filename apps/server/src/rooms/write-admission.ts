@@ -15,6 +15,8 @@ export type AdmittedUpdate = Extract<UpdateVerdict, { ok: true }>;
 /** Who may write structs under which client id (room presence keeps the owners). */
 export interface StructClaims {
   claimStructs(member: RoomMember, clients: readonly number[]): Claim<RoomMember>;
+  /** The first of `clients` a live member writes structs under, if any. */
+  liveStructWriter(clients: readonly number[]): number | null;
 }
 
 /** What admission reads. */
@@ -85,6 +87,15 @@ export class WriteAdmission {
       };
     }
     return IMPORT_ADMITTED;
+  }
+
+  /**
+   * The first client id `update` writes new structs under that a live member writes (YJS-5), if
+   * any; null too for an update the guard refuses (admission names that).
+   */
+  liveWriterOf(update: Uint8Array): number | null {
+    const verdict = inspectUpdate(update, this.deps.clocks, this.deps.policy.updateLimits);
+    return verdict.ok ? this.deps.claims.liveStructWriter(verdict.writtenClients) : null;
   }
 }
 
