@@ -320,3 +320,50 @@ describe('version content of a Tiptap document (VER-15)', () => {
     ]);
   });
 });
+
+describe('restore of every root type through a server process (VER-6)', () => {
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    await server?.process.stop();
+  });
+
+  it('VER-6: an XML fragment, a text, a map and an array in one document all return to the version', async () => {
+    server = await startServerProcess({ ADMIN_TOKEN: ADMIN });
+    const s = server;
+    const importUpdate = async (update: Uint8Array) => {
+      const response = await fetch(`${s.httpUrl}/admin/documents/mixed/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/octet-stream' },
+        body: update,
+      });
+      expect(response.status).toBe(204);
+    };
+    const exported = async () =>
+      ((await call(s, ADMIN, 'GET', '/admin/documents/mixed/export?format=json')).body as { content: unknown }).content;
+    const doc = new Y.Doc();
+    const paragraph = new Y.XmlElement('paragraph');
+    paragraph.insert(0, [new Y.XmlText('kept words')]);
+    doc.getXmlFragment('default').insert(0, [paragraph]);
+    doc.getText('notes').insert(0, 'plain notes');
+    doc.getMap('meta').set('status', 'draft');
+    doc.getArray('tags').push(['a', 'b']);
+    await importUpdate(Y.encodeStateAsUpdate(doc));
+    const wanted = await exported();
+    const version = (await call(s, ADMIN, 'POST', '/api/documents/mixed/versions', { label: 'all roots' }))
+      .body as VersionInfo;
+
+    const before = Y.encodeStateVector(doc);
+    (paragraph.get(0) as Y.XmlText).insert(0, 'changed ');
+    doc.getXmlFragment('default').insert(1, [new Y.XmlElement('paragraph')]);
+    doc.getText('notes').delete(0, 6);
+    doc.getMap('meta').set('status', 'final');
+    doc.getMap('meta').set('owner', 'ada');
+    doc.getArray('tags').delete(0, 1);
+    doc.getArray('tags').push(['c']);
+    await importUpdate(Y.encodeStateAsUpdate(doc, before));
+    expect(await exported()).not.toEqual(wanted);
+
+    expect((await call(s, ADMIN, 'POST', `/api/documents/mixed/versions/${version.id}/restore`)).status).toBe(200);
+    expect(await exported()).toEqual(wanted);
+  });
+});
