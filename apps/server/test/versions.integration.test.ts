@@ -367,3 +367,55 @@ describe('restore of every root type through a server process (VER-6)', () => {
     expect(await exported()).toEqual(wanted);
   });
 });
+
+describe('automatic versions in a server process (VER-3, VER-4)', () => {
+  let server: ServerProcess | undefined;
+  const clients: StockClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await server?.process.stop();
+  });
+
+  it('VER-3/VER-4: a version after a burst, versions during continuous typing, none for a document loaded and left unchanged', async () => {
+    server = await startServerProcess({
+      ADMIN_TOKEN: ADMIN,
+      VERSION_IDLE_MS: '400',
+      VERSION_MAX_INTERVAL_MS: '1500',
+      ROOM_IDLE_MS: '200',
+    });
+    const s = server;
+    const count = async () =>
+      ((await call(s, ADMIN, 'GET', '/api/documents/auto/versions')).body as { versions: VersionInfo[] }).versions
+        .length;
+    const loaded = async () =>
+      ((await call(s, ADMIN, 'GET', '/admin/rooms')).body as { rooms: { id: string }[] }).rooms.some(
+        (r) => r.id === 'auto',
+      );
+    const writer = connectStockClient(s.syncUrl, 'auto');
+    clients.push(writer);
+    await waitFor(() => writer.provider.synced);
+    writer.text.insert(0, 'a burst of typing');
+    await waitFor(async () => (await count()) === 1, { what: 'the idle version', timeoutMs: 10_000 });
+
+    // Typing every 50 ms is never idle for 400 ms: only the 1.5 s maximum interval takes versions.
+    const typing = setInterval(() => writer.text.insert(writer.text.length, '.'), 50);
+    try {
+      await waitFor(async () => (await count()) >= 2, { what: 'a version while typing continues', timeoutMs: 10_000 });
+    } finally {
+      clearInterval(typing);
+    }
+    await waitFor(async () => (await count()) >= 3, { what: 'the idle version after the typing', timeoutMs: 10_000 });
+    writer.destroy();
+    await waitFor(async () => !(await loaded()), { what: 'the room to unload', timeoutMs: 10_000 });
+    const settled = await count();
+
+    // Loaded again and left without a change: unloading takes no version.
+    const reader = connectStockClient(s.syncUrl, 'auto');
+    clients.push(reader);
+    await waitFor(() => reader.provider.synced && reader.text.toString().startsWith('a burst of typing'));
+    await waitFor(async () => await loaded(), { what: 'the room loaded again' });
+    reader.destroy();
+    await waitFor(async () => !(await loaded()), { what: 'the room to unload again', timeoutMs: 10_000 });
+    expect(await count()).toBe(settled);
+  });
+});
