@@ -226,6 +226,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     versions,
     service: versionService,
     registry,
+    exists: async (id) =>
+      (await directory.get(id)) !== null || registry.get(id) !== undefined || (await store.list()).includes(id),
     access: documentAccess,
     // The editor's field (@tandem/transform's DEFAULT_FIELD), without loading the transform at start.
     render: versionRendering(async () => (await import('@tandem/transform')).createTransform(), 'default'),

@@ -151,21 +151,30 @@ describe('version history over REST (VER-10)', () => {
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ error: 'bad_request', message: expect.stringMatching(field) });
     };
-    await bad('POST', '/api/documents/d/versions', { label: '   ' }, /label/);
-    await bad('POST', '/api/documents/d/versions', { label: 'x'.repeat(201) }, /label/);
-    await bad('POST', '/api/documents/d/versions', { label: 'ok', extra: 1 }, /extra/);
-    await bad('GET', '/api/documents/d/versions?limit=0', undefined, /limit/);
-    await bad('GET', '/api/documents/d/versions?limit=201', undefined, /limit/);
-    await bad('GET', '/api/documents/d/versions?before=abc', undefined, /before/);
-    await bad('GET', '/api/documents/d/versions/abc', undefined, /version id/);
-    const named = (await call(server, ada, 'POST', '/api/documents/d/versions', { label: 'one' })).body as VersionInfo;
-    await bad('GET', `/api/documents/d/versions/${named.id}/content?format=pdf`, undefined, /format/);
-    expect((await call(server, ada, 'GET', '/api/documents/d/versions/999999')).status).toBe(404);
+    const created = await fetch(`${server.httpUrl}/api/documents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'd' }),
+    });
+    const { id: d } = (await created.json()) as { id: string };
+    expect((await call(server, ada, 'GET', '/api/documents/never-made/versions')).status).toBe(404);
+    expect((await call(server, ada, 'POST', '/api/documents/never-made/versions', { label: 'x' })).status).toBe(404);
+    await bad('POST', `/api/documents/${d}/versions`, { label: '   ' }, /label/);
+    await bad('POST', `/api/documents/${d}/versions`, { label: 'x'.repeat(201) }, /label/);
+    await bad('POST', `/api/documents/${d}/versions`, { label: 'ok', extra: 1 }, /extra/);
+    await bad('GET', `/api/documents/${d}/versions?limit=0`, undefined, /limit/);
+    await bad('GET', `/api/documents/${d}/versions?limit=201`, undefined, /limit/);
+    await bad('GET', `/api/documents/${d}/versions?before=abc`, undefined, /before/);
+    await bad('GET', `/api/documents/${d}/versions/abc`, undefined, /version id/);
+    const named = (await call(server, ada, 'POST', `/api/documents/${d}/versions`, { label: 'one' }))
+      .body as VersionInfo;
+    await bad('GET', `/api/documents/${d}/versions/${named.id}/content?format=pdf`, undefined, /format/);
+    expect((await call(server, ada, 'GET', `/api/documents/${d}/versions/999999`)).status).toBe(404);
     expect((await call(server, ada, 'GET', `/api/documents/other/versions/${named.id}`)).status).toBe(404);
-    expect((await call(server, ada, 'GET', `/api/documents/d/versions/${named.id}/compare?to=999999`)).status).toBe(
+    expect((await call(server, ada, 'GET', `/api/documents/${d}/versions/${named.id}/compare?to=999999`)).status).toBe(
       404,
     );
-    expect((await call(server, ada, 'POST', '/api/documents/d/versions/999999/restore')).status).toBe(404);
+    expect((await call(server, ada, 'POST', `/api/documents/${d}/versions/999999/restore`)).status).toBe(404);
   });
 
   it('VER-11: a reader lists, reads and compares, but naming or restoring is refused with 403 and changes nothing', async () => {

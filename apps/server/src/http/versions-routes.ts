@@ -13,6 +13,8 @@ export interface VersionsRouteDeps {
   readonly service: VersionService;
   /** The live document, when loaded here (compare with `current`). */
   readonly registry: Pick<RoomRegistry, 'withRoom'>;
+  /** Whether a document exists (named in the directory, loaded, or stored); unknown ones answer 404. */
+  readonly exists: (docId: string) => Promise<boolean>;
   readonly access: DocumentAccess;
   /** Renders a version's document (ProseMirror JSON, HTML, plain text). */
   readonly render: VersionRendering;
@@ -88,7 +90,11 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     }
     const caller = await deps.access.admit(request, reply, id.roomId, need);
     if (caller === null) return null;
-    if (!withVersion) return { docId: id.roomId, caller, version: null };
+    if (!withVersion) {
+      if (await deps.exists(id.roomId)) return { docId: id.roomId, caller, version: null };
+      notFound(reply, `no document ${JSON.stringify(id.roomId)}`);
+      return null;
+    }
     const vid = params.vid ?? '';
     if (!isVersionId(vid)) {
       badRequest(reply, `version id ${JSON.stringify(vid)} is not a version id`);
