@@ -225,8 +225,11 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
       if (err instanceof JoinError) return unavailable(reply, admitted.docId, err);
       if (err instanceof RestoreRefusedError) {
         return reply
-          .code(413)
-          .send({ error: 'too_large', message: `the restore's change was refused: ${err.message}` });
+          .code(422)
+          .send({
+            error: 'unprocessable',
+            message: `the restore's change was refused by the update guard: ${err.message}`,
+          });
       }
       throw err;
     }
