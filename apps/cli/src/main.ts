@@ -4,6 +4,7 @@ import { IMPORT_HOCUSPOCUS_SPEC, IMPORT_HOCUSPOCUS_USAGE, importHocuspocus } fro
 import { INSPECT_SPEC, INSPECT_USAGE, inspect } from './commands/inspect.js';
 import { REPLAY_SPEC, REPLAY_USAGE, replay } from './commands/replay.js';
 import { EXPORT_SPEC, EXPORT_USAGE, exportDoc, IMPORT_SPEC, IMPORT_USAGE, importDoc } from './commands/transfer.js';
+import { VERSIONS_SPEC, VERSIONS_USAGE, versions } from './commands/versions.js';
 
 type Out = (line: string) => void;
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   export: { usage: EXPORT_USAGE, spec: EXPORT_SPEC, run: exportDoc },
   import: { usage: IMPORT_USAGE, spec: IMPORT_SPEC, run: importDoc },
   'import-hocuspocus': { usage: IMPORT_HOCUSPOCUS_USAGE, spec: IMPORT_HOCUSPOCUS_SPEC, run: importHocuspocus },
+  versions: { usage: VERSIONS_USAGE, spec: VERSIONS_SPEC, run: versions },
 };
 
 const USAGE = `usage: tandem <command> [options]
@@ -30,6 +32,7 @@ commands:
   import    send a Yjs update file to a room and wait until it is durable
   import-hocuspocus
             copy a Hocuspocus deployment's documents (SQLite or Postgres) into a Tandem server
+  versions  list, show, diff and restore a document's versions (REST API)
 
 "tandem <command> --help" describes a command. Exit codes: 0 ok, 1 failure, 2 usage error.`;
 

@@ -138,6 +138,10 @@ const envSchema = z.object({
   CONTENT_MAX_BYTES: intFrom(1024, 1024 * MiB).default(4 * MiB),
   CONTENT_RATE_PER_MINUTE: intFrom(1, 1_000_000).default(600),
   WEBHOOK_CONTENT: z.enum(['none', 'prosemirror', 'html', 'markdown', 'text']).default('none'),
+  VERSION_IDLE_MS: intFrom(100, 86_400_000).default(60_000),
+  VERSION_MAX_INTERVAL_MS: intFrom(100, 7 * 86_400_000).default(600_000),
+  VERSION_KEEP_ALL_MS: intFrom(0, 3_650 * 86_400_000).default(86_400_000),
+  VERSION_HOURLY_MS: intFrom(0, 3_650 * 86_400_000).default(30 * 86_400_000),
 });
 
 /** A content format a webhook payload may carry (WEBHOOK_CONTENT). */
@@ -254,6 +258,16 @@ export interface Config {
   readonly content: { readonly maxBytes: number; readonly ratePerMinute: number };
   /** The document content webhook payloads carry, in this format; null (the default) sends none. */
   readonly webhookContent: WebhookContentFormat | null;
+  /** Version history (VER-3, VER-8): when automatic versions are taken and how they are thinned. */
+  readonly versions: {
+    /** An automatic version once a document has been idle this long after a change… */
+    readonly idleMs: number;
+    /** …and at least this often while it keeps changing. */
+    readonly maxIntervalMs: number;
+    /** Every automatic version younger than this is kept; up to `hourlyMs` old, one per hour; older, one per day. */
+    readonly keepAllMs: number;
+    readonly hourlyMs: number;
+  };
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -346,6 +360,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     hocuspocusKeepaliveMs: e.HOCUSPOCUS_KEEPALIVE_MS,
     content: { maxBytes: e.CONTENT_MAX_BYTES, ratePerMinute: e.CONTENT_RATE_PER_MINUTE },
     webhookContent: e.WEBHOOK_CONTENT === 'none' ? null : e.WEBHOOK_CONTENT,
+    versions: {
+      idleMs: e.VERSION_IDLE_MS,
+      maxIntervalMs: e.VERSION_MAX_INTERVAL_MS,
+      keepAllMs: e.VERSION_KEEP_ALL_MS,
+      // The hourly tier starts where keeping everything ends.
+      hourlyMs: Math.max(e.VERSION_KEEP_ALL_MS, e.VERSION_HOURLY_MS),
+    },
   });
 }
 

@@ -12,9 +12,12 @@ import { openPostgresAccessChangeLog } from './storage/postgres-access-change-lo
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
 import { redactPostgresUrl } from './storage/postgres-hosts.js';
+import { openPostgresVersionStore } from './storage/postgres-version-store.js';
 import { openSqliteAccessChangeLog } from './storage/sqlite-access-change-log.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
+import { openSqliteVersionStore } from './storage/sqlite-version-store.js';
+import type { VersionStore } from './storage/version-store.js';
 
 /** The store, fan-out and directory a configuration names, and how to describe them in logs. */
 export interface Dependencies {
@@ -23,6 +26,8 @@ export interface Dependencies {
   readonly directory: DocumentDirectory;
   /** Revocations and pushed permissions (REVOKE-2), beside the documents. */
   readonly accessChanges: AccessChangeLog;
+  /** Version history, beside the documents. */
+  readonly versions: VersionStore;
   /** Where the documents live (a file path, or the Postgres URL with its password redacted). */
   readonly storePath: string;
   readonly storeKind: 'SQLite' | 'Postgres';
@@ -31,7 +36,7 @@ export interface Dependencies {
 
 /**
  * Opens what `config` names: Postgres and Redis make a cluster; without them this is one node with
- * its embedded store. The caller closes `store`, `fanout`, `directory` and `accessChanges`.
+ * its embedded store. The caller closes `store`, `fanout`, `directory`, `accessChanges` and `versions`.
  */
 export async function openDependencies(config: Config, logger: Logger): Promise<Dependencies> {
   const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
@@ -65,7 +70,12 @@ export async function openDependencies(config: Config, logger: Logger): Promise<
     config.databaseUrl === null
       ? openSqliteAccessChangeLog({ dataDir: config.dataDir })
       : openPostgresAccessChangeLog({ url: config.databaseUrl });
-  return { store, fanout, directory, accessChanges, storePath, storeKind, fanoutKind };
+  // Versions live beside the documents too.
+  const versions =
+    config.databaseUrl === null
+      ? openSqliteVersionStore({ dataDir: config.dataDir })
+      : openPostgresVersionStore({ url: config.databaseUrl });
+  return { store, fanout, directory, accessChanges, versions, storePath, storeKind, fanoutKind };
 }
 
 /** A URL fit for logs: the password replaced. */

@@ -25,11 +25,9 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
   // Postgres and Redis make a cluster; without them this is one node with its embedded store.
-  const { store, fanout, directory, accessChanges, storePath, storeKind, fanoutKind } = await openDependencies(
-    config,
-    logger,
-  );
-  const app = await buildApp(config, { store, fanout, logger, directory, accessChanges });
+  const { store, fanout, directory, accessChanges, versions, storePath, storeKind, fanoutKind } =
+    await openDependencies(config, logger);
+  const app = await buildApp(config, { store, fanout, logger, directory, accessChanges, versions });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -37,7 +35,7 @@ async function main(): Promise<void> {
     stopping = true;
     // One deadline for the whole drain, taken now (CONN-5); only closing fan-out and store may take the margin past it.
     const deadline = deadlineIn(config.shutdownTimeoutMs);
-    const notClosed = new Set(['fan-out', 'store', 'directory', 'access changes']);
+    const notClosed = new Set(['fan-out', 'store', 'directory', 'access changes', 'versions']);
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining sessions');
     // The drain ends by the deadline by itself (every commit is over or abandoned by then): this only stops a close
     // that hangs. Not unref'd: the process must end here with a code, not drift out with 0 when nothing is left.
@@ -61,6 +59,7 @@ async function main(): Promise<void> {
         close('store', store),
         close('directory', directory),
         close('access changes', accessChanges),
+        close('versions', versions),
       ]);
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const err of failed) logger.error({ err }, 'shutdown: closing a dependency failed');

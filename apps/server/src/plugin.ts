@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
-import { createTransform } from '@tandem/transform';
+import { createTransform, DEFAULT_FIELD } from '@tandem/transform';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -26,11 +26,13 @@ import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { openApi } from './http/openapi.js';
 import { syncRoute } from './http/sync-route.js';
+import { versionsRoutes } from './http/versions-routes.js';
 import { webApp } from './http/web-app.js';
 import { createInProcessDocuments, type InProcessDocuments } from './in-process-documents.js';
 import { Recorder } from './ops/recorder.js';
 import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './ops/telemetry.js';
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
+import { createAutoVersions } from './rooms/auto-versions.js';
 import { createCompactor } from './rooms/compactor.js';
 import { currentDoc } from './rooms/current-doc.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
@@ -38,6 +40,10 @@ import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './ro
 import { DEFAULT_WRITE_POLICY } from './rooms/write-policy.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
+import { createMemoryVersionStore } from './storage/memory-version-store.js';
+import type { VersionStore } from './storage/version-store.js';
+import { versionRendering } from './versions/version-content.js';
+import { createVersionService } from './versions/version-service.js';
 
 /** Everything the server uses that has a lifetime of its own; whoever creates them closes them. */
 export interface TandemDependencies {
@@ -47,6 +53,8 @@ export interface TandemDependencies {
   readonly directory?: DocumentDirectory;
   /** Revocations and pushed permissions, where every node reads them (default: in memory; REVOKE-2). */
   readonly accessChanges?: AccessChangeLog;
+  /** Version history (default: in memory). */
+  readonly versions?: VersionStore;
 }
 
 /** Options of the Tandem plugin (PLUGIN-1). */
@@ -104,11 +112,13 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
         owned.store.close(),
         owned.directory.close(),
         owned.accessChanges.close(),
+        owned.versions.close(),
       ]);
     });
   }
   const sessions = new Set<LiveConnection>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
+  const versions = deps.versions ?? createMemoryVersionStore();
   let registryRef: RoomRegistry | undefined;
   let persistenceRef: PersistenceScheduler | undefined;
   const { telemetry, registry: metrics } = createPrometheusTelemetry({
@@ -159,12 +169,23 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       readOnlyPresence: config.readOnlyPresence,
       maxAwarenessStateBytes: config.maxAwarenessStateBytes,
     },
+    versions: createAutoVersions({
+      versions,
+      logger,
+      policy: {
+        idleMs: config.versions.idleMs,
+        maxIntervalMs: config.versions.maxIntervalMs,
+        retention: { keepAllMs: config.versions.keepAllMs, hourlyMs: config.versions.hourlyMs },
+      },
+    }),
   });
   registryRef = registry;
+  const versionService = createVersionService({ versions, registry });
   const deleteDocument = documentDeletion({
     closeRoom: (id, code, reason) => registry.closeRoom(id, code, reason),
     store,
     directory,
+    versions,
   });
   // One verifier for every endpoint: the sync socket and the document HTTP APIs (AUTH-8).
   // Every verification sees the access changes made since its token was issued (REVOKE-2).
@@ -249,6 +270,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     deleteDocument,
     recorder,
     recordingMaxBytes: config.recordingMaxBytes,
+    versionService,
   });
   app.addHook('onClose', async () => {
     enforcer.close();
@@ -268,6 +290,15 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     store,
     transform,
     limits: config.content,
+  });
+  await app.register(versionsRoutes, {
+    versions,
+    service: versionService,
+    registry,
+    exists: async (id) =>
+      (await directory.get(id)) !== null || registry.get(id) !== undefined || (await store.list()).includes(id),
+    access: documentAccess,
+    render: versionRendering(async () => transform, DEFAULT_FIELD),
   });
   await app.register(webApp, { webDir: config.webDir });
   // Sessions take the access changes this node saw while their token was being verified, before and after the join.

@@ -1,5 +1,6 @@
 import { CloseCode } from '@tandem/protocol';
 import type { Deadline } from '../deadline.js';
+import type { VersionAuthor } from '../storage/version-store.js';
 import { JoinError } from './join-error.js';
 import type { RoomMember } from './member.js';
 import { type Closable, drainRooms, type ShutdownReport } from './registry-shutdown.js';
@@ -51,14 +52,14 @@ export interface RoomRegistry {
    * the room after the idle delay when nobody joined. Rejects with {@link JoinError} when the
    * room cannot be loaded or the server is shutting down.
    */
-  importUpdate(roomId: string, update: Uint8Array): Promise<ImportVerdict>;
+  importUpdate(roomId: string, update: Uint8Array, author?: VersionAuthor | null): Promise<ImportVerdict>;
   /**
-   * Runs `use` on the room, loaded like an import loads it and held loaded until `use` settles.
-   * `use` starts in the turn the shutdown check passed, so an update it computes from the room's
+   * Runs `work` on the room, loaded like an import loads it and held loaded until `work` settles.
+   * `work` starts in the turn the shutdown check passed, so an update it computes from the room's
    * document and imports before its first await is applied against exactly that state and never
    * lost to a shutdown (the content API's conditional writes). Rejects like {@link importUpdate}.
    */
-  withRoom<T>(roomId: string, use: (room: Room) => Promise<T>): Promise<T>;
+  withRoom<T>(roomId: string, work: (room: Room) => Promise<T> | T): Promise<T>;
   /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   /** The loaded rooms and their sessions (admin API). */
@@ -163,7 +164,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   };
   const stopResync = deps.fanout.onResync(resync);
 
-  const withRoom = async <T>(roomId: string, use: (room: Room) => Promise<T>): Promise<T> => {
+  async function withRoom<T>(roomId: string, work: (room: Room) => Promise<T> | T): Promise<T> {
     if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
     const entry = acquire(roomId);
     entry.imports++;
@@ -171,13 +172,13 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       const room = entry.room ?? (await (entry.loading as Promise<Room>));
       // Shutdown hands the store what is pending once; an update applied after that would be lost.
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-      return await use(room);
+      return await work(room);
     } finally {
       entry.imports--;
       const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
       if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
     }
-  };
+  }
 
   return {
     async join(session) {
@@ -202,7 +203,9 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
     },
-    importUpdate: (roomId, update) => withRoom(roomId, (room) => room.importUpdate(update)),
+    importUpdate(roomId, update, author = null) {
+      return withRoom(roomId, (room) => room.importUpdate(update, author));
+    },
     withRoom,
     describe() {
       const out: RoomDescription[] = [];
