@@ -1,0 +1,156 @@
+import { EditorContent, useEditor } from '@tiptap/react';
+import StarterKit from '@tiptap/starter-kit';
+import { useState } from 'react';
+import type { ProseMirrorJson, TextChange } from './history-api.js';
+import { changeBlocks, changeTotals, versionTime, versionTitle } from './history-format.js';
+import type { VersionPreviewState } from './use-version-preview.js';
+
+/** Props of {@link VersionChanges}. */
+export interface VersionChangesProps {
+  readonly changes: readonly TextChange[];
+}
+
+/** A comparison as text: inserted runs in `<ins>` (green), deleted ones in `<del>` (red), by block. */
+export function VersionChanges({ changes }: VersionChangesProps) {
+  const blocks = changeBlocks(changes);
+  return (
+    <div className="tandem-history__changes" data-testid="version-changes">
+      {blocks.map((block) => (
+        <p key={block.at}>
+          {block.runs.map((run) => {
+            if (run.type === 'insert') return <ins key={run.at}>{run.text}</ins>;
+            if (run.type === 'delete') return <del key={run.at}>{run.text}</del>;
+            return <span key={run.at}>{run.text}</span>;
+          })}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** Props of {@link VersionContent}. */
+export interface VersionContentProps {
+  readonly content: ProseMirrorJson;
+}
+
+/** The version's rich content in a read-only Tiptap editor (same schema as the live one). */
+export function VersionContent({ content }: VersionContentProps) {
+  const editor = useEditor(
+    {
+      extensions: [StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false } })],
+      content: content as Record<string, unknown>,
+      editable: false,
+      editorProps: { attributes: { 'aria-label': 'Version content (read-only)' } },
+    },
+    [content],
+  );
+  return (
+    <div className="tandem-history__content" data-testid="version-content">
+      {editor === null ? null : <EditorContent editor={editor} />}
+    </div>
+  );
+}
+
+/** Props of {@link VersionPreview}. */
+export interface VersionPreviewProps {
+  readonly state: VersionPreviewState;
+  /** Offer "Restore this version" (only with write access). */
+  readonly canWrite: boolean;
+  readonly restoring: boolean;
+  readonly onRestore: (versionId: string) => void;
+  readonly onClose: () => void;
+}
+
+/** The chosen version, read-only: its changes up to now (default) or its content, and the restore button. */
+export function VersionPreview({ state, canWrite, restoring, onRestore, onClose }: VersionPreviewProps) {
+  const [view, setView] = useState<'changes' | 'content'>('changes');
+  if (state.phase === 'none') return null;
+  const title = state.phase === 'ready' ? versionTitle(state.comparison.from) : 'Version';
+  return (
+    <section
+      className="tandem-history__preview"
+      data-testid="version-preview"
+      data-version={state.versionId}
+      data-phase={state.phase}
+      aria-label={`Preview: ${title}`}
+    >
+      <div className="tandem-history__preview-head">
+        <h3 className="tandem-history__title">{title}</h3>
+        <button
+          type="button"
+          className="tandem-toolbar__button"
+          data-testid="preview-close"
+          aria-label="Close preview"
+          title="Close preview"
+          onClick={onClose}
+        >
+          ×
+        </button>
+      </div>
+      {state.phase === 'loading' ? (
+        <p className="tandem-history__note" data-testid="preview-loading" role="status">
+          Loading version…
+        </p>
+      ) : null}
+      {state.phase === 'failed' ? (
+        <p className="tandem-history__error" data-testid="preview-error" role="alert">
+          {state.message}
+        </p>
+      ) : null}
+      {state.phase === 'ready' ? (
+        <>
+          <p className="tandem-history__note">
+            {versionTime(state.comparison.from.createdAt)} · {summary(state.comparison.changes)}
+          </p>
+          <fieldset className="tandem-history__tabs">
+            <legend className="tandem-history__legend">Show</legend>
+            <button
+              type="button"
+              className="tandem-toolbar__button"
+              data-testid="preview-changes"
+              aria-pressed={view === 'changes'}
+              onClick={() => setView('changes')}
+            >
+              Changes since
+            </button>
+            <button
+              type="button"
+              className="tandem-toolbar__button"
+              data-testid="preview-content"
+              aria-pressed={view === 'content'}
+              onClick={() => setView('content')}
+            >
+              This version
+            </button>
+          </fieldset>
+          {view === 'changes' ? (
+            <VersionChanges changes={state.comparison.changes} />
+          ) : (
+            <VersionContent content={state.content} />
+          )}
+          {canWrite ? (
+            <button
+              type="button"
+              className="tandem-history__button tandem-history__button--primary"
+              data-testid="restore-version"
+              disabled={restoring}
+              onClick={() => onRestore(state.versionId)}
+            >
+              {restoring ? 'Restoring…' : 'Restore this version'}
+            </button>
+          ) : (
+            <p className="tandem-history__note" data-testid="restore-unavailable">
+              Read-only access: restoring needs write access.
+            </p>
+          )}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function summary(changes: readonly TextChange[]): string {
+  const { inserted, deleted } = changeTotals(changes);
+  if (inserted === 0 && deleted === 0) return 'same as now';
+  return `since then: +${inserted} / −${deleted} characters`;
+}
