@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser } from '../src/browser.js';
+import { createDocument, editor, openDocument, waitForStatus, waitForText } from '../src/pages.js';
+import { type AppServer, startAppServer } from '../src/server.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+/** Opens the document page's history panel and waits for its list. */
+async function openHistory(page: Page): Promise<void> {
+  await page.getByTestId('history-toggle').click();
+  await page.waitForSelector('[data-testid="history-panel"] [data-testid="version-list"]', { timeout: 15_000 });
+}
+
+/** The list's entry titled `title` (a locator; waits when used). */
+function versionItem(page: Page, title: string) {
+  return page.locator('[data-testid="version-item"]', { hasText: title });
+}
+
+/** The texts of every `<ins>` / `<del>` in the open comparison, joined. */
+async function highlighted(page: Page, tag: 'ins' | 'del'): Promise<string> {
+  return (await page.locator(`[data-testid="version-changes"] ${tag}`).allTextContents()).join('');
+}
+
+describe('version history in the browser (VER-20…VER-23)', () => {
+  let server: AppServer;
+  let browser: TestBrowser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startAppServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  const context = async () => {
+    const created = await browser.newContext();
+    contexts.push(created);
+    return created;
+  };
+
+  it('VER-23: name a version, edit more, preview and compare it, restore it: both editors show it and the pre-restore version is listed', async () => {
+    const id = await createDocument(server.httpUrl, 'History');
+    const alice = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Alice');
+    const bob = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Bob');
+
+    await editor(alice).click();
+    await alice.keyboard.type('Version one text.');
+    await waitForText(bob, (t) => t === 'Version one text.');
+    await waitForStatus(alice, 'saved');
+
+    // Alice names the current content.
+    await openHistory(alice);
+    await alice.getByTestId('version-label').fill('First draft');
+    await alice.getByTestId('name-version').click();
+    await alice.waitForSelector('[data-testid="history-notice"]:has-text("First draft")', { timeout: 15_000 });
+    await versionItem(alice, 'First draft').waitFor({ timeout: 15_000 });
+    expect(await versionItem(alice, 'First draft').getAttribute('data-kind')).toBe('named');
+    expect(await versionItem(alice, 'First draft').textContent()).toContain('Alice');
+
+    // Bob rewrites the end of the first paragraph and adds a second one.
+    await editor(bob).locator('p').first().click();
+    await bob.keyboard.press('End');
+    for (let i = 0; i < 'text.'.length; i++) await bob.keyboard.press('Backspace');
+    await bob.keyboard.type('words.');
+    await bob.keyboard.press('Enter');
+    await bob.keyboard.type('Second paragraph by Bob.');
+    const edited = 'Version one words.\nSecond paragraph by Bob.';
+    await waitForText(alice, (t) => t === edited);
+    await waitForStatus(bob, 'saved');
+
+    // Alice picks the named version with the keyboard and sees what changed since.
+    await versionItem(alice, 'First draft').focus();
+    await alice.keyboard.press('Enter');
+    await alice.waitForSelector('[data-testid="version-preview"][data-phase="ready"]', { timeout: 15_000 });
+    const inserted = await highlighted(alice, 'ins');
+    const deleted = await highlighted(alice, 'del');
+    expect(inserted).toContain('Second paragraph by Bob.');
+    expect(inserted).toContain('word');
+    expect(deleted).toContain('tex');
+    expect(deleted).not.toContain('Version one');
+    // The comparison's text reads as the version with the changes laid over it, in order.
+    const changesText = (await alice.getByTestId('version-changes').textContent()) ?? '';
+    expect(changesText.indexOf('Version one')).toBeLessThan(changesText.indexOf('Second paragraph'));
+    // Insertions and deletions are styled apart (green / red).
+    const colors = await alice.evaluate(() => {
+      const color = (selector: string) => {
+        const el = document.querySelector(`[data-testid="version-changes"] ${selector}`);
+        return el === null ? null : getComputedStyle(el).backgroundColor;
+      };
+      return { ins: color('ins'), del: color('del') };
+    });
+    expect(colors.ins).not.toBeNull();
+    expect(colors.ins).not.toBe(colors.del);
+    await alice.screenshot({ path: `${ARTIFACTS}history-panel.png` });
+
+    // The version's own content, read-only.
+    await alice.getByTestId('preview-content').click();
+    const content = alice.locator('[data-testid="version-content"] .ProseMirror');
+    await content.waitFor({ timeout: 15_000 });
+    expect(await content.textContent()).toBe('Version one text.');
+    expect(await content.getAttribute('contenteditable')).toBe('false');
+
+    // Restore: both editors show the named version's text.
+    await alice.getByTestId('restore-version').click();
+    await alice.waitForSelector('[data-testid="history-notice"]:has-text("Restored")', { timeout: 15_000 });
+    await waitForText(alice, (t) => t === 'Version one text.');
+    await waitForText(bob, (t) => t === 'Version one text.');
+    await waitForStatus(alice, 'saved');
+
+    // The content before the restore is kept as an implicit version, newest in the list.
+    const backup = alice.locator('[data-testid="version-item"][data-kind="implicit"]');
+    await backup.first().waitFor({ timeout: 15_000 });
+    expect(await alice.locator('[data-testid="version-item"]').first().getAttribute('data-kind')).toBe('implicit');
+    await backup.first().click();
+    await alice.waitForSelector(
+      `[data-testid="version-preview"][data-version="${await backup.first().getAttribute('data-id')}"][data-phase="ready"]`,
+      { timeout: 15_000 },
+    );
+    await alice.getByTestId('preview-content').click();
+    await alice
+      .locator('[data-testid="version-content"] .ProseMirror', { hasText: 'Second paragraph by Bob.' })
+      .waitFor({ timeout: 15_000 });
+
+    // Bob's panel lists both too.
+    await openHistory(bob);
+    await versionItem(bob, 'First draft').waitFor({ timeout: 15_000 });
+    await bob.locator('[data-testid="version-item"][data-kind="implicit"]').first().waitFor({ timeout: 15_000 });
+  });
+});
