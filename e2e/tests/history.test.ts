@@ -14,9 +14,9 @@ async function openHistory(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid="history-panel"] [data-testid="version-list"]', { timeout: 15_000 });
 }
 
-/** The list's entry titled `title` (a locator; waits when used). */
-function versionItem(page: Page, title: string) {
-  return page.locator('[data-testid="version-item"]', { hasText: title });
+/** The list's named version titled `title` (a locator; waits when used). */
+function namedVersion(page: Page, title: string) {
+  return page.locator('[data-testid="version-item"][data-kind="named"]', { hasText: title });
 }
 
 /** The texts of every `<ins>` / `<del>` in the open comparison, joined. */
@@ -61,9 +61,8 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     await alice.getByTestId('version-label').fill('First draft');
     await alice.getByTestId('name-version').click();
     await alice.waitForSelector('[data-testid="history-notice"]:has-text("First draft")', { timeout: 15_000 });
-    await versionItem(alice, 'First draft').waitFor({ timeout: 15_000 });
-    expect(await versionItem(alice, 'First draft').getAttribute('data-kind')).toBe('named');
-    expect(await versionItem(alice, 'First draft').textContent()).toContain('Alice');
+    await namedVersion(alice, 'First draft').waitFor({ timeout: 15_000 });
+    expect(await namedVersion(alice, 'First draft').textContent()).toContain('Alice');
 
     // Bob rewrites the end of the first paragraph and adds a second one.
     await editor(bob).locator('p').first().click();
@@ -77,7 +76,7 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     await waitForStatus(bob, 'saved');
 
     // Alice picks the named version with the keyboard and sees what changed since.
-    await versionItem(alice, 'First draft').focus();
+    await namedVersion(alice, 'First draft').focus();
     await alice.keyboard.press('Enter');
     await alice.waitForSelector('[data-testid="version-preview"][data-phase="ready"]', { timeout: 15_000 });
     const inserted = await highlighted(alice, 'ins');
@@ -131,7 +130,7 @@ describe('version history in the browser (VER-20…VER-23)', () => {
 
     // Bob's panel lists both too.
     await openHistory(bob);
-    await versionItem(bob, 'First draft').waitFor({ timeout: 15_000 });
+    await namedVersion(bob, 'First draft').waitFor({ timeout: 15_000 });
     await bob.locator('[data-testid="version-item"][data-kind="implicit"]').first().waitFor({ timeout: 15_000 });
   });
 });

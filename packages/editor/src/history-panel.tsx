@@ -233,7 +233,9 @@ function VersionItem({ version, selected, onSelect }: VersionItemProps) {
       onKeyDown={moveFocus}
     >
       <span className="tandem-history__item-title">{versionTitle(version)}</span>
-      <span className={`tandem-history__kind tandem-history__kind--${version.kind}`}>{kindName(version)}</span>
+      {version.kind === 'auto' ? null : (
+        <span className={`tandem-history__kind tandem-history__kind--${version.kind}`}>{kindName(version)}</span>
+      )}
       <span className="tandem-history__meta">
         <time dateTime={version.createdAt}>{versionTime(version.createdAt)}</time> · {authorNames(version)} ·{' '}
         {formatBytes(version.bytes)}
