@@ -1,17 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../src/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useAppAndBrowser } from '../src/browser-fixture.js';
 import { createDocument, editor, openDocument, waitForStatus, waitForText } from '../src/pages.js';
-import { type AppServer, startAppServer } from '../src/server.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-/** Opens the document page's history panel and waits for its list. */
+/** Opens the document page's history panel and waits for its list (or its "no versions yet"). */
 async function openHistory(page: Page): Promise<void> {
   await page.getByTestId('history-toggle').click();
-  await page.waitForSelector('[data-testid="history-panel"] [data-testid="version-list"]', { timeout: 15_000 });
+  await page.waitForSelector(
+    '[data-testid="history-panel"] :is([data-testid="version-list"], [data-testid="history-empty"])',
+    { timeout: 15_000 },
+  );
 }
 
 /** The list's named version titled `title` (a locator; waits when used). */
@@ -25,31 +27,16 @@ async function highlighted(page: Page, tag: 'ins' | 'del'): Promise<string> {
 }
 
 describe('version history in the browser (VER-20…VER-23)', () => {
-  let server: AppServer;
-  let browser: TestBrowser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
+  const app = useAppAndBrowser();
+  beforeAll(() => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startAppServer();
-    browser = await launchBrowser();
   });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  const context = async () => {
-    const created = await browser.newContext();
-    contexts.push(created);
-    return created;
-  };
 
   it('VER-23: name a version, edit more, preview and compare it, restore it: both editors show it and the pre-restore version is listed', async () => {
+    const server = app.server();
     const id = await createDocument(server.httpUrl, 'History');
-    const alice = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Alice');
-    const bob = await openDocument(await context(), `${server.httpUrl}/d/${id}`, 'Bob');
+    const alice = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Alice');
+    const bob = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Bob');
 
     await editor(alice).click();
     await alice.keyboard.type('Version one text.');

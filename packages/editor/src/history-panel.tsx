@@ -4,7 +4,7 @@ import type { HistoryApi, VersionInfo } from './history-api.js';
 import { authorNames, formatBytes, kindName, versionTime, versionTitle } from './history-format.js';
 import { errorMessage, type HistoryListState, useVersionHistory } from './use-version-history.js';
 import { useVersionPreview } from './use-version-preview.js';
-import { VersionPreview } from './version-preview.js';
+import { CloseButton, VersionPreview } from './version-preview.js';
 
 /** Props of {@link HistoryPanel}. */
 export interface HistoryPanelProps {
@@ -86,18 +86,7 @@ export function HistoryPanel(props: HistoryPanelProps) {
     <aside className="tandem-history" data-testid="history-panel" aria-label="Version history">
       <div className="tandem-history__head">
         <h2 className="tandem-history__heading">History</h2>
-        {onClose === undefined ? null : (
-          <button
-            type="button"
-            className="tandem-toolbar__button"
-            data-testid="history-close"
-            aria-label="Close history"
-            title="Close history"
-            onClick={onClose}
-          >
-            ×
-          </button>
-        )}
+        {onClose === undefined ? null : <CloseButton testId="history-close" label="Close history" onClick={onClose} />}
       </div>
       {canWrite ? (
         <form className="tandem-history__name" data-testid="name-version-form" onSubmit={nameVersion}>

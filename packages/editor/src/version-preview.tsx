@@ -1,6 +1,6 @@
 import { EditorContent, useEditor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import type { ProseMirrorJson, TextChange } from './history-api.js';
 import { changeBlocks, changeTotals, versionTime, versionTitle } from './history-format.js';
 import type { VersionPreviewState } from './use-version-preview.js';
@@ -63,7 +63,7 @@ export interface VersionPreviewProps {
 
 /** The chosen version, read-only: its changes up to now (default) or its content, and the restore button. */
 export function VersionPreview({ state, canWrite, restoring, onRestore, onClose }: VersionPreviewProps) {
-  const [view, setView] = useState<'changes' | 'content'>('changes');
+  const [view, setView] = useState<PreviewView>('changes');
   if (state.phase === 'none') return null;
   const title = state.phase === 'ready' ? versionTitle(state.comparison.from) : 'Version';
   return (
@@ -76,16 +76,7 @@ export function VersionPreview({ state, canWrite, restoring, onRestore, onClose 
     >
       <div className="tandem-history__preview-head">
         <h3 className="tandem-history__title">{title}</h3>
-        <button
-          type="button"
-          className="tandem-toolbar__button"
-          data-testid="preview-close"
-          aria-label="Close preview"
-          title="Close preview"
-          onClick={onClose}
-        >
-          ×
-        </button>
+        <CloseButton testId="preview-close" label="Close preview" onClick={onClose} />
       </div>
       {state.phase === 'loading' ? (
         <p className="tandem-history__note" data-testid="preview-loading" role="status">
@@ -104,24 +95,12 @@ export function VersionPreview({ state, canWrite, restoring, onRestore, onClose 
           </p>
           <fieldset className="tandem-history__tabs">
             <legend className="tandem-history__legend">Show</legend>
-            <button
-              type="button"
-              className="tandem-toolbar__button"
-              data-testid="preview-changes"
-              aria-pressed={view === 'changes'}
-              onClick={() => setView('changes')}
-            >
+            <ViewButton view="changes" shown={view} onShow={setView}>
               Changes since
-            </button>
-            <button
-              type="button"
-              className="tandem-toolbar__button"
-              data-testid="preview-content"
-              aria-pressed={view === 'content'}
-              onClick={() => setView('content')}
-            >
+            </ViewButton>
+            <ViewButton view="content" shown={view} onShow={setView}>
               This version
-            </button>
+            </ViewButton>
           </fieldset>
           {view === 'changes' ? (
             <VersionChanges changes={state.comparison.changes} />
@@ -146,6 +125,50 @@ export function VersionPreview({ state, canWrite, restoring, onRestore, onClose 
         </>
       ) : null}
     </section>
+  );
+}
+
+/** Props of {@link CloseButton}. */
+export interface CloseButtonProps {
+  readonly testId: string;
+  readonly label: string;
+  readonly onClick: () => void;
+}
+
+/** A small "×" button in the toolbar's style. */
+export function CloseButton({ testId, label, onClick }: CloseButtonProps) {
+  return (
+    <button
+      type="button"
+      className="tandem-toolbar__button"
+      data-testid={testId}
+      aria-label={label}
+      title={label}
+      onClick={onClick}
+    >
+      ×
+    </button>
+  );
+}
+
+type PreviewView = 'changes' | 'content';
+
+function ViewButton(props: {
+  readonly view: PreviewView;
+  readonly shown: PreviewView;
+  readonly onShow: (view: PreviewView) => void;
+  readonly children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className="tandem-toolbar__button"
+      data-testid={`preview-${props.view}`}
+      aria-pressed={props.view === props.shown}
+      onClick={() => props.onShow(props.view)}
+    >
+      {props.children}
+    </button>
   );
 }
 
