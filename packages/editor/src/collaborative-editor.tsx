@@ -30,6 +30,8 @@ export interface HistoryOptions {
   readonly pageSize?: number;
   /** Quiet time after an edit before the list is fetched again (default 4000 ms). */
   readonly refreshDelayMs?: number;
+  /** The server's `VERSION_IDLE_MS` (default 60000): the list is fetched again once it has passed after an edit. */
+  readonly versionIdleMs?: number;
 }
 
 /** Props of {@link CollaborativeEditor}. */
@@ -110,6 +112,7 @@ export function CollaborativeEditor(props: CollaborativeEditorProps) {
           {...(history?.onClose === undefined ? {} : { onClose: history.onClose })}
           {...(history?.pageSize === undefined ? {} : { pageSize: history.pageSize })}
           {...(history?.refreshDelayMs === undefined ? {} : { refreshDelayMs: history.refreshDelayMs })}
+          {...(history?.versionIdleMs === undefined ? {} : { versionIdleMs: history.versionIdleMs })}
         />
       )}
     </div>

@@ -22,6 +22,8 @@ export interface HistoryPanelProps {
   readonly pageSize?: number;
   /** Quiet time after an edit before the list and comparison are fetched again (default 4000 ms). */
   readonly refreshDelayMs?: number;
+  /** The server's `VERSION_IDLE_MS` (default 60000): the list is fetched again once it has passed after an edit. */
+  readonly versionIdleMs?: number;
 }
 
 /** Outcome of the last name or restore, shown under the form. */
@@ -39,6 +41,7 @@ export function HistoryPanel(props: HistoryPanelProps) {
     doc: doc ?? null,
     refreshDelayMs,
     ...(props.pageSize === undefined ? {} : { pageSize: props.pageSize }),
+    ...(props.versionIdleMs === undefined ? {} : { versionIdleMs: props.versionIdleMs }),
     ...(props.onForbidden === undefined ? {} : { onForbidden: props.onForbidden }),
   });
   const [selected, setSelected] = useState<string | null>(null);

@@ -27,6 +27,11 @@ export interface VersionHistoryOptions {
   readonly pageSize?: number;
   /** Quiet time after a document change before the list is fetched again (default 4000 ms). */
   readonly refreshDelayMs?: number;
+  /**
+   * The server's `VERSION_IDLE_MS` (default 60000): the list is fetched again a second after the
+   * document has been quiet that long, when the server has taken its automatic version. 0: no such refresh.
+   */
+  readonly versionIdleMs?: number;
   /** Called when a write is refused with 403 (the caller has read access only). */
   readonly onForbidden?: () => void;
 }
@@ -50,7 +55,7 @@ export function errorMessage(err: unknown): string {
 
 /** The version list of `api`'s document, kept current after names, restores and edits. */
 export function useVersionHistory(options: VersionHistoryOptions): VersionHistory {
-  const { api, doc, pageSize = 30, refreshDelayMs = 4000 } = options;
+  const { api, doc, pageSize = 30, refreshDelayMs = 4000, versionIdleMs = 60_000 } = options;
   const [list, setList] = useState<HistoryListState>({ phase: 'loading' });
   const listRef = useRef(list);
   listRef.current = list;
@@ -107,7 +112,7 @@ export function useVersionHistory(options: VersionHistoryOptions): VersionHistor
     refresh();
   }, [refresh]);
 
-  useDocumentChanges(doc, refreshDelayMs, refresh);
+  useDocumentChanges(doc, versionIdleMs > 0 ? [refreshDelayMs, versionIdleMs + 1000] : [refreshDelayMs], refresh);
 
   const write = useCallback(
     async <T>(action: () => Promise<T>): Promise<T> => {

@@ -55,7 +55,7 @@ export function useVersionPreview(
       generation.current++;
     };
   }, [load]);
-  useDocumentChanges(versionId === null ? null : doc, quietMs, () => load(true));
+  useDocumentChanges(versionId === null ? null : doc, [quietMs], () => load(true));
 
   return state;
 }
