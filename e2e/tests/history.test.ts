@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { nowSeconds, signHs256Token } from '@tandem/test-utils';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppAndBrowser } from '../src/browser-fixture.js';
-import { createDocument, editor, openDocument, waitForStatus, waitForText } from '../src/pages.js';
+import { createDocument, editor, editorText, openDocument, waitForStatus, waitForText } from '../src/pages.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
@@ -119,5 +120,51 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     await openHistory(bob);
     await namedVersion(bob, 'First draft').waitFor({ timeout: 15_000 });
     await bob.locator('[data-testid="version-item"][data-kind="implicit"]').first().waitFor({ timeout: 15_000 });
+  });
+});
+
+describe('version history for a reader in the browser (VER-22)', () => {
+  const secret = 'tandem-e2e-history-secret-0123456789';
+  const app = useAppAndBrowser({ AUTH_SECRET: secret });
+  const tokenFor = (sub: string, name: string, access: 'read' | 'write') => {
+    const iat = nowSeconds();
+    return signHs256Token(secret, { sub, name, aud: 'tandem', iat, exp: iat + 3600, docs: { '*': access } });
+  };
+  /** A browser context whose requests carry `token` in the `tandem_token` cookie (AUTH-1, AUTH-8). */
+  const contextWith = async (token: string) => {
+    const context = await app.context();
+    await context.addCookies([{ name: 'tandem_token', value: token, url: app.server().httpUrl }]);
+    return context;
+  };
+
+  it('VER-22: a reader lists, previews and compares versions but is offered neither naming nor restoring', async () => {
+    const server = app.server();
+    const id = await createDocument(server.httpUrl, 'Read only');
+    const writer = await (await contextWith(tokenFor('wendy', 'Wendy', 'write'))).newPage();
+    await writer.goto(`${server.httpUrl}/d/${id}`);
+    await waitForStatus(writer, 'saved');
+    await editor(writer).click();
+    await writer.keyboard.type('Approved wording.');
+    await waitForStatus(writer, 'saved');
+    await openHistory(writer);
+    await writer.getByTestId('version-label').fill('Approved');
+    await writer.getByTestId('name-version').click();
+    await namedVersion(writer, 'Approved').waitFor({ timeout: 15_000 });
+    await editor(writer).click();
+    await writer.keyboard.press('End');
+    await writer.keyboard.type(' Later edit.');
+    await waitForStatus(writer, 'saved');
+
+    const reader = await (await contextWith(tokenFor('rita', 'Rita', 'read'))).newPage();
+    await reader.goto(`${server.httpUrl}/d/${id}`);
+    await waitForText(reader, (t) => t === 'Approved wording. Later edit.');
+    await openHistory(reader);
+    await namedVersion(reader, 'Approved').click();
+    await reader.waitForSelector('[data-testid="version-preview"][data-phase="ready"]', { timeout: 15_000 });
+    expect(await highlighted(reader, 'ins')).toContain('Later edit.');
+    await reader.getByTestId('restore-unavailable').waitFor({ timeout: 15_000 });
+    expect(await reader.getByTestId('restore-version').count()).toBe(0);
+    expect(await reader.getByTestId('name-version-form').count()).toBe(0);
+    expect(await editorText(writer)).toBe('Approved wording. Later edit.');
   });
 });
