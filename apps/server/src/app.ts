@@ -17,16 +17,21 @@ import { createDocumentAccess } from './http/document-access.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { syncRoute } from './http/sync-route.js';
+import { versionsRoutes } from './http/versions-routes.js';
 import { webApp } from './http/web-app.js';
 import { Recorder } from './ops/recorder.js';
 import { createPrometheusTelemetry, instrumentFanout, instrumentStore } from './ops/telemetry.js';
 import { createWebhookNotifier, notifyingStore } from './ops/webhooks.js';
+import { createAutoVersions } from './rooms/auto-versions.js';
 import { createCompactor } from './rooms/compactor.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './rooms/persistence-scheduler.js';
 import { createRoomRegistry, type RoomRegistry, type ShutdownReport } from './rooms/room-registry.js';
 import { DEFAULT_WRITE_POLICY } from './rooms/write-policy.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
+import { createMemoryVersionStore } from './storage/memory-version-store.js';
+import type { VersionStore } from './storage/version-store.js';
+import { createVersionService } from './versions/version-service.js';
 
 /** Everything the app uses that has a lifetime of its own; the caller creates and closes them. */
 export interface AppDeps {
@@ -35,6 +40,8 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Titles for the document list (default: in memory). */
   readonly directory?: DocumentDirectory;
+  /** Version history (default: in memory). */
+  readonly versions?: VersionStore;
 }
 
 /** What the app exposes beyond Fastify: the room registry and live connections. */
@@ -68,6 +75,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   const sessions = new Set<LiveConnection>();
   const directory = deps.directory ?? createMemoryDocumentDirectory();
+  const versions = deps.versions ?? createMemoryVersionStore();
   let registryRef: RoomRegistry | undefined;
   let persistenceRef: PersistenceScheduler | undefined;
   const { telemetry, registry: metrics } = createPrometheusTelemetry({
@@ -112,12 +120,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       readOnlyPresence: config.readOnlyPresence,
       maxAwarenessStateBytes: config.maxAwarenessStateBytes,
     },
+    versions: createAutoVersions({
+      versions,
+      logger: deps.logger,
+      policy: {
+        idleMs: config.versions.idleMs,
+        maxIntervalMs: config.versions.maxIntervalMs,
+        retention: { keepAllMs: config.versions.keepAllMs, hourlyMs: config.versions.hourlyMs },
+      },
+    }),
   });
   registryRef = registry;
+  const versionService = createVersionService({ versions, registry });
   const deleteDocument = documentDeletion({
     closeRoom: (id, code, reason) => registry.closeRoom(id, code, reason),
     store,
     directory,
+    versions,
   });
   // One verifier for every endpoint: the sync socket and the document HTTP APIs (AUTH-8).
   const verifier = createTokenVerifier(config.auth);
@@ -190,6 +209,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     deleteDocument,
     recorder,
     recordingMaxBytes: config.recordingMaxBytes,
+    versionService,
   });
   app.addHook('onClose', async () => {
     notifier?.close();
@@ -200,6 +220,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store,
     deleteDocument,
     access: documentAccess,
+  });
+  await app.register(versionsRoutes, {
+    versions,
+    service: versionService,
+    registry,
+    access: documentAccess,
+    render: null,
   });
   await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, {

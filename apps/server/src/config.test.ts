@@ -47,6 +47,25 @@ describe('loadConfig: security settings', () => {
   });
 });
 
+describe('loadConfig: version history (VER-3, VER-8)', () => {
+  it('reads the automatic-version periods and the retention tiers; the hourly tier never ends before keep-all', () => {
+    expect(
+      loadConfig({
+        VERSION_IDLE_MS: '5000',
+        VERSION_MAX_INTERVAL_MS: '120000',
+        VERSION_KEEP_ALL_MS: '7200000',
+        VERSION_HOURLY_MS: '3600000',
+      }).versions,
+    ).toEqual({ idleMs: 5_000, maxIntervalMs: 120_000, keepAllMs: 7_200_000, hourlyMs: 7_200_000 });
+  });
+
+  it('refuses periods that are not whole numbers or are too short, naming the variable', () => {
+    expect(() => loadConfig({ VERSION_IDLE_MS: '10' })).toThrow(/VERSION_IDLE_MS/);
+    expect(() => loadConfig({ VERSION_MAX_INTERVAL_MS: '1e6' })).toThrow(/VERSION_MAX_INTERVAL_MS/);
+    expect(() => loadConfig({ VERSION_KEEP_ALL_MS: '-1' })).toThrow(/VERSION_KEEP_ALL_MS/);
+  });
+});
+
 describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
     const { nodeId, ...rest } = loadConfig({});
@@ -85,6 +104,7 @@ describe('loadConfig', () => {
       adminToken: null,
       webhook: null,
       recordingMaxBytes: 10 * MiB,
+      versions: { idleMs: 60_000, maxIntervalMs: 600_000, keepAllMs: 86_400_000, hourlyMs: 30 * 86_400_000 },
     });
     expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -127,6 +147,10 @@ describe('loadConfig', () => {
       DEPENDENCY_PROBE_MS: '500',
       MAX_DOCS_PER_CONNECTION: '7',
       WEB_DIR: 'none',
+      VERSION_IDLE_MS: '2000',
+      VERSION_MAX_INTERVAL_MS: '60000',
+      VERSION_KEEP_ALL_MS: '3600000',
+      VERSION_HOURLY_MS: '86400000',
     });
     expect(config).toEqual({
       port: 8080,
@@ -164,6 +188,7 @@ describe('loadConfig', () => {
       adminToken: null,
       webhook: null,
       recordingMaxBytes: 10 * MiB,
+      versions: { idleMs: 2_000, maxIntervalMs: 60_000, keepAllMs: 3_600_000, hourlyMs: 86_400_000 },
     });
   });
 

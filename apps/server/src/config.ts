@@ -94,6 +94,10 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: intFrom(1, 100).default(5),
   WEBHOOK_RETRY_MS: intFrom(1, 600_000).default(500),
   RECORDING_MAX_BYTES: intFrom(1024, 1024 * MiB).default(10 * MiB),
+  VERSION_IDLE_MS: intFrom(100, 86_400_000).default(60_000),
+  VERSION_MAX_INTERVAL_MS: intFrom(100, 7 * 86_400_000).default(600_000),
+  VERSION_KEEP_ALL_MS: intFrom(0, 3_650 * 86_400_000).default(86_400_000),
+  VERSION_HOURLY_MS: intFrom(0, 3_650 * 86_400_000).default(30 * 86_400_000),
 });
 
 /** The server's configuration: parsed once, validated, typed and frozen. */
@@ -190,6 +194,16 @@ export interface Config {
   } | null;
   /** Default size bound of a room recording started through the admin API. */
   readonly recordingMaxBytes: number;
+  /** Version history (VER-3, VER-8): when automatic versions are taken and how they are thinned. */
+  readonly versions: {
+    /** An automatic version once a document has been idle this long after a change… */
+    readonly idleMs: number;
+    /** …and at least this often while it keeps changing. */
+    readonly maxIntervalMs: number;
+    /** Every automatic version younger than this is kept; up to `hourlyMs` old, one per hour; older, one per day. */
+    readonly keepAllMs: number;
+    readonly hourlyMs: number;
+  };
 }
 
 /** Error thrown when the environment holds an invalid setting; its message names every bad variable. */
@@ -276,6 +290,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
             retryMs: e.WEBHOOK_RETRY_MS,
           },
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
+    versions: {
+      idleMs: e.VERSION_IDLE_MS,
+      maxIntervalMs: e.VERSION_MAX_INTERVAL_MS,
+      keepAllMs: e.VERSION_KEEP_ALL_MS,
+      // The hourly tier starts where keeping everything ends.
+      hourlyMs: Math.max(e.VERSION_KEEP_ALL_MS, e.VERSION_HOURLY_MS),
+    },
   });
 }
 

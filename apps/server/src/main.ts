@@ -10,8 +10,10 @@ import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
 import { openPostgresDocStore } from './storage/postgres-doc-store.js';
 import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
+import { openPostgresVersionStore } from './storage/postgres-version-store.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
+import { openSqliteVersionStore } from './storage/sqlite-version-store.js';
 
 /**
  * What closing the fan-out, the store and the document directory may take past the shutdown
@@ -56,7 +58,12 @@ async function main(): Promise<void> {
     config.databaseUrl === null
       ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
       : openPostgresDocumentDirectory({ url: config.databaseUrl });
-  const app = await buildApp(config, { store, fanout, logger, directory });
+  // Versions live beside the documents too.
+  const versions =
+    config.databaseUrl === null
+      ? openSqliteVersionStore({ dataDir: config.dataDir })
+      : openPostgresVersionStore({ url: config.databaseUrl });
+  const app = await buildApp(config, { store, fanout, logger, directory, versions });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
     stopping = true;
     // One deadline for the whole drain, taken now (CONN-5); only closing fan-out and store may take the margin past it.
     const deadline = deadlineIn(config.shutdownTimeoutMs);
-    const notClosed = new Set(['fan-out', 'store', 'directory']);
+    const notClosed = new Set(['fan-out', 'store', 'directory', 'versions']);
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining sessions');
     // The drain ends by the deadline by itself (every commit is over or abandoned by then): this only stops a close
     // that hangs. Not unref'd: the process must end here with a code, not drift out with 0 when nothing is left.
@@ -87,6 +94,7 @@ async function main(): Promise<void> {
         close('fan-out', fanout),
         close('store', store),
         close('directory', directory),
+        close('versions', versions),
       ]);
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const err of failed) logger.error({ err }, 'shutdown: closing a dependency failed');

@@ -5,6 +5,7 @@ export {
   SQLITE_SCHEMA,
   SQLITE_SCHEMA_VERSION,
   SQLITE_TABLES,
+  SQLITE_VERSIONS_SCHEMA,
   type SqliteDocRow,
   type SqliteUpdateRow,
 } from './sqlite-schema.js';

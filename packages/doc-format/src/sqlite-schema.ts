@@ -45,3 +45,26 @@ export interface SqliteUpdateRow {
   readonly data: Buffer;
   readonly sum: Buffer;
 }
+
+/**
+ * Versions of documents (version history, VER-1): each one the document's whole state as one
+ * Yjs update with its checksum. A table of its own, created beside the others by the server;
+ * a database without it simply has no versions. Ids grow with time (the list's order).
+ */
+export const SQLITE_VERSIONS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS versions (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc        TEXT    NOT NULL,
+  kind       TEXT    NOT NULL,
+  label      TEXT,
+  reason     TEXT,
+  created_at INTEGER NOT NULL,
+  covers     TEXT    NOT NULL,
+  authors    TEXT    NOT NULL,
+  created_by TEXT,
+  bytes      INTEGER NOT NULL,
+  state      BLOB    NOT NULL,
+  sum        BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_doc ON versions (doc, id);
+`;

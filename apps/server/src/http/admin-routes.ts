@@ -10,7 +10,12 @@ import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { DocumentDirectory } from '../storage/document-directory.js';
 import { docFromStored } from '../storage/snapshot.js';
+import type { VersionAuthor } from '../storage/version-store.js';
+import type { VersionService } from '../versions/version-service.js';
 import { bearerMatches } from './document-access.js';
+
+/** Who admin changes are attributed to in the version history. */
+const ADMIN_AUTHOR: VersionAuthor = { userId: null, name: 'admin' };
 
 /** What the admin API needs. */
 export interface AdminDeps {
@@ -24,6 +29,8 @@ export interface AdminDeps {
   readonly recorder: Pick<Recorder, 'start' | 'stop' | 'list' | 'pathOf'>;
   /** Size bound of a recording when the request names none. */
   readonly recordingMaxBytes: number;
+  /** Takes the implicit version before an import (VER-5). */
+  readonly versionService: Pick<VersionService, 'implicit'>;
 }
 
 /**
@@ -102,7 +109,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     // counted and notified like a session's update (OPS-6); 204 only once it is durable.
     let verdict: ImportVerdict;
     try {
-      verdict = await deps.registry.importUpdate(id, new Uint8Array(body));
+      // An implicit version first, so the import can be undone (VER-5).
+      await deps.versionService.implicit(id, 'import', 'Before import', ADMIN_AUTHOR);
+      verdict = await deps.registry.importUpdate(id, new Uint8Array(body), ADMIN_AUTHOR);
     } catch (err) {
       if (!(err instanceof JoinError)) throw err;
       return reply.code(503).send({ error: 'unavailable', message: `cannot import into ${id}: ${err.message}` });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { docFromStored } from '../storage/snapshot.js';
+import type { AutoVersions } from './auto-versions.js';
 import type { Compactor } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
 import { JoinError } from './join-error.js';
@@ -21,6 +22,8 @@ export interface RoomLoaderDeps {
   readonly awarenessTimeoutMs?: number;
   /** What members may write into rooms (defaults apply without it). */
   readonly writePolicy?: WritePolicy;
+  /** Takes automatic versions of loaded rooms (VER-3); without it, none. */
+  readonly versions?: AutoVersions;
 }
 
 /**
@@ -48,6 +51,7 @@ export function loadRoom(deps: RoomLoaderDeps, roomId: string, onFailed: (room: 
             subscription,
             ...(deps.awarenessTimeoutMs === undefined ? {} : { awarenessTimeoutMs: deps.awarenessTimeoutMs }),
             ...(deps.writePolicy === undefined ? {} : { writePolicy: deps.writePolicy }),
+            ...(deps.versions === undefined ? {} : { versions: deps.versions }),
           });
           // Another node may have relayed an update before our subscription and not committed it yet.
           room.catchUp();

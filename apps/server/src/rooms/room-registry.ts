@@ -1,5 +1,6 @@
 import { CloseCode } from '@tandem/protocol';
 import type { Deadline } from '../deadline.js';
+import type { VersionAuthor } from '../storage/version-store.js';
 import { JoinError } from './join-error.js';
 import type { RoomMember } from './member.js';
 import { type Closable, drainRooms, type ShutdownReport } from './registry-shutdown.js';
@@ -51,7 +52,12 @@ export interface RoomRegistry {
    * the room after the idle delay when nobody joined. Rejects with {@link JoinError} when the
    * room cannot be loaded or the server is shutting down.
    */
-  importUpdate(roomId: string, update: Uint8Array): Promise<ImportVerdict>;
+  importUpdate(roomId: string, update: Uint8Array, author?: VersionAuthor | null): Promise<ImportVerdict>;
+  /**
+   * Runs `work` on the loaded room (loading it like an import does) and resolves with its result;
+   * the room stays loaded while it runs. Rejects with {@link JoinError} like {@link importUpdate}.
+   */
+  withRoom<T>(roomId: string, work: (room: Room) => Promise<T> | T): Promise<T>;
   /** Closes a room's sessions with `code`, hands its pending updates to the store and unloads it. */
   closeRoom(roomId: string, code: number, reason: string): Promise<void>;
   /** The loaded rooms and their sessions (admin API). */
@@ -154,6 +160,22 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   };
   const stopResync = deps.fanout.onResync(resync);
 
+  async function withRoom<T>(roomId: string, work: (room: Room) => Promise<T> | T): Promise<T> {
+    if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+    const entry = acquire(roomId);
+    entry.imports++;
+    try {
+      const room = entry.room ?? (await (entry.loading as Promise<Room>));
+      // Shutdown hands the store what is pending once; an update applied after that would be lost.
+      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
+      return await work(room);
+    } finally {
+      entry.imports--;
+      const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
+      if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
+    }
+  }
+
   return {
     async join(session) {
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
@@ -177,21 +199,10 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     get(roomId) {
       return entries.get(roomId)?.room ?? undefined;
     },
-    async importUpdate(roomId, update) {
-      if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-      const entry = acquire(roomId);
-      entry.imports++;
-      try {
-        const room = entry.room ?? (await (entry.loading as Promise<Room>));
-        // Shutdown hands the store what is pending once; an update applied after that would be lost.
-        if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
-        return await room.importUpdate(update);
-      } finally {
-        entry.imports--;
-        const idle = entry.room !== null && entry.room.sessionCount === 0 && entry.imports === 0;
-        if (idle && !shuttingDown && entries.get(roomId) === entry) scheduleUnload(roomId, entry);
-      }
+    importUpdate(roomId, update, author = null) {
+      return withRoom(roomId, (room) => room.importUpdate(update, author));
     },
+    withRoom,
     describe() {
       const out: RoomDescription[] = [];
       for (const [id, entry] of entries) {

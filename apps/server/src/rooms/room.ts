@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { Fanout } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
+import type { VersionAuthor } from '../storage/version-store.js';
+import type { AutoVersions, RoomVersionTracker } from './auto-versions.js';
 import { BroadcastOutbox, type Scheduler } from './broadcast-outbox.js';
 import { ClusterLink, FROM_CLUSTER } from './cluster-link.js';
 import type { Compactor } from './compactor.js';
@@ -19,8 +21,18 @@ import { DEFAULT_WRITE_POLICY, type WritePolicy } from './write-policy.js';
 
 export type { ImportVerdict } from './write-admission.js';
 
-/** Transaction origin of updates imported through the admin API (relayed to every member). */
-const IMPORTED = Symbol('imported');
+/** Transaction origin of updates the server applies itself (admin import, restore): relayed to every member. */
+class Imported {
+  constructor(readonly author: VersionAuthor | null) {}
+}
+
+/** Who wrote a change, by its transaction origin: a member, an import's author, or nobody here (another node). */
+function authorOf(origin: unknown): VersionAuthor | null {
+  if (origin instanceof Imported) return origin.author;
+  if (origin === FROM_CLUSTER || origin === null || typeof origin !== 'object') return null;
+  const identity = (origin as RoomMember).identity;
+  return identity === null ? { userId: null, name: 'anonymous' } : { userId: identity.userId, name: identity.name };
+}
 
 /** What a room needs from the rest of the server. */
 export interface RoomDeps {
@@ -38,6 +50,8 @@ export interface RoomDeps {
   readonly writePolicy?: WritePolicy;
   /** Where the broadcast of a turn is scheduled (default setImmediate). */
   readonly schedule?: Scheduler;
+  /** Takes automatic versions of the document (VER-3); without it the room takes none. */
+  readonly versions?: AutoVersions;
 }
 
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
@@ -60,6 +74,7 @@ export class Room {
   private readonly history: MissingHistoryWait;
   /** What {@link destroy} stops, in order: the one place the room's timers and listeners are released. */
   private readonly disposers: (() => void)[] = [];
+  private readonly versions: RoomVersionTracker | null;
   private failed = false;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
@@ -104,7 +119,10 @@ export class Room {
       onDropped: this.fullState.forget,
     });
     this.link.start(this.roomPresence);
+    this.versions = deps.versions?.track(id, doc) ?? null;
     this.disposers.push(
+      // Reads the pending version's state before the document is destroyed.
+      () => void this.versions?.close(),
       () => this.history.stop(),
       () => this.roomPresence.stop(),
       () => this.link.close(),
@@ -157,13 +175,14 @@ export class Room {
   /**
    * Applies an update that did not come from a member (admin import): inspected like any
    * other (YJS-1), relayed to every member and the other nodes, and resolved once it is stored.
-   * A refused update touches nothing.
+   * A refused update touches nothing. `author` is who the change is attributed to in the version
+   * history (VER-5); without it, nobody.
    */
-  async importUpdate(update: Uint8Array): Promise<ImportVerdict> {
+  async importUpdate(update: Uint8Array, author: VersionAuthor | null = null): Promise<ImportVerdict> {
     const verdict = this.admission.admitImport(update);
     if (!verdict.ok) return verdict;
     try {
-      Y.applyUpdate(this.doc, update, IMPORTED);
+      Y.applyUpdate(this.doc, update, new Imported(author));
     } catch (err) {
       return { ok: false, reason: `malformed update: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -175,6 +194,11 @@ export class Room {
     }
     this.deps.compactor.noteAppended(this.id, update.byteLength);
     return { ok: true };
+  }
+
+  /** Who wrote here since the last version, cleared: the named or implicit version taken now covers them. */
+  takeVersionAuthors(): readonly VersionAuthor[] {
+    return this.versions?.takeAuthors() ?? [];
   }
 
   /** Handles one decoded frame from a member of this room. */
@@ -281,7 +305,8 @@ export class Room {
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.docChanges++;
     const local = origin !== FROM_CLUSTER;
-    this.outbox.push(local && origin !== IMPORTED ? (origin as RoomMember) : null, update, local);
+    this.outbox.push(local && !(origin instanceof Imported) ? (origin as RoomMember) : null, update, local);
+    this.versions?.changed(authorOf(origin));
   };
 
   /** The store refused an update: the in-memory state is ahead of storage, so the room must go. */

@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocStoreContract } from './doc-store.contract.js';
 import type { DocStore } from './doc-store.js';
 import { openPostgresDocStore } from './postgres-doc-store.js';
+import { openPostgresVersionStore } from './postgres-version-store.js';
+import { describeVersionStoreContract, durableSubject } from './version-store.contract.js';
 
 // One real postgres for the file; each contract case gets a database of its own.
 let server: PostgresServer;
@@ -43,6 +45,11 @@ describeDocStoreContract('postgres', async () => {
       for (const store of opened) await store.close();
     },
   };
+});
+
+describeVersionStoreContract('postgres', async () => {
+  const url = await freshDatabase();
+  return durableSubject(() => openPostgresVersionStore({ url }));
 });
 
 describe('PostgresDocStore', () => {

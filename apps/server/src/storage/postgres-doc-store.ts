@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';
+import { inTransaction } from './postgres-transaction.js';
 
 /** Options for {@link openPostgresDocStore}. */
 export interface PostgresDocStoreOptions {
@@ -71,32 +72,7 @@ export function openPostgresDocStore(options: PostgresDocStoreOptions): DocStore
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, needsSchema = true): Promise<T> {
     if (closed) throw new Error('postgres store is closed');
     if (needsSchema) await ensureSchema();
-    const client = await pool.connect();
-    // A checked-out client is off the pool's idle listener: when its connection dies mid-transaction
-    // (Postgres killed, backend terminated) it emits 'error' here, and unheard that would crash the process.
-    let broken: Error | undefined;
-    const onError = (err: Error) => {
-      broken ??= err;
-      options.logger?.warn({ err, dependency: 'postgres' }, 'postgres connection failed during a transaction');
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      if (broken === undefined) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-      }
-      throw err;
-    } finally {
-      client.off('error', onError);
-      // Released with its error, the pool destroys the connection instead of lending it out again.
-      client.release(broken);
-    }
+    return inTransaction(pool, work, options.logger);
   }
 
   const readDoc = async (client: pg.PoolClient, docId: string): Promise<StoredDoc> => {

@@ -7,6 +7,8 @@ import * as Y from 'yjs';
 import { describeDocStoreContract } from './doc-store.contract.js';
 import type { DocStore } from './doc-store.js';
 import { openSqliteDocStore, SQLITE_FILE } from './sqlite-doc-store.js';
+import { openSqliteVersionStore } from './sqlite-version-store.js';
+import { describeVersionStoreContract, durableSubject } from './version-store.contract.js';
 
 describeDocStoreContract('sqlite', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-store-'));
@@ -24,6 +26,14 @@ describeDocStoreContract('sqlite', async () => {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+});
+
+describeVersionStoreContract('sqlite', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-versions-'));
+  return durableSubject(
+    () => openSqliteVersionStore({ dataDir }),
+    () => rmSync(dataDir, { recursive: true, force: true }),
+  );
 });
 
 describe('SqliteDocStore', () => {
