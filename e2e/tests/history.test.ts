@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { nowSeconds, signHs256Token } from '@tandem/test-utils';
+import { nowSeconds, signHs256Token, waitFor } from '@tandem/test-utils';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppAndBrowser } from '../src/browser-fixture.js';
@@ -28,54 +28,70 @@ async function highlighted(page: Page, tag: 'ins' | 'del'): Promise<string> {
 }
 
 describe('version history in the browser (VER-20…VER-23)', () => {
-  const app = useAppAndBrowser();
+  // Automatic versions 1.5 s after editing stops, so the panel's debounced refresh shows them.
+  const app = useAppAndBrowser({ VERSION_IDLE_MS: '1500' });
   beforeAll(() => {
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
   it('VER-23: name a version, edit more, preview and compare it, restore it: both editors show it and the pre-restore version is listed', async () => {
     const server = app.server();
-    const id = await createDocument(server.httpUrl, 'History');
+    const id = await createDocument(server.httpUrl, 'Supply contract');
     const alice = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Alice');
     const bob = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Bob');
+    const original = 'The parties agree to the terms below.';
 
     await editor(alice).click();
-    await alice.keyboard.type('Version one text.');
-    await waitForText(bob, (t) => t === 'Version one text.');
+    await alice.keyboard.type(original);
+    await waitForText(bob, (t) => t === original);
     await waitForStatus(alice, 'saved');
 
     // Alice names the current content.
     await openHistory(alice);
-    await alice.getByTestId('version-label').fill('First draft');
+    await alice.getByTestId('version-label').fill('Sent to legal');
     await alice.getByTestId('name-version').click();
-    await alice.waitForSelector('[data-testid="history-notice"]:has-text("First draft")', { timeout: 15_000 });
-    await namedVersion(alice, 'First draft').waitFor({ timeout: 15_000 });
-    expect(await namedVersion(alice, 'First draft').textContent()).toContain('Alice');
+    await alice.waitForSelector('[data-testid="history-notice"]:has-text("Sent to legal")', { timeout: 15_000 });
+    await namedVersion(alice, 'Sent to legal').waitFor({ timeout: 15_000 });
+    // Open mode has no identities: the authors read "anonymous" (the contract's open-mode author).
+    expect(await namedVersion(alice, 'Sent to legal').textContent()).toContain('anonymous');
+    const autoBefore = await alice.locator('[data-testid="version-item"][data-kind="auto"]').count();
 
     // Bob rewrites the end of the first paragraph and adds a second one.
     await editor(bob).locator('p').first().click();
     await bob.keyboard.press('End');
-    for (let i = 0; i < 'text.'.length; i++) await bob.keyboard.press('Backspace');
-    await bob.keyboard.type('words.');
+    for (let i = 0; i < 'below.'.length; i++) await bob.keyboard.press('Backspace');
+    await bob.keyboard.type('in part II.');
     await bob.keyboard.press('Enter');
-    await bob.keyboard.type('Second paragraph by Bob.');
-    const edited = 'Version one words.\nSecond paragraph by Bob.';
+    await bob.keyboard.type('Payment is due within 30 days.');
+    const edited = 'The parties agree to the terms in part II.\nPayment is due within 30 days.';
     await waitForText(alice, (t) => t === edited);
     await waitForStatus(bob, 'saved');
 
+    // VER-20: with nobody touching Alice's panel, the automatic version the server takes once
+    // Bob stops appears in it (the list is fetched again after the document goes quiet).
+    await waitFor(
+      async () => (await alice.locator('[data-testid="version-item"][data-kind="auto"]').count()) > autoBefore,
+      { timeoutMs: 20_000, what: 'an automatic version in the list' },
+    );
+    const kinds = await alice
+      .locator('[data-testid="version-item"]')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-kind')));
+    expect(kinds[0]).toBe('auto');
+
     // Alice picks the named version with the keyboard and sees what changed since.
-    await namedVersion(alice, 'First draft').focus();
+    await namedVersion(alice, 'Sent to legal').focus();
     await alice.keyboard.press('Enter');
     await alice.waitForSelector('[data-testid="version-preview"][data-phase="ready"]', { timeout: 15_000 });
     const inserted = await highlighted(alice, 'ins');
     const deleted = await highlighted(alice, 'del');
-    expect(inserted).toContain('Second paragraph by Bob.');
-    expect(inserted).toContain('word');
-    expect(deleted).toContain('tex');
-    expect(deleted).not.toContain('Version one');
-    // The comparison's text reads as the version with the changes laid over it, in order.
+    expect(inserted).toContain('Payment is due within 30 days.');
+    expect(inserted).toContain('in part II');
+    expect(deleted).toContain('below');
+    expect(deleted).not.toContain('The parties');
+    // The comparison reads as the version with the changes laid over it, in document order.
     const changesText = (await alice.getByTestId('version-changes').textContent()) ?? '';
-    expect(changesText.indexOf('Version one')).toBeLessThan(changesText.indexOf('Second paragraph'));
+    expect(changesText.indexOf('The parties')).toBeLessThan(changesText.indexOf('below'));
+    expect(changesText.indexOf('below')).toBeLessThan(changesText.indexOf('Payment'));
     // Insertions and deletions are styled apart (green / red).
     const colors = await alice.evaluate(() => {
       const color = (selector: string) => {
@@ -92,20 +108,23 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     await alice.getByTestId('preview-content').click();
     const content = alice.locator('[data-testid="version-content"] .ProseMirror');
     await content.waitFor({ timeout: 15_000 });
-    expect(await content.textContent()).toBe('Version one text.');
+    expect(await content.textContent()).toBe(original);
     expect(await content.getAttribute('contenteditable')).toBe('false');
 
     // Restore: both editors show the named version's text.
     await alice.getByTestId('restore-version').click();
     await alice.waitForSelector('[data-testid="history-notice"]:has-text("Restored")', { timeout: 15_000 });
-    await waitForText(alice, (t) => t === 'Version one text.');
-    await waitForText(bob, (t) => t === 'Version one text.');
+    await waitForText(alice, (t) => t === original);
+    await waitForText(bob, (t) => t === original);
     await waitForStatus(alice, 'saved');
 
-    // The content before the restore is kept as an implicit version, newest in the list.
+    // The content before the restore is kept as an implicit version, listed above the named one.
     const backup = alice.locator('[data-testid="version-item"][data-kind="implicit"]');
     await backup.first().waitFor({ timeout: 15_000 });
-    expect(await alice.locator('[data-testid="version-item"]').first().getAttribute('data-kind')).toBe('implicit');
+    const order = await alice
+      .locator('[data-testid="version-item"]')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-kind')));
+    expect(order.indexOf('implicit')).toBeLessThan(order.indexOf('named'));
     await backup.first().click();
     await alice.waitForSelector(
       `[data-testid="version-preview"][data-version="${await backup.first().getAttribute('data-id')}"][data-phase="ready"]`,
@@ -113,12 +132,12 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     );
     await alice.getByTestId('preview-content').click();
     await alice
-      .locator('[data-testid="version-content"] .ProseMirror', { hasText: 'Second paragraph by Bob.' })
+      .locator('[data-testid="version-content"] .ProseMirror', { hasText: 'Payment is due within 30 days.' })
       .waitFor({ timeout: 15_000 });
 
     // Bob's panel lists both too.
     await openHistory(bob);
-    await namedVersion(bob, 'First draft').waitFor({ timeout: 15_000 });
+    await namedVersion(bob, 'Sent to legal').waitFor({ timeout: 15_000 });
     await bob.locator('[data-testid="version-item"][data-kind="implicit"]').first().waitFor({ timeout: 15_000 });
   });
 });

@@ -11,6 +11,13 @@ import type { EditorUser } from './types.js';
 /** The Y.XmlFragment the document lives in (Tiptap's default field). */
 export const FRAGMENT_FIELD = 'default';
 
+/** The document's nodes and marks (StarterKit as the editor configures it), for every view of it. */
+export function documentSchema() {
+  // Collaboration brings a Yjs undo manager that only undoes this client's own edits.
+  // No trailing node: every client would append its own empty paragraph to the shared doc.
+  return StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false, autolink: true } });
+}
+
 /** Props of {@link EditorFrame}. */
 export interface EditorFrameProps {
   readonly editor: Editor | null;
@@ -46,9 +53,7 @@ export function ProviderEditor({ provider, user, side }: ProviderEditorProps) {
   const editor = useEditor(
     {
       extensions: [
-        // Collaboration brings a Yjs undo manager that only undoes this client's own edits.
-        // No trailing node: every client would append its own empty paragraph to the shared doc.
-        StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false, autolink: true } }),
+        documentSchema(),
         Collaboration.configure({ document: provider.doc, field: FRAGMENT_FIELD, provider }),
         CollaborationCaret.configure({ provider, user: { name: user.name, color: user.color } }),
       ],

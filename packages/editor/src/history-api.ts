@@ -42,13 +42,6 @@ export interface VersionComparison {
   readonly changes: readonly TextChange[];
 }
 
-/** A ProseMirror document as JSON (`{ type: 'doc', content: [...] }`). */
-export interface ProseMirrorJson {
-  readonly type: string;
-  readonly content?: readonly unknown[];
-  readonly [key: string]: unknown;
-}
-
 /** What restoring answers: the version restored and the implicit version taken just before. */
 export interface RestoreResult {
   readonly restored: VersionInfo;
@@ -90,7 +83,8 @@ export interface HistoryApi {
   /** Creates a named version of the current content. */
   name(label: string): Promise<VersionInfo>;
   get(versionId: string): Promise<VersionInfo>;
-  content(versionId: string): Promise<ProseMirrorJson>;
+  /** The version's full state as one Yjs update (`format=yjs`). */
+  state(versionId: string): Promise<Uint8Array>;
   /** The changes from the version to `to` (default: the current document). */
   compare(versionId: string, to?: string): Promise<VersionComparison>;
   restore(versionId: string): Promise<RestoreResult>;
@@ -104,8 +98,8 @@ export function createHistoryApi(options: HistoryApiOptions): HistoryApi {
   const root = `${options.baseUrl.replace(/\/+$/, '')}/api/documents/${encodeURIComponent(options.room)}/versions`;
   const one = (versionId: string) => `${root}/${encodeURIComponent(versionId)}`;
 
-  async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async function send(method: string, url: string, accept: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let token: string | null;
     try {
@@ -124,10 +118,9 @@ export function createHistoryApi(options: HistoryApiOptions): HistoryApi {
     } catch (err) {
       throw new HistoryApiError(0, 'network', `cannot reach the server: ${err instanceof Error ? err.message : err}`);
     }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    const data = parseJson(text);
     if (!response.ok) {
+      const text = await response.text();
+      const data = parseJson(text);
       const problem = isProblem(data) ? data : null;
       throw new HistoryApiError(
         response.status,
@@ -135,6 +128,13 @@ export function createHistoryApi(options: HistoryApiOptions): HistoryApi {
         problem?.message ?? `HTTP ${response.status}${text === '' ? '' : `: ${text.slice(0, 200)}`}`,
       );
     }
+    return response;
+  }
+
+  async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const response = await send(method, url, 'application/json', body);
+    if (response.status === 204) return undefined as T;
+    const data = parseJson(await response.text());
     if (data === undefined) {
       throw new HistoryApiError(response.status, 'bad_response', `the server answered ${method} ${url} with no JSON`);
     }
@@ -151,7 +151,10 @@ export function createHistoryApi(options: HistoryApiOptions): HistoryApi {
     },
     name: (label) => call('POST', root, { label }),
     get: (versionId) => call('GET', one(versionId)),
-    content: (versionId) => call('GET', `${one(versionId)}/content?format=prosemirror`),
+    state: async (versionId) => {
+      const response = await send('GET', `${one(versionId)}/content?format=yjs`, 'application/octet-stream');
+      return new Uint8Array(await response.arrayBuffer());
+    },
     compare: (versionId, to = 'current') => call('GET', `${one(versionId)}/compare?${new URLSearchParams({ to })}`),
     restore: (versionId) => call('POST', `${one(versionId)}/restore`, {}),
     remove: (versionId) => call('DELETE', one(versionId)),

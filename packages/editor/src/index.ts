@@ -1,11 +1,10 @@
 export { CollaborativeEditor, type CollaborativeEditorProps, type HistoryOptions } from './collaborative-editor.js';
-export { EditorFrame, FRAGMENT_FIELD, ProviderEditor } from './editor-surface.js';
+export { documentSchema, EditorFrame, FRAGMENT_FIELD, ProviderEditor } from './editor-surface.js';
 export {
   createHistoryApi,
   type HistoryApi,
   HistoryApiError,
   type HistoryApiOptions,
-  type ProseMirrorJson,
   type RestoreResult,
   type TextChange,
   type VersionAuthor,
@@ -45,6 +44,8 @@ export {
 export { useVersionPreview, type VersionPreviewState } from './use-version-preview.js';
 export { useWriteAccess, type WriteAccess } from './use-write-access.js';
 export {
+  CloseButton,
+  type CloseButtonProps,
   VersionChanges,
   type VersionChangesProps,
   VersionContent,

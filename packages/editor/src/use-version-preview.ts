@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type * as Y from 'yjs';
-import type { HistoryApi, ProseMirrorJson, VersionComparison } from './history-api.js';
+import type { HistoryApi, VersionComparison } from './history-api.js';
 import { useDocumentChanges } from './use-document-changes.js';
 import { errorMessage } from './use-version-history.js';
 
@@ -12,7 +12,8 @@ export type VersionPreviewState =
   | {
       readonly phase: 'ready';
       readonly versionId: string;
-      readonly content: ProseMirrorJson;
+      /** The version's state as one Yjs update. */
+      readonly state: Uint8Array;
       readonly comparison: VersionComparison;
     };
 
@@ -37,9 +38,11 @@ export function useVersionPreview(
         return;
       }
       if (!keepShown) setState({ phase: 'loading', versionId });
-      Promise.all([api.content(versionId), api.compare(versionId, 'current')]).then(
-        ([content, comparison]) => {
-          if (ticket === generation.current) setState({ phase: 'ready', versionId, content, comparison });
+      Promise.all([api.state(versionId), api.compare(versionId, 'current')]).then(
+        ([versionState, comparison]) => {
+          if (ticket === generation.current) {
+            setState({ phase: 'ready', versionId, state: versionState, comparison });
+          }
         },
         (err: unknown) => {
           if (ticket === generation.current) setState({ phase: 'failed', versionId, message: errorMessage(err) });

@@ -1,6 +1,7 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import type { VersionInfo } from './history-api.js';
 import type { VersionPreviewState } from './use-version-preview.js';
 import { VersionChanges, VersionPreview } from './version-preview.js';
@@ -19,7 +20,7 @@ const named: VersionInfo = {
 const ready: VersionPreviewState = {
   phase: 'ready',
   versionId: 'v1',
-  content: { type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Hello <b>' }] }] },
+  state: Y.encodeStateAsUpdate(new Y.Doc()),
   comparison: {
     from: named,
     to: 'current',

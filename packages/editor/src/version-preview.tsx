@@ -1,7 +1,9 @@
+import Collaboration from '@tiptap/extension-collaboration';
 import { EditorContent, useEditor } from '@tiptap/react';
-import StarterKit from '@tiptap/starter-kit';
-import { type ReactNode, useState } from 'react';
-import type { ProseMirrorJson, TextChange } from './history-api.js';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import * as Y from 'yjs';
+import { documentSchema, FRAGMENT_FIELD } from './editor-surface.js';
+import type { TextChange } from './history-api.js';
 import { changeBlocks, changeTotals, versionTime, versionTitle } from './history-format.js';
 import type { VersionPreviewState } from './use-version-preview.js';
 
@@ -30,19 +32,25 @@ export function VersionChanges({ changes }: VersionChangesProps) {
 
 /** Props of {@link VersionContent}. */
 export interface VersionContentProps {
-  readonly content: ProseMirrorJson;
+  /** The version's state as one Yjs update (the content route's `format=yjs`). */
+  readonly state: Uint8Array;
 }
 
-/** The version's rich content in a read-only Tiptap editor (same schema as the live one). */
-export function VersionContent({ content }: VersionContentProps) {
+/** The version's rich content in a read-only Tiptap editor, bound to a private copy of the version. */
+export function VersionContent({ state }: VersionContentProps) {
+  const doc = useMemo(() => {
+    const version = new Y.Doc();
+    Y.applyUpdate(version, state);
+    return version;
+  }, [state]);
+  useEffect(() => () => doc.destroy(), [doc]);
   const editor = useEditor(
     {
-      extensions: [StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false } })],
-      content: content as Record<string, unknown>,
+      extensions: [documentSchema(), Collaboration.configure({ document: doc, field: FRAGMENT_FIELD })],
       editable: false,
       editorProps: { attributes: { 'aria-label': 'Version content (read-only)' } },
     },
-    [content],
+    [doc],
   );
   return (
     <div className="tandem-history__content" data-testid="version-content">
@@ -105,7 +113,7 @@ export function VersionPreview({ state, canWrite, restoring, onRestore, onClose 
           {view === 'changes' ? (
             <VersionChanges changes={state.comparison.changes} />
           ) : (
-            <VersionContent content={state.content} />
+            <VersionContent state={state.state} />
           )}
           {canWrite ? (
             <button
