@@ -140,6 +140,41 @@ describe('version history in the browser (VER-20…VER-23)', () => {
     await namedVersion(bob, 'Sent to legal').waitFor({ timeout: 15_000 });
     await bob.locator('[data-testid="version-item"][data-kind="implicit"]').first().waitFor({ timeout: 15_000 });
   });
+
+  it('VER-20: the panel shows a page of versions and "Load older" adds the older ones, each once', async () => {
+    const server = app.server();
+    const id = await createDocument(server.httpUrl, 'Many versions');
+    const page = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Carol');
+    await editor(page).click();
+    await page.keyboard.type('Draft');
+    await waitForStatus(page, 'saved');
+    // One more than the panel's page (30), named through the API one after another.
+    for (let n = 1; n <= 31; n++) {
+      const response = await fetch(`${server.httpUrl}/api/documents/${id}/versions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ label: `Step ${n}` }),
+      });
+      expect(response.status).toBe(201);
+    }
+    await openHistory(page);
+    const items = page.locator('[data-testid="version-item"]');
+    const steps = async () =>
+      (await page.locator('.tandem-history__item-title').allTextContents()).filter((t) => t.startsWith('Step '));
+    const newestFirst = (from: number, count: number) => Array.from({ length: count }, (_, i) => `Step ${from - i}`);
+    await namedVersion(page, 'Step 31').waitFor({ timeout: 15_000 });
+    expect(await items.count()).toBe(30);
+    const firstPage = await steps();
+    expect(firstPage).toEqual(newestFirst(31, firstPage.length));
+    expect(firstPage).not.toContain('Step 1');
+    await page.getByTestId('load-older').click();
+    await waitFor(async () => (await steps()).includes('Step 1'), { timeoutMs: 15_000, what: 'the older page' });
+    expect(await steps()).toEqual(newestFirst(31, 31));
+    const ids = await items.evaluateAll((all) => all.map((item) => item.getAttribute('data-id')));
+    expect(new Set(ids).size).toBe(ids.length);
+    // Everything is shown now: no further page to load.
+    expect(await page.getByTestId('load-older').count()).toBe(0);
+  });
 });
 
 describe('version history for a reader in the browser (VER-22)', () => {
