@@ -19,6 +19,7 @@ COPY packages/protocol/package.json packages/protocol/
 COPY packages/doc-format/package.json packages/doc-format/
 COPY packages/client/package.json packages/client/
 COPY packages/editor/package.json packages/editor/
+COPY packages/transform/package.json packages/transform/
 COPY packages/test-utils/package.json packages/test-utils/
 COPY bench/package.json bench/
 COPY e2e/package.json e2e/

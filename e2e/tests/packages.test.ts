@@ -20,6 +20,7 @@ const PEERS: Record<string, readonly string[]> = {
   '@tandem/protocol': [],
   '@tandem/client': ['yjs'],
   '@tandem/editor': ['@tiptap/core', '@tiptap/pm', '@tiptap/react', 'react', 'react-dom', 'yjs'],
+  '@tandem/transform': ['@tiptap/core', '@tiptap/pm', 'yjs'],
 };
 
 describe('the published form of each public package (what `pnpm publish` uploads)', () => {

@@ -31,6 +31,7 @@ import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 import { createMemoryVersionStore } from './storage/memory-version-store.js';
 import type { VersionStore } from './storage/version-store.js';
+import { versionRendering } from './versions/version-content.js';
 import { createVersionService } from './versions/version-service.js';
 
 /** Everything the app uses that has a lifetime of its own; the caller creates and closes them. */
@@ -226,7 +227,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     service: versionService,
     registry,
     access: documentAccess,
-    render: null,
+    // The editor's field (@tandem/transform's DEFAULT_FIELD), without loading the transform at start.
+    render: versionRendering(async () => (await import('@tandem/transform')).createTransform(), 'default'),
   });
   await app.register(webApp, { webDir: config.webDir });
   await app.register(syncRoute, {

@@ -264,3 +264,59 @@ describe('version history over REST (VER-10)', () => {
     expect(before.body).toBe('before import');
   });
 });
+
+describe('version content of a Tiptap document (VER-15)', () => {
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    await server?.process.stop();
+  });
+
+  it('VER-15/VER-9: a version of the editor field reads as ProseMirror JSON, HTML and text; compare diffs its blocks', async () => {
+    server = await startServerProcess({ ADMIN_TOKEN: ADMIN });
+    const source = new Y.Doc();
+    const paragraph = (text: string, bold = false) => {
+      const p = new Y.XmlElement('paragraph');
+      const t = new Y.XmlText();
+      t.insert(0, text, bold ? { bold: true } : {});
+      p.insert(0, [t]);
+      return p;
+    };
+    source.getXmlFragment('default').insert(0, [paragraph('First'), paragraph('Second', true)]);
+    const imported = await fetch(`${server.httpUrl}/admin/documents/rich/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/octet-stream' },
+      body: Y.encodeStateAsUpdate(source),
+    });
+    expect(imported.status).toBe(204);
+    const named = (await call(server, ADMIN, 'POST', '/api/documents/rich/versions', { label: 'rich' }))
+      .body as VersionInfo;
+    const base = `/api/documents/rich/versions/${named.id}/content`;
+    const json = await call(server, ADMIN, 'GET', base);
+    expect(json.type).toContain('application/json');
+    expect(json.body).toEqual({
+      type: 'doc',
+      content: [
+        { type: 'paragraph', content: [{ type: 'text', text: 'First' }] },
+        { type: 'paragraph', content: [{ type: 'text', text: 'Second', marks: [{ type: 'bold' }] }] },
+      ],
+    });
+    const html = await call(server, ADMIN, 'GET', `${base}?format=html`);
+    expect(html.type).toBe('text/html; charset=utf-8');
+    expect(html.body).toBe('<p>First</p><p><strong>Second</strong></p>');
+    expect((await call(server, ADMIN, 'GET', `${base}?format=text`)).body).toBe('First\nSecond');
+
+    const more = new Y.Doc();
+    Y.applyUpdate(more, Y.encodeStateAsUpdate(source));
+    more.getXmlFragment('default').insert(2, [paragraph('Third')]);
+    await fetch(`${server.httpUrl}/admin/documents/rich/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/octet-stream' },
+      body: Y.encodeStateAsUpdate(more, Y.encodeStateVector(source)),
+    });
+    const compared = await call(server, ADMIN, 'GET', `/api/documents/rich/versions/${named.id}/compare?to=current`);
+    expect((compared.body as { changes: unknown }).changes).toEqual([
+      { type: 'equal', text: 'First\nSecond' },
+      { type: 'insert', text: '\nThird' },
+    ]);
+  });
+});

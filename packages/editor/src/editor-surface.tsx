@@ -1,22 +1,15 @@
 import type { TandemProvider } from '@tandem/client';
+import { DEFAULT_FIELD, defaultExtensions } from '@tandem/transform/extensions';
 import type { Editor } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import { EditorContent, useEditor } from '@tiptap/react';
-import StarterKit from '@tiptap/starter-kit';
 import type { ReactNode } from 'react';
 import { Toolbar } from './toolbar.js';
 import type { EditorUser } from './types.js';
 
-/** The Y.XmlFragment the document lives in (Tiptap's default field). */
-export const FRAGMENT_FIELD = 'default';
-
-/** The document's nodes and marks (StarterKit as the editor configures it), for every view of it. */
-export function documentSchema() {
-  // Collaboration brings a Yjs undo manager that only undoes this client's own edits.
-  // No trailing node: every client would append its own empty paragraph to the shared doc.
-  return StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false, autolink: true } });
-}
+/** The Y.XmlFragment the document lives in (Tiptap's default field; the content API reads the same one). */
+export const FRAGMENT_FIELD = DEFAULT_FIELD;
 
 /** Props of {@link EditorFrame}. */
 export interface EditorFrameProps {
@@ -53,7 +46,9 @@ export function ProviderEditor({ provider, user, side }: ProviderEditorProps) {
   const editor = useEditor(
     {
       extensions: [
-        documentSchema(),
+        // The one schema (@tandem/transform): what the server's content API reads and writes.
+        // Collaboration brings a Yjs undo manager that only undoes this client's own edits.
+        ...defaultExtensions(),
         Collaboration.configure({ document: provider.doc, field: FRAGMENT_FIELD, provider }),
         CollaborationCaret.configure({ provider, user: { name: user.name, color: user.color } }),
       ],

@@ -1,5 +1,5 @@
 export { CollaborativeEditor, type CollaborativeEditorProps, type HistoryOptions } from './collaborative-editor.js';
-export { documentSchema, EditorFrame, FRAGMENT_FIELD, ProviderEditor } from './editor-surface.js';
+export { EditorFrame, FRAGMENT_FIELD, ProviderEditor } from './editor-surface.js';
 export {
   createHistoryApi,
   type HistoryApi,

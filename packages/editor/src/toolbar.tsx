@@ -1,5 +1,7 @@
 import type { Editor } from '@tiptap/core';
 import { useEditorState } from '@tiptap/react';
+// The commands of the schema's extensions (@tandem/transform's StarterKit) type-check through its declarations.
+import type {} from '@tiptap/starter-kit';
 import type { ReactNode } from 'react';
 
 /** Props of {@link Toolbar}. */

@@ -1,8 +1,9 @@
+import { defaultExtensions } from '@tandem/transform/extensions';
 import Collaboration from '@tiptap/extension-collaboration';
 import { EditorContent, useEditor } from '@tiptap/react';
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import * as Y from 'yjs';
-import { documentSchema, FRAGMENT_FIELD } from './editor-surface.js';
+import { FRAGMENT_FIELD } from './editor-surface.js';
 import type { TextChange } from './history-api.js';
 import { changeBlocks, changeTotals, versionTime, versionTitle } from './history-format.js';
 import type { VersionPreviewState } from './use-version-preview.js';
@@ -46,7 +47,7 @@ export function VersionContent({ state }: VersionContentProps) {
   useEffect(() => () => doc.destroy(), [doc]);
   const editor = useEditor(
     {
-      extensions: [documentSchema(), Collaboration.configure({ document: doc, field: FRAGMENT_FIELD })],
+      extensions: [...defaultExtensions(), Collaboration.configure({ document: doc, field: FRAGMENT_FIELD })],
       editable: false,
       editorProps: { attributes: { 'aria-label': 'Version content (read-only)' } },
     },

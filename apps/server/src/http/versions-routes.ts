@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type * as Y from 'yjs';
 import { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { isVersionId, type VersionAuthor, type VersionRecord, type VersionStore } from '../storage/version-store.js';
-import { compareTexts, docOf, plainText } from '../versions/version-content.js';
+import { compareTexts, docOf, type VersionRendering } from '../versions/version-content.js';
 import { RestoreRefusedError, type VersionService } from '../versions/version-service.js';
 import type { DocumentAccess, DocumentCaller } from './document-access.js';
 
@@ -15,14 +14,8 @@ export interface VersionsRouteDeps {
   /** The live document, when loaded here (compare with `current`). */
   readonly registry: Pick<RoomRegistry, 'withRoom'>;
   readonly access: DocumentAccess;
-  /** Renders ProseMirror JSON and HTML of a document's `default` fragment; null until a transform is wired. */
-  readonly render: VersionRenderer | null;
-}
-
-/** Renders a version's document for preview. */
-export interface VersionRenderer {
-  toProseMirror(doc: Y.Doc): unknown;
-  toHTML(doc: Y.Doc): string;
+  /** Renders a version's document (ProseMirror JSON, HTML, plain text). */
+  readonly render: VersionRendering;
 }
 
 /** The version as the API shows it (`VersionInfo`). */
@@ -157,14 +150,18 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     if (format === 'yjs') return reply.type('application/octet-stream').send(Buffer.from(state));
     const doc = docOf(state);
     try {
-      if (format === 'text') return reply.type('text/plain; charset=utf-8').send(plainText(doc));
-      if (deps.render === null) {
-        return reply
-          .code(501)
-          .send({ error: 'not_implemented', message: `format ${format} needs the content transform, not wired in` });
+      if (format === 'text') return reply.type('text/plain; charset=utf-8').send(await deps.render.toText(doc));
+      if (format === 'html') return reply.type('text/html; charset=utf-8').send(await deps.render.toHTML(doc));
+      return reply.type('application/json').send(await deps.render.toProseMirror(doc));
+    } catch (err) {
+      // Content the editor's schema cannot hold (another binding's nodes): the raw formats still serve it.
+      if (err instanceof Error && err.name === 'TransformError') {
+        return reply.code(422).send({
+          error: 'unprocessable',
+          message: `version ${admitted.version?.id} cannot be rendered as ${format}: ${err.message} (format=yjs serves it raw)`,
+        });
       }
-      if (format === 'html') return reply.type('text/html; charset=utf-8').send(deps.render.toHTML(doc));
-      return reply.type('application/json').send(deps.render.toProseMirror(doc));
+      throw err;
     } finally {
       doc.destroy();
     }
@@ -180,7 +177,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     const textOf = async (version: VersionRecord) => {
       const doc = docOf(await stateOf(docId, version));
       try {
-        return plainText(doc);
+        return await deps.render.toText(doc);
       } finally {
         doc.destroy();
       }
@@ -190,7 +187,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     if (query.data.to === 'current') {
       to = 'current';
       try {
-        toText = await deps.registry.withRoom(docId, (room) => plainText(room.doc));
+        toText = await deps.registry.withRoom(docId, (room) => deps.render.toText(room.doc));
       } catch (err) {
         if (err instanceof JoinError) return unavailable(reply, docId, err);
         throw err;

@@ -1,3 +1,5 @@
+import { typedRoots } from '@tandem/doc-format';
+import type { Transform } from '@tandem/transform';
 import { diffWordsWithSpace } from 'diff';
 import * as Y from 'yjs';
 import { docToText } from '../ops/doc-export.js';
@@ -18,9 +20,41 @@ export function docOf(state: Uint8Array): Y.Doc {
   return doc;
 }
 
-/** The plain text of a document, blocks separated by '\n' (what compare diffs). */
-export function plainText(doc: Y.Doc): string {
-  return docToText(doc);
+/** How a version's document is rendered for preview and compare (VER-9, VER-15). */
+export interface VersionRendering {
+  /** ProseMirror JSON of the Tiptap field. */
+  toProseMirror(doc: Y.Doc): Promise<unknown>;
+  /** HTML of the Tiptap field. */
+  toHTML(doc: Y.Doc): Promise<string>;
+  /** Plain text, blocks separated by '\n' (what compare diffs). */
+  toText(doc: Y.Doc): Promise<string>;
+}
+
+/** The part of the content transform versions use. */
+export type VersionTransform = Pick<Transform, 'toProseMirror' | 'toHTML' | 'toText'>;
+
+/**
+ * Renderings by the shared content transform (@tandem/transform, the editor's schema), loaded on
+ * first use: it brings Tiptap and a DOM, which a server that never previews should not pay for at
+ * start. Plain text is the Tiptap field's (`field`) when the document has one; a document without
+ * it (texts, maps, arrays written by other bindings) is rendered as the admin export's text of
+ * every root.
+ */
+export function versionRendering(load: () => Promise<VersionTransform>, field: string): VersionRendering {
+  let loaded: Promise<VersionTransform> | null = null;
+  const transform = () => {
+    loaded ??= load().catch((err: unknown) => {
+      loaded = null;
+      throw err;
+    });
+    return loaded;
+  };
+  const hasField = (doc: Y.Doc) => typedRoots(doc).some((root) => root.name === field && root.kind === 'xml');
+  return {
+    toProseMirror: async (doc) => (await transform()).toProseMirror(doc),
+    toHTML: async (doc) => (await transform()).toHTML(doc),
+    toText: async (doc) => (hasField(doc) ? (await transform()).toText(doc) : docToText(doc)),
+  };
 }
 
 /** The changes from `from`'s text to `to`'s (VER-9): words and spaces, inserted and deleted in order. */
