@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useId, useState } from 'react';
 import type * as Y from 'yjs';
 import type { HistoryApi, VersionInfo } from './history-api.js';
 import { authorNames, formatBytes, kindName, versionTime, versionTitle } from './history-format.js';
@@ -47,6 +47,7 @@ export function HistoryPanel(props: HistoryPanelProps) {
   const [selected, setSelected] = useState<string | null>(null);
   const preview = useVersionPreview(api, selected, doc, refreshDelayMs);
   const [label, setLabel] = useState('');
+  const labelId = useId();
   const [pending, setPending] = useState<'name' | 'restore' | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
 
@@ -93,12 +94,12 @@ export function HistoryPanel(props: HistoryPanelProps) {
       </div>
       {canWrite ? (
         <form className="tandem-history__name" data-testid="name-version-form" onSubmit={nameVersion}>
-          <label className="tandem-history__label" htmlFor="tandem-history-label">
+          <label className="tandem-history__label" htmlFor={labelId}>
             Name current version
           </label>
           <div className="tandem-history__row">
             <input
-              id="tandem-history-label"
+              id={labelId}
               className="tandem-history__input"
               data-testid="version-label"
               value={label}
