@@ -3,6 +3,7 @@ import { type ArgSpec, CommandError, type ParsedArgs, parseArgs, UsageError } fr
 import { INSPECT_SPEC, INSPECT_USAGE, inspect } from './commands/inspect.js';
 import { REPLAY_SPEC, REPLAY_USAGE, replay } from './commands/replay.js';
 import { EXPORT_SPEC, EXPORT_USAGE, exportDoc, IMPORT_SPEC, IMPORT_USAGE, importDoc } from './commands/transfer.js';
+import { VERSIONS_SPEC, VERSIONS_USAGE, versions } from './commands/versions.js';
 
 type Out = (line: string) => void;
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   replay: { usage: REPLAY_USAGE, spec: REPLAY_SPEC, run: replay },
   export: { usage: EXPORT_USAGE, spec: EXPORT_SPEC, run: exportDoc },
   import: { usage: IMPORT_USAGE, spec: IMPORT_SPEC, run: importDoc },
+  versions: { usage: VERSIONS_USAGE, spec: VERSIONS_SPEC, run: versions },
 };
 
 const USAGE = `usage: tandem <command> [options]
@@ -26,6 +28,7 @@ commands:
   replay    rebuild a document from a recording or from the SQLite store
   export    sync a room as a client and write the document (text, json, yjs)
   import    send a Yjs update file to a room and wait until it is durable
+  versions  list, show, diff and restore a document's versions (REST API)
 
 "tandem <command> --help" describes a command. Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
