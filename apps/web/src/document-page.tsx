@@ -31,13 +31,24 @@ export function DocumentPage({ id, user }: DocumentPageProps) {
     else if (window.__tandem !== undefined) delete window.__tandem;
   }, []);
   const editorUser = { name: user.name.trim() === '' ? 'Anonymous' : user.name.trim(), color: user.color };
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const closeHistory = useCallback(() => setHistoryOpen(false), []);
 
   return (
-    <main className="page page--document">
+    <main className={historyOpen ? 'page page--document page--with-history' : 'page page--document'}>
       <nav className="breadcrumbs">
         <a href="/" onClick={followLink}>
           ← All documents
         </a>
+        <button
+          type="button"
+          className="button button--quiet"
+          data-testid="history-toggle"
+          aria-expanded={historyOpen}
+          onClick={() => setHistoryOpen((open) => !open)}
+        >
+          {historyOpen ? 'Hide history' : 'History'}
+        </button>
       </nav>
       <DocumentTitle id={id} />
       <OfflineBanner state={status} />
@@ -48,6 +59,7 @@ export function DocumentPage({ id, user }: DocumentPageProps) {
         user={editorUser}
         onStatusChange={setStatus}
         onProvider={exposeProvider}
+        {...(historyOpen ? { history: { onClose: closeHistory } } : {})}
       />
     </main>
   );

@@ -8,4 +8,10 @@ export {
   type ProviderOptions,
   TandemProvider,
 } from './provider.js';
-export { InvalidTokenError, type TokenSource, type WebSocketConstructor, type WebSocketLike } from './types.js';
+export {
+  InvalidTokenError,
+  readToken,
+  type TokenSource,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './types.js';

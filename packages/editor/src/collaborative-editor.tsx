@@ -1,13 +1,38 @@
 import type { TandemConnection, TandemProvider, TokenSource } from '@tandem/client';
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { EditorFrame, ProviderEditor } from './editor-surface.js';
+import { createHistoryApi } from './history-api.js';
+import { HistoryPanel } from './history-panel.js';
 import { PresenceBar } from './presence-bar.js';
 import { StatusIndicator } from './status-indicator.js';
 import { injectEditorStyles } from './styles.js';
 import type { EditorStatusState, EditorUser } from './types.js';
 import { useEditorStatus } from './use-editor-status.js';
 import { useLocalUser, usePresence } from './use-presence.js';
+import { useStableToken } from './use-stable-token.js';
 import { useTandemProvider } from './use-tandem-provider.js';
+import { useWriteAccess } from './use-write-access.js';
+
+/** The history panel's settings (the `history` prop of {@link CollaborativeEditor}). */
+export interface HistoryOptions {
+  /** The server's HTTP origin, e.g. `https://tandem.example.com` (default `''`: the page's own). */
+  readonly baseUrl?: string;
+  /** Token for the versions API (default: the editor's `token`). */
+  readonly token?: TokenSource;
+  /**
+   * Whether this user may name and restore versions, when the app knows (e.g. from the token it
+   * issued). Unset: yes, until the server says otherwise (a read-only notice or a 403).
+   */
+  readonly canWrite?: boolean;
+  /** Shows a close button in the panel that calls this. */
+  readonly onClose?: () => void;
+  /** Versions per page (default 30). */
+  readonly pageSize?: number;
+  /** Quiet time after an edit before the list is fetched again (default 4000 ms). */
+  readonly refreshDelayMs?: number;
+  /** The server's `VERSION_IDLE_MS` (default 60000): the list is fetched again once it has passed after an edit. */
+  readonly versionIdleMs?: number;
+}
 
 /** Props of {@link CollaborativeEditor}. */
 export interface CollaborativeEditorProps {
@@ -30,11 +55,13 @@ export interface CollaborativeEditorProps {
   /** Add the built-in stylesheet to the page (default true); see `editorStyles`. */
   readonly injectStyles?: boolean;
   readonly className?: string;
+  /** Shows the version history panel beside the editor (list, preview, compare, restore, name). */
+  readonly history?: HistoryOptions;
 }
 
 /** A collaborative rich-text editor for one Tandem document, with carets, presence and save status. */
 export function CollaborativeEditor(props: CollaborativeEditorProps) {
-  const { room, url, token, connection, offline, user, onStatusChange, onProvider, injectStyles } = props;
+  const { room, url, token, connection, offline, user, onStatusChange, onProvider, injectStyles, history } = props;
   if (injectStyles !== false) injectEditorStyles();
   const provider = useTandemProvider({
     room,
@@ -48,6 +75,17 @@ export function CollaborativeEditor(props: CollaborativeEditorProps) {
   useLocalUser(provider, user);
   useLatestCallback(onStatusChange, status);
   useProviderCallback(onProvider, provider);
+  const access = useWriteAccess(provider, history?.canWrite);
+  const historyToken = useStableToken(history?.token ?? token);
+  const enabled = history !== undefined;
+  const baseUrl = history?.baseUrl ?? '';
+  const historyApi = useMemo(
+    () =>
+      enabled
+        ? createHistoryApi({ baseUrl, room, ...(historyToken === undefined ? {} : { token: historyToken }) })
+        : null,
+    [enabled, baseUrl, room, historyToken],
+  );
 
   const side = (
     <>
@@ -55,12 +93,27 @@ export function CollaborativeEditor(props: CollaborativeEditorProps) {
       <StatusIndicator state={status} />
     </>
   );
+  const classes = ['tandem-editor', historyApi === null ? null : 'tandem-editor--with-history', props.className];
   return (
-    <div className={props.className === undefined ? 'tandem-editor' : `tandem-editor ${props.className}`}>
-      {provider === null ? (
-        <EditorFrame editor={null} side={side} />
-      ) : (
-        <ProviderEditor key={provider.doc.guid} provider={provider} user={user} side={side} />
+    <div className={classes.filter((c) => c != null).join(' ')}>
+      <div className="tandem-editor__main">
+        {provider === null ? (
+          <EditorFrame editor={null} side={side} />
+        ) : (
+          <ProviderEditor key={provider.doc.guid} provider={provider} user={user} side={side} />
+        )}
+      </div>
+      {historyApi === null ? null : (
+        <HistoryPanel
+          api={historyApi}
+          doc={provider?.doc ?? null}
+          canWrite={access.canWrite}
+          onForbidden={access.markReadOnly}
+          {...(history?.onClose === undefined ? {} : { onClose: history.onClose })}
+          {...(history?.pageSize === undefined ? {} : { pageSize: history.pageSize })}
+          {...(history?.refreshDelayMs === undefined ? {} : { refreshDelayMs: history.refreshDelayMs })}
+          {...(history?.versionIdleMs === undefined ? {} : { versionIdleMs: history.versionIdleMs })}
+        />
       )}
     </div>
   );

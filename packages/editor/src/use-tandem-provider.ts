@@ -1,6 +1,7 @@
 import { type ProviderOptions, type TandemConnection, TandemProvider, type TokenSource } from '@tandem/client';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import * as Y from 'yjs';
+import { useStableToken } from './use-stable-token.js';
 
 /** Where and how {@link useTandemProvider} connects. */
 export interface ProviderConfig {
@@ -19,19 +20,9 @@ export function useTandemProvider(config: ProviderConfig): TandemProvider | null
   const { room, url, connection, token, offline } = config;
   const [provider, setProvider] = useState<TandemProvider | null>(null);
   // A token function is read through a ref so a new closure each render does not reconnect.
-  const tokenRef = useRef(token);
-  tokenRef.current = token;
-  const tokenKey = typeof token === 'function' ? 'function' : token;
+  const tokenOption = useStableToken(token);
 
   useEffect(() => {
-    const current = tokenRef.current;
-    const tokenOption: TokenSource | undefined =
-      typeof current === 'function'
-        ? () => {
-            const source = tokenRef.current;
-            return typeof source === 'function' ? source() : source;
-          }
-        : tokenKey;
     const doc = new Y.Doc();
     const options: ProviderOptions = {
       ...(connection === undefined ? { url } : { connection }),
@@ -45,7 +36,7 @@ export function useTandemProvider(config: ProviderConfig): TandemProvider | null
       created.destroy();
       doc.destroy();
     };
-  }, [room, url, connection, tokenKey, offline]);
+  }, [room, url, connection, tokenOption, offline]);
 
   return provider;
 }
