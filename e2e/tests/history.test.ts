@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { nowSeconds, signHs256Token, waitFor } from '@tandem/test-utils';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useAppAndBrowser } from '../src/browser-fixture.js';
 import { createDocument, editor, editorText, openDocument, waitForStatus, waitForText } from '../src/pages.js';
+import { browserSuite } from '../src/suite.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
@@ -29,13 +29,13 @@ async function highlighted(page: Page, tag: 'ins' | 'del'): Promise<string> {
 
 describe('version history in the browser (VER-16…VER-19)', () => {
   // Automatic versions 1.5 s after editing stops, so the panel's debounced refresh shows them.
-  const app = useAppAndBrowser({ VERSION_IDLE_MS: '1500' });
+  const app = browserSuite({ VERSION_IDLE_MS: '1500' });
   beforeAll(() => {
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
   it('VER-19: name a version, edit more, preview and compare it, restore it: both editors show it and the pre-restore version is listed', async () => {
-    const server = app.server();
+    const server = app.server;
     const id = await createDocument(server.httpUrl, 'Supply contract');
     const alice = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Alice');
     const bob = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Bob');
@@ -142,7 +142,7 @@ describe('version history in the browser (VER-16…VER-19)', () => {
   });
 
   it('VER-16: the panel shows a page of versions and "Load older" adds the older ones, each once', async () => {
-    const server = app.server();
+    const server = app.server;
     const id = await createDocument(server.httpUrl, 'Many versions');
     const page = await openDocument(await app.context(), `${server.httpUrl}/d/${id}`, 'Carol');
     await editor(page).click();
@@ -179,7 +179,7 @@ describe('version history in the browser (VER-16…VER-19)', () => {
 
 describe('version history for a reader in the browser (VER-18)', () => {
   const secret = 'tandem-e2e-history-secret-0123456789';
-  const app = useAppAndBrowser({ AUTH_SECRET: secret });
+  const app = browserSuite({ AUTH_SECRET: secret });
   const tokenFor = (sub: string, name: string, access: 'read' | 'write') => {
     const iat = nowSeconds();
     return signHs256Token(secret, { sub, name, aud: 'tandem', iat, exp: iat + 3600, docs: { '*': access } });
@@ -187,12 +187,12 @@ describe('version history for a reader in the browser (VER-18)', () => {
   /** A browser context whose requests carry `token` in the `tandem_token` cookie (AUTH-1, AUTH-8). */
   const contextWith = async (token: string) => {
     const context = await app.context();
-    await context.addCookies([{ name: 'tandem_token', value: token, url: app.server().httpUrl }]);
+    await context.addCookies([{ name: 'tandem_token', value: token, url: app.server.httpUrl }]);
     return context;
   };
 
   it('VER-18: a reader lists, previews and compares versions but is offered neither naming nor restoring', async () => {
-    const server = app.server();
+    const server = app.server;
     const id = await createDocument(server.httpUrl, 'Read only');
     const writer = await (await contextWith(tokenFor('wendy', 'Wendy', 'write'))).newPage();
     await writer.goto(`${server.httpUrl}/d/${id}`);
