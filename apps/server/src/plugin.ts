@@ -2,7 +2,6 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import { negotiateSubprotocol } from '@tandem/protocol';
-import { createTransform, DEFAULT_FIELD } from '@tandem/transform';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -42,6 +41,7 @@ import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 import { createMemoryVersionStore } from './storage/memory-version-store.js';
 import type { VersionStore } from './storage/version-store.js';
+import { lazyTransform } from './transform-loader.js';
 import { versionRendering } from './versions/version-content.js';
 import { createVersionService } from './versions/version-service.js';
 
@@ -132,7 +132,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     },
   });
   // The content API and webhook payloads read and write documents in the editor's schema.
-  const transform = createTransform();
+  const transform = lazyTransform();
   const webhookContent =
     config.webhookContent === null
       ? null
@@ -298,7 +298,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     exists: async (id) =>
       (await directory.get(id)) !== null || registry.get(id) !== undefined || (await store.list()).includes(id),
     access: documentAccess,
-    render: versionRendering(async () => transform, DEFAULT_FIELD),
+    render: versionRendering(transform),
   });
   await app.register(webApp, { webDir: config.webDir });
   // Sessions take the access changes this node saw while their token was being verified, before and after the join.

@@ -391,6 +391,23 @@ describe('content REST API (real server processes)', () => {
     expect(Object.keys(bare).sort()).toEqual(['at', 'delivery', 'document', 'event']);
   });
 
+  it('CONTENT-9: a write is attributed to its caller in the version history (the token subject and name, or admin)', async () => {
+    const server = await start();
+    const bot = bearer(await signToken({ sub: 'svc-bot', name: 'Summary bot' }));
+    expect((await write(server, 'POST', 'credited', 'text/plain', 'Written by a job', bot)).status).toBe(200);
+    expect((await write(server, 'POST', 'credited', 'text/plain', 'Fixed by an operator')).status).toBe(200);
+    const named = await call(`${server.httpUrl}/api/documents/credited/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bot },
+      body: JSON.stringify({ label: 'After the job' }),
+    });
+    expect(named.status).toBe(201);
+    expect(named.json<{ authors: unknown[] }>().authors).toEqual([
+      { userId: 'svc-bot', name: 'Summary bot' },
+      { userId: null, name: 'admin' },
+    ]);
+  });
+
   it('OPENAPI-1: /api/openapi.json is a valid OpenAPI 3.1 description of the documents and content routes', async () => {
     const server = await start();
     const answer = await call(`${server.httpUrl}/api/openapi.json`);

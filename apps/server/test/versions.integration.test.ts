@@ -413,6 +413,8 @@ describe('automatic versions in a server process (VER-3, VER-4)', () => {
     } finally {
       clearInterval(typing);
     }
+    // The last keystroke may have landed before the interval's version: one more, so there is a change to cover.
+    writer.text.insert(writer.text.length, ' done');
     await waitFor(async () => (await count()) >= 3, { what: 'the idle version after the typing', timeoutMs: 10_000 });
     writer.destroy();
     await waitFor(async () => !(await loaded()), { what: 'the room to unload', timeoutMs: 10_000 });

@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import { type JSONContent, type Transform, TransformError } from '@tandem/transform';
+import type { JSONContent, Transform } from '@tandem/transform';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
@@ -8,6 +8,7 @@ import type { Room } from '../rooms/room.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { WritesPausedError } from '../rooms/write-pause.js';
 import type { DocStore } from '../storage/doc-store.js';
+import type { TransformLoader } from '../transform-loader.js';
 import { etagOf, ifMatchAdmits, ifNoneMatchHits } from './content-etag.js';
 import {
   CONTENT_FORMATS,
@@ -18,7 +19,7 @@ import {
   renderContent,
 } from './content-format.js';
 import { appendQuery, CONTENT_ROUTE_SCHEMAS, readQuery } from './content-schemas.js';
-import type { DocumentAccess, DocumentNeed } from './document-access.js';
+import { authorOfCaller, type DocumentAccess, type DocumentCaller, type DocumentNeed } from './document-access.js';
 import { describedBy } from './openapi.js';
 
 /** What the content API needs. */
@@ -26,7 +27,8 @@ export interface ContentRouteDeps {
   readonly access: DocumentAccess;
   readonly registry: Pick<RoomRegistry, 'get' | 'withRoom'>;
   readonly store: Pick<DocStore, 'load'>;
-  readonly transform: Transform;
+  /** The server's content transform, loaded on first use. */
+  readonly transform: TransformLoader;
   /** Largest request body, and requests per minute per caller (token, else client address). */
   readonly limits: { readonly maxBytes: number; readonly ratePerMinute: number };
 }
@@ -57,7 +59,7 @@ function unsupported(request: FastifyRequest, reply: FastifyReply): FastifyReply
  * is answered once durable; `If-Match` makes it conditional on the ETag the reader saw.
  */
 export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps): Promise<void> {
-  const { transform, limits } = deps;
+  const { limits } = deps;
   for (const format of ['html', 'markdown'] as const) {
     app.addContentTypeParser(MEDIA_TYPES[format], { parseAs: 'string' }, (_request, body, done) => done(null, body));
   }
@@ -113,9 +115,13 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
   };
 
   /** Admits the caller before the body is read, so nobody without access gets a body parsed (401/403 first). */
+  // Who each admitted request speaks for: its writes are attributed to them in the version history.
+  const callers = new WeakMap<FastifyRequest, DocumentCaller>();
   const admission = (need: DocumentNeed) => async (request: FastifyRequest, reply: FastifyReply) => {
     const id = docId(request, reply);
-    if (id === null || (await deps.access.admit(request, reply, id, need)) === null) return reply;
+    const caller = id === null ? null : await deps.access.admit(request, reply, id, need);
+    if (caller === null) return reply;
+    callers.set(request, caller);
   };
 
   const readOptions = { ...describedBy(CONTENT_ROUTE_SCHEMAS.read), onRequest: admission('read') };
@@ -128,7 +134,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
       const etag = etagOf(doc);
       void reply.header('etag', etag).header('vary', 'authorization');
       if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      const content = renderContent(transform, params.format, doc);
+      const content = renderContent((await deps.transform()).transform, params.format, doc);
       const type = MEDIA_TYPES[params.format];
       return reply.type(type.startsWith('text/') ? `${type}; charset=utf-8` : type).send(content);
     } finally {
@@ -140,17 +146,18 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
   const write = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    change: (json: JSONContent, room: Room) => Uint8Array,
+    change: (json: JSONContent, room: Room, transform: Transform) => Uint8Array,
   ): Promise<FastifyReply> => {
     const id = docId(request, reply);
     if (id === null) return reply;
     const format = formatOfMediaType(request.headers['content-type']);
     if (format === null) return unsupported(request, reply);
+    const { transform, isTransformError } = await deps.transform();
     let incoming: IncomingContent;
     try {
       incoming = incomingContent(transform, format, request.body);
     } catch (err) {
-      if (err instanceof TransformError) return fail(reply, 422, 'invalid_content', err.message);
+      if (isTransformError(err)) return fail(reply, 422, 'invalid_content', (err as Error).message);
       if (err instanceof RangeError) return fail(reply, 400, 'bad_request', err.message);
       throw err;
     }
@@ -170,8 +177,9 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
             };
           }
         }
-        const update = incoming.kind === 'yjs' ? incoming.update : change(incoming.json, room);
-        const imported = room.importUpdate(update);
+        const update = incoming.kind === 'yjs' ? incoming.update : change(incoming.json, room, transform);
+        const caller = callers.get(request);
+        const imported = room.importUpdate(update, caller === undefined ? null : authorOfCaller(caller));
         const etag = etagOf(room.doc);
         const verdict = await imported;
         return verdict.ok ? { kind: 'applied', etag } : { kind: 'refused', reason: verdict.reason };
@@ -205,11 +213,11 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentRouteDeps
     onRequest: admission('write'),
   });
   app.put('/api/documents/:id/content', writeOptions(CONTENT_ROUTE_SCHEMAS.replace), (request, reply) =>
-    write(request, reply, (json, room) => transform.toUpdate(json, room.doc)),
+    write(request, reply, (json, room, transform) => transform.toUpdate(json, room.doc)),
   );
   app.post('/api/documents/:id/content', writeOptions(CONTENT_ROUTE_SCHEMAS.append), async (request, reply) => {
     const params = query(appendQuery, request, reply);
     if (params === null) return reply;
-    return write(request, reply, (json, room) => transform.appendUpdate(json, room.doc, { at: params.at }));
+    return write(request, reply, (json, room, transform) => transform.appendUpdate(json, room.doc, { at: params.at }));
   });
 }

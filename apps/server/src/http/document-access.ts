@@ -5,6 +5,7 @@ import { accessFor } from '../auth/access.js';
 import { tokenFromRequest } from '../auth/token-source.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { Identity } from '../identity.js';
+import type { VersionAuthor } from '../storage/version-store.js';
 
 /** What an HTTP request for one document needs: reading it, or changing it. */
 export type DocumentNeed = 'read' | 'write';
@@ -30,6 +31,12 @@ export interface DocumentAccess {
     docId: string,
     need: DocumentNeed,
   ): Promise<DocumentCaller | null>;
+}
+
+/** Who an admitted caller is in the version history: the token's subject, the admin, or anonymous (open mode). */
+export function authorOfCaller(caller: DocumentCaller): VersionAuthor {
+  if (caller.identity !== null) return { userId: caller.identity.userId, name: caller.identity.name };
+  return caller.admin ? { userId: null, name: 'admin' } : { userId: null, name: 'anonymous' };
 }
 
 /** Whether an `Authorization` header carries `token` as a bearer token (compared in constant time). */

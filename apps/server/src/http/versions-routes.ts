@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
-import { isVersionId, type VersionAuthor, type VersionRecord, type VersionStore } from '../storage/version-store.js';
+import { isVersionId, type VersionRecord, type VersionStore } from '../storage/version-store.js';
 import { compareTexts, docOf, type VersionRendering } from '../versions/version-content.js';
 import { RestoreRefusedError, type VersionService } from '../versions/version-service.js';
-import type { DocumentAccess, DocumentCaller } from './document-access.js';
+import { authorOfCaller, type DocumentAccess } from './document-access.js';
 
 /** What the versions API needs. */
 export interface VersionsRouteDeps {
@@ -32,12 +32,6 @@ export function versionInfo(record: VersionRecord) {
     authors: record.authors,
     createdBy: record.createdBy,
   };
-}
-
-/** Who an admitted caller is in the version history: the token's subject, the admin, or anonymous (open mode). */
-export function authorOfCaller(caller: DocumentCaller): VersionAuthor {
-  if (caller.identity !== null) return { userId: caller.identity.userId, name: caller.identity.name };
-  return caller.admin ? { userId: null, name: 'admin' } : { userId: null, name: 'anonymous' };
 }
 
 const listQuery = z

@@ -1,10 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { backoffCeiling, setLongTimeout } from '@tandem/protocol';
-import type { Transform } from '@tandem/transform';
 import type { Logger } from 'pino';
 import type * as Y from 'yjs';
 import type { WebhookContentFormat } from '../config.js';
 import { type RenderedContent, renderContent } from '../http/content-format.js';
+import type { TransformLoader } from '../transform-loader.js';
 
 /** Where and how document-change notifications are sent. */
 export interface WebhookSettings {
@@ -43,7 +43,8 @@ export interface WebhookContent {
   readonly format: WebhookContentFormat;
   /** A copy of the document as it is now; the notifier destroys it. */
   read(docId: string): Promise<Y.Doc>;
-  readonly transform: Transform;
+  /** The server's content transform, loaded on first use. */
+  readonly transform: TransformLoader;
 }
 
 /** Signs a body the way receivers verify it. */
@@ -75,7 +76,8 @@ async function contentFields(
   try {
     const doc = await content.read(docId);
     try {
-      return { contentFormat: content.format, content: renderContent(content.transform, content.format, doc) };
+      const { transform } = await content.transform();
+      return { contentFormat: content.format, content: renderContent(transform, content.format, doc) };
     } finally {
       doc.destroy();
     }

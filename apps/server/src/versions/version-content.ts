@@ -1,8 +1,8 @@
 import { typedRoots } from '@tandem/doc-format';
-import type { Transform } from '@tandem/transform';
 import { diffWordsWithSpace } from 'diff';
 import * as Y from 'yjs';
 import { docToText } from '../ops/doc-export.js';
+import type { TransformLoader } from '../transform-loader.js';
 
 /** The formats a version's content is served in. */
 export type ContentFormat = 'prosemirror' | 'html' | 'text' | 'yjs';
@@ -30,30 +30,22 @@ export interface VersionRendering {
   toText(doc: Y.Doc): Promise<string>;
 }
 
-/** The part of the content transform versions use. */
-export type VersionTransform = Pick<Transform, 'toProseMirror' | 'toHTML' | 'toText'>;
-
 /**
- * Renderings by the shared content transform (@tandem/transform, the editor's schema), loaded on
- * first use: it brings Tiptap and a DOM, which a server that never previews should not pay for at
- * start. Plain text is the Tiptap field's (`field`) when the document has one; a document without
- * it (texts, maps, arrays written by other bindings) is rendered as the admin export's text of
- * every root.
+ * Renderings by the server's content transform (@tandem/transform, the editor's schema, loaded on
+ * first use). Plain text is the Tiptap field's when the document has one; a document without it
+ * (texts, maps, arrays written by other bindings) is rendered as the admin export's text of every
+ * root.
  */
-export function versionRendering(load: () => Promise<VersionTransform>, field: string): VersionRendering {
-  let loaded: Promise<VersionTransform> | null = null;
-  const transform = () => {
-    loaded ??= load().catch((err: unknown) => {
-      loaded = null;
-      throw err;
-    });
-    return loaded;
-  };
-  const hasField = (doc: Y.Doc) => typedRoots(doc).some((root) => root.name === field && root.kind === 'xml');
+export function versionRendering(load: TransformLoader): VersionRendering {
+  const hasField = (doc: Y.Doc, field: string) =>
+    typedRoots(doc).some((root) => root.name === field && root.kind === 'xml');
   return {
-    toProseMirror: async (doc) => (await transform()).toProseMirror(doc),
-    toHTML: async (doc) => (await transform()).toHTML(doc),
-    toText: async (doc) => (hasField(doc) ? (await transform()).toText(doc) : docToText(doc)),
+    toProseMirror: async (doc) => (await load()).transform.toProseMirror(doc),
+    toHTML: async (doc) => (await load()).transform.toHTML(doc),
+    toText: async (doc) => {
+      const { transform, field } = await load();
+      return hasField(doc, field) ? transform.toText(doc) : docToText(doc);
+    },
   };
 }
 
