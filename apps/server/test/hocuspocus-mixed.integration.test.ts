@@ -101,6 +101,26 @@ describe.each(HOCUSPOCUS_RELEASES)('mixed rooms with $name, y-websocket and @tan
     await converge(membersOn([server.httpUrl, server.httpUrl, server.httpUrl], 'mixed-one-node'));
   });
 
+  it('HP-8: a stateless message reaches the document’s Hocuspocus providers on the other node, once each', async () => {
+    cluster = await startCluster({ nodes: 2 });
+    const [a, b] = cluster.nodes.map((n) => hocuspocusUrl(n.server.httpUrl)) as [string, string];
+    const here = hp.open(hp.socket(a), 'chat-cluster');
+    const there = hp.open(hp.socket(b), 'chat-cluster');
+    const elsewhere = hp.open(hp.socket(b), 'other-cluster');
+    await waitFor(() => [here, there, elsewhere].every((c) => c.provider.isSynced), { what: 'all three synced' });
+    // A stateless message sent before the other node subscribed to the room would be lost like any other:
+    // a document edit that crossed proves both nodes hold the room.
+    here.doc.getText('content').insert(0, 'hi');
+    await waitFor(() => there.doc.getText('content').toString() === 'hi', { what: 'the edit crosses nodes' });
+    here.provider.sendStateless('{"ping":1}');
+    await waitFor(() => there.stateless.length === 1, { what: 'the other node’s provider receives it' });
+    there.provider.sendStateless('reply');
+    await waitFor(() => here.stateless.length === 1, { what: 'the reply crosses back' });
+    expect(here.stateless).toEqual(['reply']);
+    expect(there.stateless).toEqual(['{"ping":1}']);
+    expect(elsewhere.stateless).toEqual([]);
+  });
+
   it('HP-3: the three client kinds converge with presence across two nodes of a cluster', async () => {
     cluster = await startCluster({ nodes: 2 });
     const [a, b] = cluster.nodes.map((n) => n.server.httpUrl) as [string, string];

@@ -25,9 +25,9 @@ import { createSession, newSessionId } from './session.js';
 import { runPipeline } from './socket-pipeline.js';
 import { refreshAccess } from './token-refresh.js';
 
-/** The members of a loaded room, for relaying stateless messages (the room registry). */
+/** A loaded room, for relaying stateless messages across nodes (the room registry). */
 export interface RoomMembers {
-  get(roomId: string): { allSessions(): Iterable<RoomMember> } | undefined;
+  get(roomId: string): { relayStateless(from: RoomMember, body: Uint8Array): void } | undefined;
 }
 
 /** What the Hocuspocus adapter needs beyond every adapter's dependencies. */
@@ -205,18 +205,14 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
   }
 
   /**
-   * Relays a stateless message to the other Hocuspocus sessions of the document on this node
-   * (HP-8); only an authorized, open session may send one.
+   * Relays a stateless message to the document's other Hocuspocus sessions, on this node and the
+   * other nodes (HP-8); only an authorized, open session may send one.
    */
   private relayStateless(address: string, payload: string): void {
     const channel = this.channels.get(address);
     if (channel === undefined || channel.waitingForAuth || !channel.session.isOpen) return;
     const { session } = channel;
-    const members = this.deps.rooms.get(session.roomId)?.allSessions() ?? [];
-    const body = hocuspocusEncode.stateless(payload);
-    for (const member of members) {
-      if (member !== session && member.protocol === 'hocuspocus') member.send(body);
-    }
+    this.deps.rooms.get(session.roomId)?.relayStateless(session, hocuspocusEncode.stateless(payload));
   }
 
   /** The document's channel is gone: it leaves its room (once; a later close finds nothing). */

@@ -2,7 +2,14 @@ import type { FanoutMessage } from './fanout.js';
 
 /** Format version of a fan-out envelope; 2 adds the send time. Version 1 is still read (rolling upgrades). */
 const VERSION = 2;
-const KINDS: readonly FanoutMessage['kind'][] = ['update', 'awareness', 'sync-request', 'sync-state', 'control'];
+const KINDS: readonly FanoutMessage['kind'][] = [
+  'update',
+  'awareness',
+  'sync-request',
+  'sync-state',
+  'control',
+  'stateless',
+];
 
 /** A fan-out message as it travels on Redis: who sent it, and what. */
 export interface FanoutEnvelope {

@@ -14,6 +14,7 @@ const KINDS = [
   'sync-request',
   'sync-state',
   'control',
+  'stateless',
 ] as const satisfies readonly FanoutMessage['kind'][];
 
 /** What one subscription received: kind and payload bytes (the transport may add `sentAt`). */

@@ -3,10 +3,11 @@
  * and `sync-state` carry a state vector: the first asks every node holding the room for what the
  * sender lacks (and for its own state vector back), the second only for what the sender lacks.
  * `control` travels only on channels no document can be named (a control character in the name),
- * such as the access-change channel (REVOKE-3); rooms never receive one.
+ * such as the access-change channel (REVOKE-3); rooms never receive one. `stateless` carries a
+ * Hocuspocus stateless message's body to the document's Hocuspocus sessions on other nodes (HP-8).
  */
 export interface FanoutMessage {
-  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state' | 'control';
+  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state' | 'control' | 'stateless';
   readonly payload: Uint8Array;
   /** On received messages: when the sending node published it (ms since the epoch), if known. */
   readonly sentAt?: number;

@@ -15,6 +15,9 @@ export interface ClusterPresence {
   localUpdate(): Uint8Array | null;
 }
 
+/** What the link hands other nodes' stateless messages to (HP-8): the room's local Hocuspocus sessions. */
+export type StatelessDelivery = (body: Uint8Array) => void;
+
 /** What the link needs. */
 export interface ClusterLinkDeps {
   readonly roomId: string;
@@ -50,9 +53,9 @@ export class ClusterLink {
    * Starts receiving: held early messages are replayed now, then every later one. Updates are
    * applied to the document; awareness goes to `presence`.
    */
-  start(presence: ClusterPresence): void {
+  start(presence: ClusterPresence, stateless: StatelessDelivery = () => {}): void {
     this.presence = presence;
-    const handler = (message: FanoutMessage) => this.receive(message, presence);
+    const handler = (message: FanoutMessage) => this.receive(message, presence, stateless);
     const early = this.deps.subscription;
     if (early === undefined) {
       const subscription = this.deps.fanout.subscribe(this.deps.roomId, handler);
@@ -67,6 +70,11 @@ export class ClusterLink {
   readonly publishUpdate = (update: Uint8Array): void => {
     this.deps.fanout.publish(this.deps.roomId, { kind: 'update', payload: update });
   };
+
+  /** Publishes a stateless message's body to the room's sessions on the other nodes (HP-8). */
+  publishStateless(body: Uint8Array): void {
+    this.deps.fanout.publish(this.deps.roomId, { kind: 'stateless', payload: body });
+  }
 
   /** Publishes an awareness update (entries local members own, or a removal). */
   publishAwareness(update: Uint8Array): void {
@@ -108,7 +116,7 @@ export class ClusterLink {
     this.unsubscribe = null;
   }
 
-  private receive(message: FanoutMessage, presence: ClusterPresence): void {
+  private receive(message: FanoutMessage, presence: ClusterPresence, stateless: StatelessDelivery): void {
     const { doc, fanout, roomId } = this.deps;
     try {
       switch (message.kind) {
@@ -129,6 +137,9 @@ export class ClusterLink {
           }
           return;
         }
+        case 'stateless':
+          stateless(message.payload);
+          return;
         case 'control':
           // Control messages travel on channels no room is named after (REVOKE-3).
           return;

@@ -118,7 +118,7 @@ export class Room {
       logger: deps.logger,
       onDropped: this.fullState.forget,
     });
-    this.link.start(this.roomPresence);
+    this.link.start(this.roomPresence, (body) => this.deliverStateless(null, body));
     this.versions = deps.versions?.track(id, doc) ?? null;
     this.disposers.push(
       // Reads the pending version's state before the document is destroyed.
@@ -152,6 +152,21 @@ export class Room {
   /** Members currently in the room. */
   get sessionCount(): number {
     return this.members.size;
+  }
+
+  /**
+   * Relays a Hocuspocus stateless message (its encoded body) from `from` to the document's other
+   * Hocuspocus sessions, on this node and on every other node holding the room (HP-8).
+   */
+  relayStateless(from: RoomMember, body: Uint8Array): void {
+    this.deliverStateless(from, body);
+    this.link.publishStateless(body);
+  }
+
+  private deliverStateless(from: RoomMember | null, body: Uint8Array): void {
+    for (const member of this.members) {
+      if (member !== from && member.protocol === 'hocuspocus') member.send(body);
+    }
   }
 
   /** Iterates the members in the room. */
