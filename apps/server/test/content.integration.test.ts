@@ -408,7 +408,7 @@ describe('content REST API (real server processes)', () => {
     ]);
   });
 
-  it('OPENAPI-1: /api/openapi.json is a valid OpenAPI 3.1 description of the documents and content routes', async () => {
+  it('OPENAPI-1: /api/openapi.json is a valid OpenAPI 3.1 description of the documents, content and versions routes', async () => {
     const server = await start();
     const answer = await call(`${server.httpUrl}/api/openapi.json`);
     expect(answer.status).toBe(200);
@@ -421,6 +421,11 @@ describe('content REST API (real server processes)', () => {
     expect(Object.keys(spec.paths['/api/documents/{id}/content'] ?? {}).sort()).toEqual(['get', 'post', 'put']);
     expect(Object.keys(spec.paths['/api/documents'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(spec.paths['/api/documents/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(Object.keys(spec.paths['/api/documents/{id}/versions'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(spec.paths['/api/documents/{id}/versions/{vid}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    for (const route of ['content', 'compare', 'restore']) {
+      expect(Object.keys(spec.paths[`/api/documents/{id}/versions/{vid}/${route}`] ?? {})).toHaveLength(1);
+    }
     const put = spec.paths['/api/documents/{id}/content']?.put as {
       requestBody: { content: Record<string, unknown> };
       responses: Record<string, unknown>;

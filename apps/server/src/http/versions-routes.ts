@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseRoomName } from '../connection/room-name.js';
 import { JoinError, type RoomRegistry } from '../rooms/room-registry.js';
 import { isVersionId, type VersionRecord, type VersionStore } from '../storage/version-store.js';
 import { compareTexts, docOf, type VersionRendering } from '../versions/version-content.js';
 import { RestoreRefusedError, type VersionService } from '../versions/version-service.js';
 import { authorOfCaller, type DocumentAccess } from './document-access.js';
+import { describedBy } from './openapi.js';
+import { compareQuery, contentQuery, createBody, listQuery, VERSION_ROUTE_SCHEMAS as VER } from './versions-schemas.js';
 
 /** What the versions API needs. */
 export interface VersionsRouteDeps {
@@ -33,30 +35,6 @@ export function versionInfo(record: VersionRecord) {
     createdBy: record.createdBy,
   };
 }
-
-const listQuery = z
-  .object({
-    limit: z.coerce
-      .number()
-      .int('limit must be an integer')
-      .min(1, 'limit must be 1–200')
-      .max(200, 'limit must be 1–200')
-      .default(50),
-    before: z
-      .string()
-      .regex(/^[1-9][0-9]{0,15}$/, 'before must be a cursor from a previous page')
-      .optional(),
-  })
-  .strict();
-const createBody = z
-  .object({
-    label: z.string().trim().min(1, 'label is empty').max(200, 'label is longer than 200 characters'),
-  })
-  .strict();
-const contentQuery = z
-  .object({ format: z.enum(['prosemirror', 'html', 'text', 'yjs']).default('prosemirror') })
-  .strict();
-const compareQuery = z.object({ to: z.string().default('current') }).strict();
 
 const issues = (error: z.ZodError) =>
   error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
@@ -108,7 +86,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     return state;
   };
 
-  app.get('/api/documents/:id/versions', async (request, reply) => {
+  app.get('/api/documents/:id/versions', describedBy(VER.list), async (request, reply) => {
     const query = listQuery.safeParse(request.query ?? {});
     if (!query.success) return badRequest(reply, issues(query.error));
     const admitted = await admit(request, reply, 'read', false);
@@ -120,7 +98,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     return { versions: page.versions.map(versionInfo), next: page.next };
   });
 
-  app.post('/api/documents/:id/versions', async (request, reply) => {
+  app.post('/api/documents/:id/versions', describedBy(VER.create), async (request, reply) => {
     const body = createBody.safeParse(request.body ?? {});
     if (!body.success) return badRequest(reply, issues(body.error));
     const admitted = await admit(request, reply, 'write', false);
@@ -134,13 +112,13 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     }
   });
 
-  app.get('/api/documents/:id/versions/:vid', async (request, reply) => {
+  app.get('/api/documents/:id/versions/:vid', describedBy(VER.get), async (request, reply) => {
     const admitted = await admit(request, reply, 'read', true);
     if (admitted === null) return reply;
     return versionInfo(admitted.version as VersionRecord);
   });
 
-  app.get('/api/documents/:id/versions/:vid/content', async (request, reply) => {
+  app.get('/api/documents/:id/versions/:vid/content', describedBy(VER.content), async (request, reply) => {
     const query = contentQuery.safeParse(request.query ?? {});
     if (!query.success) return badRequest(reply, issues(query.error));
     const admitted = await admit(request, reply, 'read', true);
@@ -167,7 +145,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     }
   });
 
-  app.get('/api/documents/:id/versions/:vid/compare', async (request, reply) => {
+  app.get('/api/documents/:id/versions/:vid/compare', describedBy(VER.compare), async (request, reply) => {
     const query = compareQuery.safeParse(request.query ?? {});
     if (!query.success) return badRequest(reply, issues(query.error));
     const admitted = await admit(request, reply, 'read', true);
@@ -206,7 +184,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     return { from: versionInfo(from), to: to === 'current' ? 'current' : versionInfo(to), changes };
   });
 
-  app.post('/api/documents/:id/versions/:vid/restore', async (request, reply) => {
+  app.post('/api/documents/:id/versions/:vid/restore', describedBy(VER.restore), async (request, reply) => {
     const admitted = await admit(request, reply, 'write', true);
     if (admitted === null) return reply;
     const version = admitted.version as VersionRecord;
@@ -227,7 +205,7 @@ export async function versionsRoutes(app: FastifyInstance, deps: VersionsRouteDe
     }
   });
 
-  app.delete('/api/documents/:id/versions/:vid', async (request, reply) => {
+  app.delete('/api/documents/:id/versions/:vid', describedBy(VER.remove), async (request, reply) => {
     const admitted = await admit(request, reply, 'write', true);
     if (admitted === null) return reply;
     const version = admitted.version as VersionRecord;
