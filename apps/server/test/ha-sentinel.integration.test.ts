@@ -51,12 +51,15 @@ describe('HA: Redis Sentinel failover', () => {
     const killedAt = Date.now();
     // Edits go on on both nodes while the sentinels agree the master is down, elect, and promote the replica.
     const switched = () => set.sentinels.some((s) => s.process.lines.some((l) => l.includes('+switch-master')));
-    await waitFor(
-      () => {
-        writeAll();
-        return switched();
-      },
-      { what: "the sentinels' +switch-master", timeoutMs: 30_000, intervalMs: 100 },
+    await printingOnFailure(
+      waitFor(
+        () => {
+          writeAll();
+          return switched();
+        },
+        { what: "the sentinels' +switch-master", timeoutMs: 45_000, intervalMs: 100 },
+      ),
+      async () => set.sentinels.flatMap((s) => s.process.lines.slice(-20)),
     );
     const switchedAt = Date.now();
     expect((await set.currentMaster()).port).toBe(replica.port);

@@ -108,7 +108,8 @@ function sentinelConfig(dir: string, masterPort: number, sentinels: number, opti
     [
       `sentinel monitor ${MASTER} 127.0.0.1 ${masterPort} ${Math.floor(sentinels / 2) + 1}`,
       `sentinel down-after-milliseconds ${MASTER} ${options.downAfterMs ?? 1_000}`,
-      `sentinel failover-timeout ${MASTER} 10000`,
+      // A failover attempt that stalls (split votes, a slow host) is retried after twice this: keep it short.
+      `sentinel failover-timeout ${MASTER} 3000`,
       `sentinel parallel-syncs ${MASTER} 1`,
       ...(options.password === undefined ? [] : [`sentinel auth-pass ${MASTER} ${options.password}`]),
       // Sentinels talk to each other with the same password they require.
