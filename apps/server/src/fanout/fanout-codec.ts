@@ -1,15 +1,8 @@
-import type { FanoutMessage } from './fanout.js';
+import { FANOUT_KINDS, type FanoutMessage } from './fanout.js';
 
 /** Format version of a fan-out envelope; 2 adds the send time. Version 1 is still read (rolling upgrades). */
 const VERSION = 2;
-const KINDS: readonly FanoutMessage['kind'][] = [
-  'update',
-  'awareness',
-  'sync-request',
-  'sync-state',
-  'control',
-  'stateless',
-];
+const KINDS: readonly FanoutMessage['kind'][] = FANOUT_KINDS;
 
 /** A fan-out message as it travels on Redis: who sent it, and what. */
 export interface FanoutEnvelope {

@@ -1,6 +1,6 @@
 import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
-import { ACCESS_CHANGES_CHANNEL, type Fanout, type FanoutMessage } from './fanout.js';
+import { ACCESS_CHANGES_CHANNEL, FANOUT_KINDS, type Fanout, type FanoutMessage } from './fanout.js';
 
 /** Three nodes of one fan-out, ready to deliver; `cleanup` closes whatever the test left open. */
 export interface FanoutContractSubject {
@@ -8,14 +8,8 @@ export interface FanoutContractSubject {
   readonly cleanup: () => Promise<void>;
 }
 
-const KINDS = [
-  'update',
-  'awareness',
-  'sync-request',
-  'sync-state',
-  'control',
-  'stateless',
-] as const satisfies readonly FanoutMessage['kind'][];
+/** Every kind the interface has: a new one is covered as soon as it is added. */
+const KINDS = FANOUT_KINDS;
 
 /** What one subscription received: kind and payload bytes (the transport may add `sentAt`). */
 interface Inbox {

@@ -6,8 +6,11 @@
  * such as the access-change channel (REVOKE-3); rooms never receive one. `stateless` carries a
  * Hocuspocus stateless message's body to the document's Hocuspocus sessions on other nodes (HP-8).
  */
+/** Every message kind; a kind's position here is its byte on the wire (fanout-codec.ts), so new kinds go at the end. */
+export const FANOUT_KINDS = ['update', 'awareness', 'sync-request', 'sync-state', 'control', 'stateless'] as const;
+
 export interface FanoutMessage {
-  readonly kind: 'update' | 'awareness' | 'sync-request' | 'sync-state' | 'control' | 'stateless';
+  readonly kind: (typeof FANOUT_KINDS)[number];
   readonly payload: Uint8Array;
   /** On received messages: when the sending node published it (ms since the epoch), if known. */
   readonly sentAt?: number;

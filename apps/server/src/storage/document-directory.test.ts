@@ -87,3 +87,19 @@ describe.each(subjects)('DocumentDirectory: %s', (_name, open) => {
     }
   });
 });
+
+describe('DocumentDirectory on a shared Postgres', () => {
+  it('DOCS-5/CLUSTER: nodes that start at once on a fresh database all create and use the table (no race on CREATE TABLE)', async () => {
+    // Several rounds, each on a fresh database: the race between concurrent CREATE TABLE IF NOT EXISTS is narrow.
+    for (let round = 0; round < 30; round++) {
+      const url = await freshPostgresUrl();
+      const nodes = Array.from({ length: 12 }, () => openPostgresDocumentDirectory({ url }));
+      try {
+        const lists = await Promise.allSettled(nodes.map((node) => node.list()));
+        expect(lists.filter((l) => l.status === 'rejected')).toEqual([]);
+      } finally {
+        await Promise.all(nodes.map((node) => node.close()));
+      }
+    }
+  });
+});

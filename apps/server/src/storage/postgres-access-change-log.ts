@@ -6,45 +6,28 @@ import {
   encodeAccessChange,
 } from '../auth/access-changes.js';
 import { createPostgresPool } from './postgres-pool.js';
+import { lazyPostgresSchema } from './postgres-schema.js';
 
 /** Key of the advisory lock that serialises creating the table when several nodes start at once. */
 const SCHEMA_LOCK = 7_270_021;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tandem_access_changes (
+  seq     BIGSERIAL PRIMARY KEY,
+  subject TEXT,
+  until   BIGINT NOT NULL,
+  change  BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tandem_access_changes_subject ON tandem_access_changes (subject);
+`;
 
 /** The access-change log in the shared Postgres database, so every node refuses the same tokens (REVOKE-2). */
 export function openPostgresAccessChangeLog(options: { url: string }): AccessChangeLog {
   const pool = createPostgresPool(options.url, { max: 2 });
   // Errors on idle clients (Postgres restarting) must not crash the process; the next query reports them.
   pool.on('error', () => {});
-  let ready: Promise<void> | null = null;
   let closed = false;
-  // Nodes starting at once would race on CREATE TABLE IF NOT EXISTS: an advisory lock serialises them.
-  const createTable = async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(`CREATE TABLE IF NOT EXISTS tandem_access_changes (
-        seq     BIGSERIAL PRIMARY KEY,
-        subject TEXT,
-        until   BIGINT NOT NULL,
-        change  BYTEA NOT NULL
-      )`);
-      await client.query('CREATE INDEX IF NOT EXISTS tandem_access_changes_subject ON tandem_access_changes (subject)');
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
-  const ensureTable = () => {
-    ready ??= createTable().catch((err: unknown) => {
-      ready = null;
-      throw err;
-    });
-    return ready;
-  };
+  const ensureTable = lazyPostgresSchema(pool, SCHEMA, SCHEMA_LOCK);
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
     await ensureTable();
     return pool.query<R>(text, values);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeDocStoreContract } from './doc-store.contract.js';
 import type { DocStore } from './doc-store.js';
+import { createDatabase } from './postgres-database.fixture.js';
 import { openPostgresDocStore } from './postgres-doc-store.js';
 import { openPostgresVersionStore } from './postgres-version-store.js';
 import { describeVersionStoreContract, durableSubject } from './version-store.contract.js';
@@ -19,15 +20,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function freshDatabase(name = `contract_${++databases}`): Promise<string> {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return server.urlFor(name);
+function freshDatabase(name = `contract_${++databases}`): Promise<string> {
+  return createDatabase(server, name);
 }
 
 describeDocStoreContract('postgres', async () => {

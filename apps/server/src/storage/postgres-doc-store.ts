@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, DocStore, StoredDoc, StoredUpdate } from './doc-store.js';
 import { createPostgresPool } from './postgres-pool.js';
+import { lazyPostgresSchema } from './postgres-schema.js';
 import { inTransaction } from './postgres-transaction.js';
 
 /** Options for {@link openPostgresDocStore}. */
@@ -56,24 +57,12 @@ export function openPostgresDocStore(options: PostgresDocStoreOptions): DocStore
   let closed = false;
   // Appends from this node commit one at a time, in call order (STORE-4): a pool would reorder them.
   let appendTail: Promise<unknown> = Promise.resolve();
-  let schema: Promise<void> | null = null;
+  const schema = lazyPostgresSchema(pool, SCHEMA, SCHEMA_LOCK, options.logger);
+  const ensureSchema = (): Promise<void> => (closed ? Promise.reject(new Error('postgres store is closed')) : schema());
 
-  // Created lazily (and retried after a failure), so a node starts even while Postgres is down.
-  const ensureSchema = (): Promise<void> => {
-    if (closed) return Promise.reject(new Error('postgres store is closed'));
-    schema ??= transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-    }, false).catch((err: unknown) => {
-      schema = null;
-      throw err;
-    });
-    return schema;
-  };
-
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, needsSchema = true): Promise<T> {
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (closed) throw new Error('postgres store is closed');
-    if (needsSchema) await ensureSchema();
+    await ensureSchema();
     return inTransaction(pool, work, options.logger);
   }
 

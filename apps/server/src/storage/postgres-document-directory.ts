@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DocumentDirectory, DocumentInfo } from './document-directory.js';
 import { createPostgresPool } from './postgres-pool.js';
+import { lazyPostgresSchema } from './postgres-schema.js';
 
 interface Row {
   id: string;
@@ -16,31 +17,26 @@ const toInfo = (row: Row): DocumentInfo => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
+/** Key of the advisory lock that serialises creating the table when several nodes start at once. */
+const SCHEMA_LOCK = 7_270_004;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tandem_documents (
+  id         TEXT PRIMARY KEY,
+  title      TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+`;
+
 /** The document directory in the shared Postgres database, so every node lists the same documents. */
 export function openPostgresDocumentDirectory(options: { url: string; now?: () => Date }): DocumentDirectory {
   const now = options.now ?? (() => new Date());
   const pool = createPostgresPool(options.url, { max: 2 });
   // Errors on idle clients (Postgres restarting) must not crash the process; the next query reports them.
   pool.on('error', () => {});
-  let ready: Promise<void> | null = null;
   let closed = false;
-  const ensureTable = () => {
-    ready ??= pool
-      .query(`CREATE TABLE IF NOT EXISTS tandem_documents (
-        id         TEXT PRIMARY KEY,
-        title      TEXT NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL,
-        updated_at TIMESTAMPTZ NOT NULL
-      )`)
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          ready = null;
-          throw err;
-        },
-      );
-    return ready;
-  };
+  const ensureTable = lazyPostgresSchema(pool, SCHEMA, SCHEMA_LOCK);
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
     await ensureTable();
     return pool.query<R>(text, values);

@@ -2,6 +2,7 @@ import { matchesChecksum } from '@tandem/doc-format';
 import type pg from 'pg';
 import { CorruptDataError } from './corrupt-data-error.js';
 import { createPostgresPool } from './postgres-pool.js';
+import { lazyPostgresSchema } from './postgres-schema.js';
 import { inTransaction } from './postgres-transaction.js';
 import {
   INSERT_COLUMNS,
@@ -45,22 +46,12 @@ export function openPostgresVersionStore(options: { url: string; poolSize?: numb
   // Errors on idle clients (Postgres restarting) must not crash the process; the next query reports them.
   pool.on('error', () => {});
   let closed = false;
-  let schema: Promise<void> | null = null;
 
   const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new Error('postgres version store is closed'));
     return inTransaction(pool, work);
   };
-  const ensureSchema = (): Promise<void> => {
-    schema ??= transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
-    }).catch((err: unknown) => {
-      schema = null;
-      throw err;
-    });
-    return schema;
-  };
+  const ensureSchema = lazyPostgresSchema(pool, SCHEMA, SCHEMA_LOCK);
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]) => {
     await ensureSchema();
     return pool.query<R>(text, values);
