@@ -22,6 +22,23 @@ export type PostgresPoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'Clie
  * with backoff (commits wait meanwhile, so nothing unacknowledged is lost).
  */
 export function createPostgresPool(url: string, options: PostgresPoolOptions = {}): pg.Pool {
+  return keepingConnectionErrors(failoverPool(url, options));
+}
+
+/**
+ * `pool` with a listener for 'error' on every connection it opens, for its whole life. pg-pool
+ * listens only while a connection is idle or inside `pool.query`, and a connection that fails
+ * once (Postgres killed, `57P01` terminating the backend) can report a second error after that
+ * listener is gone — while the pool is destroying it — which would crash the process. The
+ * failure still reaches whoever was using the connection (their query fails) and the pool's own
+ * 'error' event for idle ones; this only keeps it from being an uncaught exception.
+ */
+function keepingConnectionErrors(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+function failoverPool(url: string, options: PostgresPoolOptions): pg.Pool {
   const { logger, ...poolOptions } = options;
   const target = parsePostgresUrl(url);
   if (target.hosts.length === 1 && target.targetSessionAttrs === 'any') {
