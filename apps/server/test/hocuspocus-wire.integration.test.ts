@@ -115,7 +115,8 @@ describe('the /hocuspocus wire', () => {
     server = await startTestServer({ config: secured });
     const refreshed = await connect();
     const expiring = await connect();
-    const short = await signToken({ expiresIn: 1 });
+    // Whole seconds: 3 leaves at least 2 s for both sessions to sync before the expiry (1 could leave none).
+    const short = await signToken({ expiresIn: 3 });
     const expiresAt = JSON.parse(Buffer.from(short.split('.')[1] as string, 'base64url').toString('utf8')).exp * 1000;
     refreshed.auth('kept', short);
     expiring.auth('kept', short);
