@@ -56,10 +56,18 @@ describe('version history in the browser (VER-16…VER-19)', () => {
     expect(await namedVersion(alice, 'Sent to legal').textContent()).toContain('anonymous');
     const autoBefore = await alice.locator('[data-testid="version-item"][data-kind="auto"]').count();
 
-    // Bob rewrites the end of the first paragraph and adds a second one.
+    // Bob rewrites the end of the first paragraph and adds a second one. Alice is in the panel, so
+    // her caret leaves Bob's editor; he starts once it has (a caret widget removed under his
+    // keystrokes could swallow a Backspace, which once made this test fail under load), and each
+    // step is checked before the next.
+    await waitFor(async () => (await editor(bob).locator('.collaboration-carets__caret').count()) === 0, {
+      timeoutMs: 15_000,
+      what: "Alice's caret to leave Bob's editor",
+    });
     await editor(bob).locator('p').first().click();
     await bob.keyboard.press('End');
     for (let i = 0; i < 'below.'.length; i++) await bob.keyboard.press('Backspace');
+    await waitForText(bob, (t) => t === 'The parties agree to the terms ');
     await bob.keyboard.type('in part II.');
     await bob.keyboard.press('Enter');
     await bob.keyboard.type('Payment is due within 30 days.');
