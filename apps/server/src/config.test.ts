@@ -48,6 +48,12 @@ describe('loadConfig: security settings', () => {
 });
 
 describe('loadConfig: version history (VER-3, VER-8)', () => {
+  it('ACK-1: ACK_COMMIT_INTERVAL_MS is read, and never longer than COMMIT_INTERVAL_MS', () => {
+    expect(loadConfig({ ACK_COMMIT_INTERVAL_MS: '5' }).ackCommitIntervalMs).toBe(5);
+    expect(loadConfig({ COMMIT_INTERVAL_MS: '3', ACK_COMMIT_INTERVAL_MS: '8' }).ackCommitIntervalMs).toBe(3);
+    expect(() => loadConfig({ ACK_COMMIT_INTERVAL_MS: '-1' })).toThrow(/ACK_COMMIT_INTERVAL_MS/);
+  });
+
   it('reads the automatic-version periods and the retention tiers; the hourly tier never ends before keep-all', () => {
     expect(
       loadConfig({
@@ -88,6 +94,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       awarenessTimeoutMs: 30_000,
       commitIntervalMs: 20,
+      ackCommitIntervalMs: 2,
       maxPendingBytes: 64 * MiB,
       retryMinMs: 100,
       retryMaxMs: 2_000,
@@ -146,6 +153,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
       AWARENESS_TIMEOUT_MS: '5000',
       COMMIT_INTERVAL_MS: '0',
+      ACK_COMMIT_INTERVAL_MS: '5',
       MAX_PENDING_BYTES: '65536',
       RETRY_MIN_MS: '50',
       RETRY_MAX_MS: '2000',
@@ -177,6 +185,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://tandem:secret@127.0.0.1:5432/tandem',
       awarenessTimeoutMs: 5000,
       commitIntervalMs: 0,
+      ackCommitIntervalMs: 0,
       maxPendingBytes: 65_536,
       retryMinMs: 50,
       retryMaxMs: 2000,

@@ -101,6 +101,7 @@ const envSchema = z.object({
   REDIS_PASSWORD: z.string().min(1).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
   COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(20),
+  ACK_COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(2),
   MAX_PENDING_BYTES: intFrom(64 * 1024, 1024 * 1024 * MiB).default(64 * MiB),
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
   RETRY_MAX_MS: intFrom(1, 600_000).default(2_000),
@@ -196,6 +197,11 @@ export interface Config {
    * one fsync covers every update of the interval; an update arriving when the store is idle commits at once.
    */
   readonly commitIntervalMs: number;
+  /**
+   * The same bound while an update someone waits on is queued (a tandem.v1 ack, a Hocuspocus sync
+   * status, an HTTP write): at most `commitIntervalMs`, so acks come sooner than plain batching.
+   */
+  readonly ackCommitIntervalMs: number;
   /**
    * Bound of the updates held in memory that the store has not taken yet (it is down or slow); past
    * it, new writes are refused with 1013 until the backlog commits (PERSIST-5).
@@ -320,6 +326,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     webDir: e.WEB_DIR === 'none' ? null : (e.WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
     awarenessTimeoutMs: e.AWARENESS_TIMEOUT_MS,
     commitIntervalMs: e.COMMIT_INTERVAL_MS,
+    ackCommitIntervalMs: Math.min(e.ACK_COMMIT_INTERVAL_MS, e.COMMIT_INTERVAL_MS),
     maxPendingBytes: e.MAX_PENDING_BYTES,
     retryMinMs: e.RETRY_MIN_MS,
     retryMaxMs: Math.max(e.RETRY_MIN_MS, e.RETRY_MAX_MS),

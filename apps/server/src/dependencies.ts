@@ -4,15 +4,9 @@ import type { AccessChangeLog } from './auth/access-changes.js';
 import type { Config } from './config.js';
 import type { Fanout } from './fanout/fanout.js';
 import { createMemoryFanout } from './fanout/memory-fanout.js';
-import { describeRedisTopology, redisConnector } from './fanout/redis-connections.js';
-import { createRedisFanout } from './fanout/redis-fanout.js';
 import type { DocStore } from './storage/doc-store.js';
 import type { DocumentDirectory } from './storage/document-directory.js';
-import { openPostgresAccessChangeLog } from './storage/postgres-access-change-log.js';
-import { openPostgresDocStore } from './storage/postgres-doc-store.js';
-import { openPostgresDocumentDirectory } from './storage/postgres-document-directory.js';
 import { redactPostgresUrl } from './storage/postgres-hosts.js';
-import { openPostgresVersionStore } from './storage/postgres-version-store.js';
 import { openSqliteAccessChangeLog } from './storage/sqlite-access-change-log.js';
 import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
@@ -39,43 +33,68 @@ export interface Dependencies {
  * its embedded store. The caller closes `store`, `fanout`, `directory`, `accessChanges` and `versions`.
  */
 export async function openDependencies(config: Config, logger: Logger): Promise<Dependencies> {
-  const retry = { minMs: config.retryMinMs, maxMs: config.retryMaxMs };
-  const store: DocStore =
-    config.databaseUrl === null
-      ? await openSqliteDocStore({ dataDir: config.dataDir })
-      : openPostgresDocStore({ url: config.databaseUrl, logger });
-  const storePath =
-    config.databaseUrl === null ? resolve(config.dataDir, SQLITE_FILE) : redactPostgresUrl(config.databaseUrl);
-  const storeKind = config.databaseUrl === null ? 'SQLite' : 'Postgres';
-  // One Redis, a Sentinel-managed master or a cluster (sharded pub/sub): the fan-out gets its clients from the connector.
-  const fanout: Fanout =
-    config.redisTopology === null
-      ? createMemoryFanout(config.nodeId)
-      : createRedisFanout({
-          ...redisConnector(config.redisTopology),
-          nodeId: config.nodeId,
-          logger,
-          retry,
-          probeMs: config.dependencyProbeMs,
-        });
-  const fanoutKind =
-    config.redisTopology === null ? 'single node (in-memory)' : describeRedisTopology(config.redisTopology, redactUrl);
-  // The document list's titles live beside the documents: in SQLite, or in the shared Postgres.
-  const directory =
-    config.databaseUrl === null
-      ? openSqliteDocumentDirectory({ dataDir: config.dataDir })
-      : openPostgresDocumentDirectory({ url: config.databaseUrl });
-  // Access changes too, so every node refuses the same tokens (decision 0021).
-  const accessChanges =
-    config.databaseUrl === null
-      ? openSqliteAccessChangeLog({ dataDir: config.dataDir })
-      : openPostgresAccessChangeLog({ url: config.databaseUrl });
-  // Versions live beside the documents too.
-  const versions =
-    config.databaseUrl === null
-      ? openSqliteVersionStore({ dataDir: config.dataDir })
-      : openPostgresVersionStore({ url: config.databaseUrl });
-  return { store, fanout, directory, accessChanges, versions, storePath, storeKind, fanoutKind };
+  const stores =
+    config.databaseUrl === null ? await openEmbedded(config) : await openShared(config.databaseUrl, logger);
+  const fanout = await openFanout(config, logger);
+  return { ...stores, ...fanout };
+}
+
+type Stores = Pick<Dependencies, 'store' | 'directory' | 'accessChanges' | 'versions' | 'storePath' | 'storeKind'>;
+
+/** One node's embedded SQLite: documents, their titles, access changes and versions side by side in DATA_DIR. */
+async function openEmbedded(config: Config): Promise<Stores> {
+  return {
+    store: await openSqliteDocStore({ dataDir: config.dataDir }),
+    // The document list's titles live beside the documents.
+    directory: openSqliteDocumentDirectory({ dataDir: config.dataDir }),
+    // Access changes too, so every node refuses the same tokens (decision 0021).
+    accessChanges: openSqliteAccessChangeLog({ dataDir: config.dataDir }),
+    versions: openSqliteVersionStore({ dataDir: config.dataDir }),
+    storePath: resolve(config.dataDir, SQLITE_FILE),
+    storeKind: 'SQLite',
+  };
+}
+
+/** The shared Postgres of a cluster; its driver is loaded only when one is configured. */
+async function openShared(url: string, logger: Logger): Promise<Stores> {
+  const [{ openPostgresDocStore }, { openPostgresDocumentDirectory }, { openPostgresAccessChangeLog }, versionsModule] =
+    await Promise.all([
+      import('./storage/postgres-doc-store.js'),
+      import('./storage/postgres-document-directory.js'),
+      import('./storage/postgres-access-change-log.js'),
+      import('./storage/postgres-version-store.js'),
+    ]);
+  return {
+    store: openPostgresDocStore({ url, logger }),
+    directory: openPostgresDocumentDirectory({ url }),
+    accessChanges: openPostgresAccessChangeLog({ url }),
+    versions: versionsModule.openPostgresVersionStore({ url }),
+    storePath: redactPostgresUrl(url),
+    storeKind: 'Postgres',
+  };
+}
+
+/**
+ * One Redis, a Sentinel-managed master or a cluster (sharded pub/sub): the fan-out gets its clients
+ * from the connector; without Redis this is one node and its fan-out is in memory. The Redis client
+ * library is loaded only when Redis is configured.
+ */
+async function openFanout(config: Config, logger: Logger): Promise<Pick<Dependencies, 'fanout' | 'fanoutKind'>> {
+  if (config.redisTopology === null) {
+    return { fanout: createMemoryFanout(config.nodeId), fanoutKind: 'single node (in-memory)' };
+  }
+  const [{ describeRedisTopology, redisConnector }, { createRedisFanout }] = await Promise.all([
+    import('./fanout/redis-connections.js'),
+    import('./fanout/redis-fanout.js'),
+  ]);
+  const fanout: Fanout = createRedisFanout({
+    ...redisConnector(config.redisTopology),
+    nodeId: config.nodeId,
+    logger,
+    retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
+    probeMs: config.dependencyProbeMs,
+  });
+  return { fanout, fanoutKind: describeRedisTopology(config.redisTopology, redactUrl) };
 }
 
 /** A URL fit for logs: the password replaced. */

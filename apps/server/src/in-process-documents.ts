@@ -131,6 +131,7 @@ class InProcessMember implements RoomMember {
   readonly identity = null;
   readonly canWrite = false;
   readonly isTandem = false;
+  readonly acknowledges = false;
   readonly bufferedAmount = 0;
   readonly doc: Y.Doc;
   readonly closed: Promise<void>;

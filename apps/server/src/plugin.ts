@@ -7,7 +7,7 @@ import fastifyPlugin from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { createAccessEnforcer } from './access-enforcer.js';
 import { type AccessChangeLog, changeAwareVerifier, createMemoryAccessChangeLog } from './auth/access-changes.js';
-import { createTokenVerifier } from './auth/token-verifier.js';
+import { loadTokenVerifier } from './auth/load-token-verifier.js';
 import { type Config, configWith } from './config.js';
 import { startHeartbeat } from './connection/heartbeat.js';
 import type { LiveConnection } from './connection/pipeline-deps.js';
@@ -147,6 +147,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   const persistence = createPersistenceScheduler(store, {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
     minIntervalMs: config.commitIntervalMs,
+    awaitedIntervalMs: config.ackCommitIntervalMs,
     maxPendingBytes: config.maxPendingBytes,
     logger: logger,
   });
@@ -190,7 +191,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   // One verifier for every endpoint: the sync socket and the document HTTP APIs (AUTH-8).
   // Every verification sees the access changes made since its token was issued (REVOKE-2).
   const accessChanges = deps.accessChanges ?? createMemoryAccessChangeLog();
-  const tokens = createTokenVerifier(config.auth);
+  const tokens = await loadTokenVerifier(config.auth);
   const verifier = tokens === null ? null : changeAwareVerifier(tokens, accessChanges);
   const enforcer = createAccessEnforcer({
     log: accessChanges,

@@ -96,6 +96,20 @@ describe('durability', () => {
     expect(plain.frames.some((f) => f.type === 'ack')).toBe(false);
   });
 
+  it('ACK-1: a writer waiting for acks commits within ACK_COMMIT_INTERVAL_MS, not the batching COMMIT_INTERVAL_MS', async () => {
+    // Batching over 1 s would make each ack after the first wait about 1 s (4 s for five edits).
+    const server = await startServer({ DATA_DIR: dataDir(), COMMIT_INTERVAL_MS: '1000', ACK_COMMIT_INTERVAL_MS: '0' });
+    const writer = connectTandemWriter(`${server.syncUrl}/prompt-acks`, 'w');
+    raw.push(writer.client);
+    await writer.client.waitForFrame(frameOfType('sync-step1'));
+    const started = performance.now();
+    for (let n = 1; n <= 5; n++) {
+      writer.write();
+      await waitFor(() => writer.ackedThrough === n, { timeoutMs: 15_000, what: `ack through ${n}` });
+    }
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
   it('ACK-2: a frame that brings nothing new is acknowledged too', async () => {
     inProcess = await startTestServer();
     const writer = connectTandemWriter(`${inProcess.syncUrl}/noop`, 'w');

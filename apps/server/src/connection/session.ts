@@ -120,6 +120,11 @@ export class Session {
     return this.protocol === TANDEM_SUBPROTOCOL;
   }
 
+  /** Whether its protocol tells it when its updates are durable (tandem.v1 acks, Hocuspocus sync statuses). */
+  get acknowledges(): boolean {
+    return this.dialect.acknowledges;
+  }
+
   /** Resolves once the transport has closed (whoever closed it). */
   get closed(): Promise<void> {
     return this.connection.closed;

@@ -21,6 +21,11 @@ export interface RoomMember {
   readonly canWrite: boolean;
   /** True when it negotiated tandem.v1 (acks, pongs, notices). */
   readonly isTandem: boolean;
+  /**
+   * Whether it is told when its updates are durable (tandem.v1 acks, Hocuspocus sync statuses):
+   * its updates then commit within the ack interval, others within the batching one (ACK-1).
+   */
+  readonly acknowledges: boolean;
   /** False once it has started closing. */
   readonly isOpen: boolean;
   /** Bytes queued on its transport and not yet written (registry stats). */

@@ -3,7 +3,7 @@ import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
-import { bytes, flakyStore, nextTurn, recordingStore, turnsUntil } from './persistence-scheduler.fixture.js';
+import { bytes, flakyStore, nextTurn, recordingStore, track, turnsUntil } from './persistence-scheduler.fixture.js';
 import { createPersistenceScheduler } from './persistence-scheduler.js';
 
 describe('PersistenceScheduler with a commit interval (group commit under load)', () => {
@@ -41,6 +41,60 @@ describe('PersistenceScheduler with a commit interval (group commit under load)'
     await scheduler.flush();
     expect(calls).toHaveLength(2);
     expect(scheduler.pending).toBe(0);
+  });
+});
+
+describe('PersistenceScheduler with a shorter interval for awaited updates (ACK-1)', () => {
+  it('commits an awaited update within the ack interval, while unawaited ones wait for the batching interval', async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 60_000, awaitedIntervalMs: 20 });
+    await scheduler.enqueue('a', bytes(1));
+    // Nobody waits on this one: it would wait the whole minute.
+    const plain = track(scheduler.enqueue('a', bytes(2)));
+    await nextTurn();
+    expect(calls).toHaveLength(1);
+    const started = performance.now();
+    // An awaited update brings the next commit forward, and the plain one goes with it.
+    await scheduler.enqueue('b', bytes(3), true);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(calls.map((c) => c.map((e) => e.update[0]))).toEqual([[1], [2, 3]]);
+    expect(plain.settled()).toBe(true);
+  });
+
+  it('still batches what arrives within the ack interval into one append', async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 60_000, awaitedIntervalMs: 200 });
+    const started = performance.now();
+    await scheduler.enqueue('a', bytes(1), true);
+    const later: Promise<void>[] = [];
+    for (let i = 2; i <= 4; i++) {
+      later.push(scheduler.enqueue('a', bytes(i), true));
+      await nextTurn();
+    }
+    await Promise.all(later);
+    expect(calls.map((c) => c.length)).toEqual([1, 3]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it("lastPending(doc, true) brings forward the commit that the document's queued update waits for", async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 60_000, awaitedIntervalMs: 20 });
+    await scheduler.enqueue('a', bytes(1));
+    void scheduler.enqueue('a', bytes(2));
+    await nextTurn();
+    expect(scheduler.lastPending('a')).not.toBeNull();
+    await nextTurn();
+    expect(calls).toHaveLength(1);
+    await scheduler.lastPending('a', true);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('never waits longer for an awaited update than for a plain one (the ack interval is capped by the batching one)', async () => {
+    const { store, calls } = recordingStore();
+    const scheduler = createPersistenceScheduler(store, { minIntervalMs: 0, awaitedIntervalMs: 60_000 });
+    await scheduler.enqueue('a', bytes(1), true);
+    await scheduler.enqueue('a', bytes(2), true);
+    expect(calls).toHaveLength(2);
   });
 });
 

@@ -4,15 +4,20 @@ import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 
 /** Group commit: hands every update that arrives in one event-loop turn to the store in one append. */
 export interface PersistenceScheduler {
-  /** Queues an update; resolves when the store has taken it, rejects when the append failed. */
-  enqueue(docId: string, update: Uint8Array): Promise<void>;
+  /**
+   * Queues an update; resolves when the store has taken it, rejects when the append failed.
+   * `awaited`: someone waits to hear that it is durable (an ack, a sync status, an HTTP answer),
+   * so it commits within the shorter ack interval instead of the batching one (ACK-1).
+   */
+  enqueue(docId: string, update: Uint8Array, awaited?: boolean): Promise<void>;
   /** Resolves once every update queued so far has been taken by the store (or failed). */
   flush(): Promise<void>;
   /**
    * Settles once everything queued so far for `docId` has been taken (rejects if that failed);
    * null when nothing is outstanding for it. Appends commit in order, so this covers every earlier one.
+   * `awaited`: someone waits for it, so what is queued commits within the ack interval.
    */
-  lastPending(docId: string): Promise<void> | null;
+  lastPending(docId: string, awaited?: boolean): Promise<void> | null;
   /** Updates queued or being written. */
   readonly pending: number;
   /** Bytes of the updates queued or being written: what memory holds that the store has not taken. */
@@ -40,6 +45,12 @@ export interface PersistenceOptions {
    */
   readonly minIntervalMs?: number;
   /**
+   * The same bound while something queued is awaited (default: `minIntervalMs`): a client waiting
+   * for its ack gets it within this interval plus the commit, while updates nobody waits on (plain
+   * y-websocket sessions, which get no ack) are batched over the longer `minIntervalMs`.
+   */
+  readonly awaitedIntervalMs?: number;
+  /**
    * Bound of {@link PersistenceScheduler.pendingBytes} (default: none). The scheduler itself never
    * drops an update; callers ask {@link PersistenceScheduler.overBound} before taking new content.
    */
@@ -63,10 +74,14 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
   /** Whether the backlog was over its bound at the last check, so crossing it is logged once each way. */
   let wasOver = false;
   let inFlight: Promise<void> | null = null;
-  let scheduled = false;
+  /** When the scheduled commit starts (performance.now()); null when none is scheduled. */
+  let scheduledAt: number | null = null;
   let timer: NodeJS.Timeout | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
   const minIntervalMs = options.minIntervalMs ?? 0;
+  const awaitedIntervalMs = Math.min(options.awaitedIntervalMs ?? minIntervalMs, minIntervalMs);
+  /** Whether something queued is awaited (commits within {@link awaitedIntervalMs}). */
+  let queuedAwaited = false;
   const latestByDoc = new Map<string, Promise<void>>();
   let failing: { since: number; message: string; attempts: number } | null = null;
 
@@ -100,6 +115,7 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
         await new Promise((resolve) => setTimeout(resolve, delay));
         batch = batch.concat(queued);
         queued = [];
+        queuedAwaited = false;
         writing = batch.length;
         writingBytes += queuedBytes;
         queuedBytes = 0;
@@ -107,21 +123,28 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
     }
   };
 
+  /** Schedules the next commit, or brings a scheduled one forward once something awaited is queued. */
   const schedule = () => {
-    if (scheduled || inFlight !== null) return;
-    scheduled = true;
-    const wait = lastStart + minIntervalMs - performance.now();
-    if (wait <= 0) setImmediate(commit);
-    else timer = setTimeout(commit, wait);
+    if (inFlight !== null) return;
+    const now = performance.now();
+    const at = Math.max(now, lastStart + (queuedAwaited ? awaitedIntervalMs : minIntervalMs));
+    if (scheduledAt !== null && scheduledAt <= at) return;
+    clearTimeout(timer);
+    scheduledAt = at;
+    if (at <= now) {
+      timer = undefined;
+      setImmediate(commit);
+    } else timer = setTimeout(commit, at - now);
   };
 
   function commit(): void {
-    scheduled = false;
+    scheduledAt = null;
     clearTimeout(timer);
     timer = undefined;
     if (queued.length === 0 || inFlight !== null) return;
     const batch = queued;
     queued = [];
+    queuedAwaited = false;
     writing = batch.length;
     writingBytes = queuedBytes;
     queuedBytes = 0;
@@ -162,10 +185,11 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
   };
 
   return {
-    enqueue(docId, update) {
+    enqueue(docId, update, awaited = false) {
       const promise = new Promise<void>((resolve, reject) => {
         queued.push({ entry: { docId, update }, resolve, reject });
         queuedBytes += update.byteLength;
+        if (awaited) queuedAwaited = true;
         noteBound();
         schedule();
       });
@@ -176,8 +200,13 @@ export function createPersistenceScheduler(store: DocStore, options: Persistence
       promise.then(forget, forget);
       return promise;
     },
-    lastPending(docId) {
-      return latestByDoc.get(docId) ?? null;
+    lastPending(docId, awaited = false) {
+      const latest = latestByDoc.get(docId) ?? null;
+      if (latest !== null && awaited && queued.length > 0 && !queuedAwaited) {
+        queuedAwaited = true;
+        schedule();
+      }
+      return latest;
     },
     async flush() {
       while (queued.length > 0 || inFlight !== null) {

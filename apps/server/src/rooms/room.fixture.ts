@@ -271,6 +271,7 @@ export function fakeMember(id: string, options: { tandem?: boolean; identity?: I
     identity: options.identity ?? null,
     canWrite: true,
     isTandem: options.tandem === true,
+    acknowledges: options.tandem === true,
     get isOpen() {
       return member.closes.length === 0;
     },

@@ -202,7 +202,7 @@ export class Room {
       return { ok: false, reason: `malformed update: ${err instanceof Error ? err.message : String(err)}` };
     }
     try {
-      await this.deps.persistence.enqueue(this.id, update);
+      await this.deps.persistence.enqueue(this.id, update, true);
     } catch (err) {
       this.fail(err);
       throw err;
@@ -307,8 +307,8 @@ export class Room {
     else if (admitted.incomplete) this.history.wait(member);
     const stored = mustStore(update, this.docChanges !== changesBefore, pending, this.link.hasRemoteContent);
     const durable = stored
-      ? this.deps.persistence.enqueue(this.id, update)
-      : this.deps.persistence.lastPending(this.id);
+      ? this.deps.persistence.enqueue(this.id, update, member.acknowledges)
+      : this.deps.persistence.lastPending(this.id, member.acknowledges);
     if (durable === null) {
       member.acknowledge(frameNumber);
       return;
