@@ -8,9 +8,10 @@ import type { DocStore } from './storage/doc-store.js';
 import type { DocumentDirectory } from './storage/document-directory.js';
 import { redactPostgresUrl } from './storage/postgres-hosts.js';
 import { openSqliteAccessChangeLog } from './storage/sqlite-access-change-log.js';
-import { openSqliteDocStore, SQLITE_FILE } from './storage/sqlite-doc-store.js';
+import { SQLITE_FILE, sqliteDocStoreOn } from './storage/sqlite-doc-store.js';
 import { openSqliteDocumentDirectory } from './storage/sqlite-document-directory.js';
-import { openSqliteVersionStore } from './storage/sqlite-version-store.js';
+import { openSqliteThread } from './storage/sqlite-thread.js';
+import { sqliteVersionStoreOn } from './storage/sqlite-version-store.js';
 import type { VersionStore } from './storage/version-store.js';
 
 /** The store, fan-out and directory a configuration names, and how to describe them in logs. */
@@ -43,13 +44,21 @@ type Stores = Pick<Dependencies, 'store' | 'directory' | 'accessChanges' | 'vers
 
 /** One node's embedded SQLite: documents, their titles, access changes and versions side by side in DATA_DIR. */
 async function openEmbedded(config: Config): Promise<Stores> {
+  // The document log and the versions share the store's thread; each releases it once.
+  const thread = openSqliteThread({ dataDir: config.dataDir, users: 2 });
+  try {
+    await thread.opened;
+  } catch (err) {
+    await Promise.allSettled([thread.close(), thread.close()]);
+    throw err;
+  }
   return {
-    store: await openSqliteDocStore({ dataDir: config.dataDir }),
+    store: sqliteDocStoreOn(thread),
     // The document list's titles live beside the documents.
     directory: openSqliteDocumentDirectory({ dataDir: config.dataDir }),
     // Access changes too, so every node refuses the same tokens (decision 0021).
     accessChanges: openSqliteAccessChangeLog({ dataDir: config.dataDir }),
-    versions: openSqliteVersionStore({ dataDir: config.dataDir }),
+    versions: sqliteVersionStoreOn(thread),
     storePath: resolve(config.dataDir, SQLITE_FILE),
     storeKind: 'SQLite',
   };

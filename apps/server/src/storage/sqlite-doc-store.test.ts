@@ -106,3 +106,42 @@ describe('SqliteDocStore', () => {
     }
   });
 });
+
+describe('SqliteVersionStore', () => {
+  it('VER-1: writes a version on the store thread: the event loop keeps turning while a large one is stored', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-versions-thread-'));
+    const versions = openSqliteVersionStore({ dataDir });
+    try {
+      // 16 MiB of state: its checksum, insert and fsync take many milliseconds wherever they run.
+      const state = new Uint8Array(16 * 2 ** 20).fill(7);
+      await versions.listVersions('warm-up', { limit: 1 });
+      let turns = 0;
+      let counting = true;
+      const tick = () => {
+        turns += 1;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const added = await versions.addVersion({
+        docId: 'large',
+        kind: 'named',
+        label: 'Large',
+        reason: null,
+        createdAt: Date.now(),
+        authors: [],
+        createdBy: null,
+        state,
+        covers: 'large-1',
+      });
+      counting = false;
+      expect(added.created).toBe(true);
+      // Written synchronously on the event loop, the insert would let no turn run before it resolved.
+      expect(turns).toBeGreaterThan(1);
+      if (!added.created) return;
+      expect((await versions.readVersionState('large', added.version.id))?.byteLength).toBe(state.byteLength);
+    } finally {
+      await versions.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,8 +1,9 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppendEntry, LogCompaction, StoredDoc } from './doc-store.js';
+import type { AppendEntry } from './doc-store.js';
 import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
+import { openSqliteVersionEngine, type SqliteVersionEngine, type SqliteVersionOp } from './sqlite-version-engine.js';
 
 /** What the store's thread is asked to do (sqlite-doc-store.ts posts these). */
 export type SqliteRequest =
@@ -16,11 +17,18 @@ export type SqliteRequest =
       readonly throughSeq: number;
     }
   | { readonly id: number; readonly op: 'delete' | 'compact-log'; readonly docId: string }
-  | { readonly id: number; readonly op: 'list' | 'check' | 'close' };
+  | { readonly id: number; readonly op: 'list' | 'check' | 'close' }
+  /** One operation of the version store (sqlite-version-store.ts), with its arguments. */
+  | {
+      readonly id: number;
+      readonly op: 'version';
+      readonly method: SqliteVersionOp;
+      readonly args: readonly unknown[];
+    };
 
 /** The answer to one request, or the outcome of opening the database (id 0). */
 export type SqliteReply =
-  | { readonly id: number; readonly ok: true; readonly value?: StoredDoc | string[] | LogCompaction | null }
+  | { readonly id: number; readonly ok: true; readonly value?: unknown }
   | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
 
 /** workerData of the store's thread. */
@@ -28,11 +36,16 @@ export interface SqliteWorkerData {
   readonly dataDir: string;
 }
 
-/** Runs one request against the engine; the transfer list hands loaded bytes over without a copy. */
-function run(
-  engine: SqliteEngine,
-  request: SqliteRequest,
-): { value?: StoredDoc | string[] | LogCompaction | null; transfer: ArrayBuffer[] } {
+/** The thread's databases: the document log, and the versions beside it (opened on first use). */
+interface Engines {
+  readonly docs: SqliteEngine;
+  versions(): SqliteVersionEngine;
+  close(): void;
+}
+
+/** Runs one request against the engines; the transfer list hands loaded bytes over without a copy. */
+function run(engines: Engines, request: SqliteRequest): { value?: unknown; transfer: ArrayBuffer[] } {
+  const engine = engines.docs;
   switch (request.op) {
     case 'load': {
       const doc = engine.load(request.docId);
@@ -56,8 +69,13 @@ function run(
     case 'check':
       engine.check();
       return { transfer: [] };
+    case 'version': {
+      const versions = engines.versions();
+      const method = versions[request.method] as (...args: readonly unknown[]) => unknown;
+      return { value: method(...request.args), transfer: [] };
+    }
     case 'close':
-      engine.close();
+      engines.close();
       return { transfer: [] };
     default:
       return request satisfies never;
@@ -94,9 +112,21 @@ function serve(): void {
   if (port === null) throw new Error('sqlite-worker.js must run as a worker thread');
   const { dataDir } = workerData as SqliteWorkerData;
   yieldToEventLoop();
-  let engine: SqliteEngine;
+  let engines: Engines;
   try {
-    engine = openSqliteEngine(dataDir);
+    let versions: SqliteVersionEngine | null = null;
+    const docs = openSqliteEngine(dataDir);
+    engines = {
+      docs,
+      versions: () => {
+        versions ??= openSqliteVersionEngine({ dataDir });
+        return versions;
+      },
+      close: () => {
+        docs.close();
+        versions?.close();
+      },
+    };
   } catch (err) {
     port.postMessage({ id: 0, ok: false, error: errorOf(err) } satisfies SqliteReply);
     return;
@@ -104,7 +134,7 @@ function serve(): void {
   port.postMessage({ id: 0, ok: true } satisfies SqliteReply);
   port.on('message', (request: SqliteRequest) => {
     try {
-      const { value, transfer } = run(engine, request);
+      const { value, transfer } = run(engines, request);
       port.postMessage({ id: request.id, ok: true, value } satisfies SqliteReply, transfer);
     } catch (err) {
       port.postMessage({ id: request.id, ok: false, error: errorOf(err) } satisfies SqliteReply);
