@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import { type RetentionPolicy, thinVersions } from '../storage/version-retention.js';
-import { mergeAuthors, type NewVersion, type VersionAuthor, type VersionStore } from '../storage/version-store.js';
+import {
+  mergeAuthors,
+  type NewVersion,
+  sameAuthor,
+  type VersionAuthor,
+  type VersionStore,
+} from '../storage/version-store.js';
 
 /** When automatic versions are taken (VER-3). */
 export interface AutoVersionPolicy {
@@ -89,6 +95,16 @@ export function createAutoVersions(deps: {
       let longest: unknown = null;
       let closed = false;
       let writing: Promise<void> = Promise.resolve();
+      /** When the last change came (idle is measured from it). */
+      let lastChange = 0;
+      const whenIdle = (): void => {
+        const quietFor = now() - lastChange;
+        if (quietFor >= deps.policy.idleMs) {
+          void take();
+          return;
+        }
+        idle = timers.set(whenIdle, deps.policy.idleMs - quietFor);
+      };
       const take = (): Promise<void> => {
         timers.clear(idle);
         timers.clear(longest);
@@ -108,9 +124,11 @@ export function createAutoVersions(deps: {
         changed(author) {
           if (closed) return;
           dirty = true;
-          if (author !== null) authors = mergeAuthors(authors, [author]);
-          timers.clear(idle);
-          idle = timers.set(() => void take(), deps.policy.idleMs);
+          lastChange = now();
+          // Most changes come from an author already listed: no new list for them.
+          if (author !== null && !authors.some((a) => sameAuthor(a, author))) authors = mergeAuthors(authors, [author]);
+          // One idle timer per burst, pushed back when it fires early, instead of one per change.
+          idle ??= timers.set(whenIdle, deps.policy.idleMs);
           longest ??= timers.set(() => void take(), deps.policy.maxIntervalMs);
         },
         close() {

@@ -93,6 +93,11 @@ export interface VersionStore {
   close(): Promise<void>;
 }
 
+/** Whether two authors are the same person: by user id, or by name for anonymous ones. */
+export function sameAuthor(a: VersionAuthor, b: VersionAuthor): boolean {
+  return a.userId === null ? b.userId === null && a.name === b.name : a.userId === b.userId;
+}
+
 /** Authors of `current` followed by those of `more` it lacks (by user id, or by name for anonymous ones). */
 export function mergeAuthors(
   current: readonly VersionAuthor[],
