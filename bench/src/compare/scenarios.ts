@@ -1,5 +1,5 @@
 /**
- * The seven comparison scenarios. Each starts its own server(s), returns flat named metrics
+ * The comparison scenarios. Each starts its own server(s), returns flat named metrics
  * (lower is better unless the name says otherwise) and notes, and stops what it started.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisServer } from '@tandem/test-utils';
 import * as Y from 'yjs';
-import { LoadClient } from './clients.js';
+import { runAckScenario } from '../ack-scenario.js';
+import { LoadClient, ProbeClient } from './clients.js';
+import { syncUpdateFrame, TEXT_NAME } from './frames.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type Runtime, type ServerHandle, type ServerKind, startBenchServer } from './servers.js';
 import { mapLimit, round, seededRandom, sleep } from './util.js';
@@ -17,14 +19,27 @@ export interface Sizes {
   readonly idleConnections: readonly number[];
   readonly fanoutTypists: number;
   readonly fanoutRoomSizes: readonly number[];
+  /** The light-load mix: groups of rooms of one size, all in one step (`fanout.mix.*`). */
+  readonly fanoutMix: readonly { readonly roomSize: number; readonly rooms: number }[];
   readonly loadSeconds: number;
   readonly capacityRooms: number;
-  readonly capacityHz: readonly number[];
+  /** Capacity steps: updates/s per typist from `capacityStartHz`, × `capacityStepFactor` per step. */
+  readonly capacityStartHz: number;
+  readonly capacityStepFactor: number;
+  readonly capacityMaxSteps: number;
   readonly hotRoomTypists: readonly number[];
   readonly coldDocBytes: number;
   readonly coldClients: number;
   readonly noisySeconds: number;
   readonly crossRooms: number;
+  /** Encoded sizes of the documents whose memory cost `docmem` measures (one fresh server each). */
+  readonly docmemBytes: readonly number[];
+  /** How long the `docmem` client edits, and how often. */
+  readonly docmemSeconds: number;
+  readonly docmemEditHz: number;
+  /** Durable-ack latency: concurrent writer counts and measured seconds per count (Tandem only). */
+  readonly ackWriters: readonly number[];
+  readonly ackSeconds: number;
 }
 
 /** A scenario's outcome for one server. */
@@ -47,6 +62,10 @@ export interface ServerSpec {
 
 const CAPACITY_P99_MS = 100;
 const RESYNC_PAUSE_MS = 100;
+/** RSS counts as settled once this many samples in a row lie within 1 % of each other. */
+const SETTLE_SAMPLES = 4;
+const SETTLE_INTERVAL_MS = 250;
+const SETTLE_TIMEOUT_MS = 8_000;
 
 async function withServer<T>(
   spec: ServerSpec,
@@ -89,15 +108,36 @@ function loadMetrics(prefix: string, r: LoadResult): Record<string, number> {
   };
 }
 
-/** 1. Idle memory: RSS slope over synced idle connections in rooms of 10. */
+/**
+ * The server's RSS once it has settled: sampled every 250 ms until four samples in a row lie within
+ * 1 % of each other (bounded: after 8 s the last sample is taken as it is).
+ */
+async function settledRss(server: ServerHandle): Promise<number> {
+  const samples: number[] = [];
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (let i = 0; i < 1_000 && performance.now() < deadline; i++) {
+    samples.push(server.rssBytes());
+    const last = samples.slice(-SETTLE_SAMPLES);
+    if (last.length === SETTLE_SAMPLES && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last)) break;
+    await sleep(SETTLE_INTERVAL_MS);
+  }
+  return samples[samples.length - 1] ?? server.rssBytes();
+}
+
+/**
+ * 1. Idle memory: RSS with no connection once the server is healthy and settled (`idle.rssMiB@0`),
+ * then the RSS slope over synced idle connections in rooms of 10.
+ */
 export async function idleMemory(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   return withServer(spec, {}, async (server) => {
     const clients: LoadClient[] = [];
     const points: [number, number][] = [];
     const metrics: Record<string, number> = {};
     try {
-      await sleep(500);
-      points.push([0, server.rssBytes()]);
+      const empty = await settledRss(server);
+      points.push([0, empty]);
+      metrics['idle.rssMiB@0'] = round(empty / 2 ** 20, 1);
+      spec.log(`    0 connections (settled): RSS ${round(empty / 2 ** 20, 1)} MiB`);
       for (const target of sizes.idleConnections) {
         const from = clients.length;
         const opened = await mapLimit(
@@ -131,7 +171,10 @@ function slope(points: readonly [number, number][]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** 2. Fan-out latency: rooms of k typists at 2 updates/s + 1 Hz awareness, fixed total typists. */
+/**
+ * 2. Fan-out latency: rooms of k typists at 2 updates/s + 1 Hz awareness, fixed total typists;
+ * then the light-load mix, rooms of several sizes in one step (`fanout.mix.*`).
+ */
 export async function fanout(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   const metrics: Record<string, number> = {};
   const notes: string[] = [];
@@ -156,18 +199,63 @@ export async function fanout(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOu
     loadNotes(`fan-out k=${k}`, r, notes);
     steps[`k${k}`] = r;
   }
+  if (sizes.fanoutMix.length > 0) {
+    const roomSizes = interleave(sizes.fanoutMix.map((g) => Array.from({ length: g.rooms }, () => g.roomSize)));
+    const r = await withServer(spec, {}, (server) =>
+      runLoad(server, {
+        rooms: roomSizes.length,
+        typistsPerRoom: Math.max(...roomSizes),
+        roomSizes,
+        updateHz: 2,
+        awarenessHz: 1,
+        seconds: sizes.loadSeconds,
+        // The first rooms take turns between the sizes: the probes sample every size.
+        probeRooms: Math.max(sizes.fanoutMix.length, Math.ceil(roomSizes.length / 10)),
+        roomPrefix: 'mix',
+      }),
+    );
+    const typists = roomSizes.reduce((a, b) => a + b, 0);
+    spec.log(
+      `    mix of ${typists} typists in ${roomSizes.length} rooms: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
+        `${r.serverCpuUsPerMessage} µs/msg`,
+    );
+    Object.assign(metrics, loadMetrics('fanout.mix', r), { 'fanout.mix.typists': typists });
+    loadNotes('fan-out mix', r, notes);
+    steps.mix = r;
+  }
   return { metrics, notes, steps };
 }
 
-/** 3. Capacity: rooms of 5, rate raised step by step until p99 > 100 ms or a loss. */
+/** The lists' items taken in turns: [[a, a], [b]] → [a, b, a]. */
+function interleave<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i] as T);
+  return out;
+}
+
+/** The capacity steps' rates, updates/s per typist (rounded to 0.01). */
+export function capacitySteps(sizes: Sizes): number[] {
+  return Array.from({ length: sizes.capacityMaxSteps }, (_, i) =>
+    round(sizes.capacityStartHz * sizes.capacityStepFactor ** i, 2),
+  );
+}
+
+/**
+ * 3. Capacity: rooms of 5, rate raised geometrically step by step (metrics `capacity.step<i>.*`)
+ * until p99 > 100 ms or a loss; `capacity.msgPerSec` is the delivered rate of the last step held.
+ */
 export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   const metrics: Record<string, number> = {};
   const notes: string[] = [];
   const steps: Record<string, LoadResult> = {};
   let best = 0;
+  let bestHz = 0;
   let bestBound = false;
+  let failedAt: number | null = null;
+  const rates = capacitySteps(sizes);
   await withServer(spec, {}, async (server) => {
-    for (const hz of sizes.capacityHz) {
+    for (const [step, hz] of rates.entries()) {
       const r = await runLoad(server, {
         rooms: sizes.capacityRooms,
         typistsPerRoom: 5,
@@ -175,10 +263,10 @@ export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<Scenario
         awarenessHz: 1,
         seconds: sizes.loadSeconds,
         probeRooms: Math.max(2, Math.ceil(sizes.capacityRooms / 10)),
-        roomPrefix: `cap${hz}`,
+        roomPrefix: `cap${step}`,
       });
-      steps[`hz${hz}`] = r;
-      Object.assign(metrics, loadMetrics(`capacity.hz${hz}`, r));
+      steps[`step${step}`] = r;
+      Object.assign(metrics, loadMetrics(`capacity.step${step}`, r), { [`capacity.step${step}.hz`]: hz });
       const ok = r.converged && r.latencyMs.p99 <= CAPACITY_P99_MS;
       spec.log(
         `    ${hz} updates/s/typist: ${r.deliveredMessagesPerSec} msg/s delivered, p99 ${r.latencyMs.p99} ms, ` +
@@ -187,14 +275,20 @@ export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<Scenario
           `${ok ? '' : ' — over the limit'}`,
       );
       loadNotes(`capacity ${hz} Hz`, r, notes);
-      if (!ok) break;
+      if (!ok) {
+        failedAt = hz;
+        break;
+      }
       best = r.deliveredMessagesPerSec;
+      bestHz = hz;
       bestBound = r.generatorSaturated;
     }
   });
   metrics['capacity.msgPerSec'] = best;
+  metrics['capacity.heldHz'] = bestHz;
   if (bestBound) notes.push('capacity: the generator was saturated at the last passing step — lower bound');
-  metrics['capacity.lowerBound'] = bestBound ? 1 : 0;
+  if (failedAt === null) notes.push(`capacity: every step held, up to ${bestHz} updates/s/typist — lower bound`);
+  metrics['capacity.lowerBound'] = bestBound || failedAt === null ? 1 : 0;
   return { metrics, notes, steps };
 }
 
@@ -425,4 +519,93 @@ async function startRedisPinned(): Promise<{ port: number; stop(): Promise<void>
   const pid = redis.process.child.pid;
   if (pid !== undefined) spawnSync('taskset', ['-pc', '1', String(pid)], { stdio: 'ignore' });
   return redis;
+}
+
+/** `docmem` metric tag of an encoded size: `10KB`, `1MiB`, `10MiB`. */
+export function docSizeTag(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${round(bytes / 2 ** 20, 0)}MiB` : `${round(bytes / 1_000, 0)}KB`;
+}
+
+/**
+ * 8. Memory per loaded document: for each document, a fresh server with it stored (as the cold
+ * scenario seeds), RSS once settled with no document loaded, then one client joins and edits at
+ * random positions for a bounded time; RSS settled again. The difference, divided by the encoded
+ * size, is the memory a loaded document costs (`docmem.<size>.rssPerEncoded`). A fresh client
+ * then checks the server holds every edit.
+ */
+export async function docMemory(spec: ServerSpec, sizes: Sizes, docs: readonly Uint8Array[]): Promise<ScenarioOutcome> {
+  const metrics: Record<string, number> = {};
+  const notes: string[] = [];
+  for (const doc of docs) {
+    const tag = docSizeTag(doc.byteLength);
+    const room = `docmem-${tag}`;
+    await withServer(spec, { seed: { doc: room, update: doc } }, async (server) => {
+      const empty = await settledRss(server);
+      const local = new Y.Doc();
+      local.clientID = 700_001;
+      Y.applyUpdate(local, doc);
+      const outgoing: Uint8Array[] = [];
+      local.on('update', (update: Uint8Array) => outgoing.push(update));
+      const text = local.getText(TEXT_NAME);
+      const random = seededRandom(doc.byteLength);
+      // Measured while the client is still connected: a server may unload a room nobody is in.
+      const client = await LoadClient.open(server, room, 60_000);
+      let loaded = 0;
+      let held = 0;
+      try {
+        if (client.bytesReceived < doc.byteLength * 0.9) {
+          notes.push(`docmem ${tag}: the client received only ${client.bytesReceived} bytes`);
+        }
+        const edits = Math.ceil(sizes.docmemEditHz * sizes.docmemSeconds);
+        const start = performance.now();
+        for (let i = 0; i < edits; i++) {
+          const due = start + (i * 1_000) / sizes.docmemEditHz;
+          const wait = due - performance.now();
+          if (wait > 0) await sleep(wait);
+          const at = Math.floor(random() * (text.length + 1));
+          if (i % 4 === 3 && at < text.length) text.delete(at, Math.min(3, text.length - at));
+          else text.insert(at, 'x');
+          for (const update of outgoing.splice(0)) client.send(syncUpdateFrame(server.dialect, room, update));
+        }
+        loaded = await settledRss(server);
+        const verifier = await ProbeClient.openProbe(server, room, 60_000);
+        held = verifier.clockOf(local.clientID);
+        await verifier.close();
+      } finally {
+        await client.close();
+      }
+      const expected = Y.getState(local.store, local.clientID);
+      if (held < expected) notes.push(`docmem ${tag}: LOST ${expected - held} edits`);
+      const perEncoded = round((loaded - empty) / doc.byteLength, 2);
+      spec.log(
+        `    ${tag} document (${round(doc.byteLength / 2 ** 20, 2)} MiB encoded): RSS ${round(empty / 2 ** 20, 1)} → ` +
+          `${round(loaded / 2 ** 20, 1)} MiB, ${perEncoded}× its size`,
+      );
+      Object.assign(metrics, {
+        [`docmem.${tag}.encodedMiB`]: round(doc.byteLength / 2 ** 20, 3),
+        [`docmem.${tag}.emptyRssMiB`]: round(empty / 2 ** 20, 1),
+        [`docmem.${tag}.loadedRssMiB`]: round(loaded / 2 ** 20, 1),
+        // A negative difference (a GC between the samples) is reported as 0.
+        [`docmem.${tag}.rssPerEncoded`]: Math.max(0, perEncoded),
+      });
+    });
+  }
+  return { metrics, notes };
+}
+
+/** 9. Durable-ack latency (Tandem only): closed-loop writers, send → "persisted through N". */
+export async function ackLatency(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
+  const metrics: Record<string, number> = {};
+  for (const writers of sizes.ackWriters) {
+    const r = await runAckScenario(writers, sizes.ackSeconds, { core: spec.core });
+    spec.log(
+      `    ${writers} writer(s): ${r.updatesPerSec} updates/s, ack p50 ${r.ackLatencyMs.p50} ms, p99 ${r.ackLatencyMs.p99} ms`,
+    );
+    Object.assign(metrics, {
+      [`ack.w${writers}.p50Ms`]: r.ackLatencyMs.p50,
+      [`ack.w${writers}.p99Ms`]: r.ackLatencyMs.p99,
+      [`ack.w${writers}.updatesPerSec`]: r.updatesPerSec,
+    });
+  }
+  return { metrics, notes: [] };
 }
