@@ -210,7 +210,7 @@ function holds(
 function goalRatios(goal: Goal, t: number, peers: Record<string, number | null>): string {
   return goal.bounds
     .map((b) => {
-      if (b.against === null) return `${t} (limit ${b.factor})`;
+      if (b.against === null) return `${round(t / b.factor, 2)}× the limit`;
       const base = boundBase({ ...b, factor: 1 }, peers);
       const name = b.against === 'peers' ? 'peers’ mean' : b.against;
       return base === null ? `n/a (${name} not run)` : `${round(t / base, 2)}× ${name}`;
