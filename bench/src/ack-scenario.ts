@@ -4,7 +4,6 @@
  * fresh data directory), each timing send → the tandem.v1 ack "persisted through N" that covers
  * the update (it is fsynced).
  */
-import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { round } from './compare/util.js';
 import { type MillisSummary, microsHistogram, recordNanos, summarizeMillis } from './histogram.js';
@@ -44,19 +43,10 @@ export interface ServerScenarioResult {
   readonly dataBytesAfter: number;
 }
 
-/**
- * Runs `writers` closed-loop writers against a fresh server for `seconds`; with `core`, the server
- * (every thread of it, the store thread included) is pinned to that core.
- */
-export async function runAckScenario(
-  writers: number,
-  seconds: number,
-  options: { readonly core?: number | null } = {},
-): Promise<ServerScenarioResult> {
+/** Runs `writers` closed-loop writers against a fresh server for `seconds`. */
+export async function runAckScenario(writers: number, seconds: number): Promise<ServerScenarioResult> {
   const rooms = writers === 1 ? 1 : ACK_ROOMS;
   const server = await startServer();
-  if (options.core != null)
-    spawnSync('taskset', ['-a', '-pc', String(options.core), String(server.pid)], { stdio: 'ignore' });
   const clients: Writer[] = [];
   try {
     const connected = await Promise.allSettled(

@@ -14,8 +14,6 @@ const STARTED = /Tandem is running/;
 /** A Tandem server running as a child process on a fresh SQLite data directory. */
 export interface BenchServer {
   readonly port: number;
-  /** The server process's id. */
-  readonly pid: number;
   readonly dataDir: string;
   /** Bytes in the data directory (database, WAL and shared-memory files). */
   dataBytes(): number;
@@ -42,7 +40,6 @@ export async function startServer(): Promise<BenchServer> {
   const proc = server.process;
   return {
     port: server.port,
-    pid: proc.child.pid ?? -1,
     dataDir,
     dataBytes: () => directoryBytes(dataDir),
     cpuSeconds: () => (proc.child.pid === undefined ? null : processCpuSeconds(proc.child.pid)),

@@ -24,23 +24,26 @@ function runHarness(args: readonly string[]): Promise<{ code: number | null; out
   });
 }
 
+/** Runs the tiny comparison of `scenarios` on `servers` into `dir`: it must succeed; its JSON and output. */
+async function runTiny(
+  scenarios: string,
+  servers: string,
+  dir: string,
+  // biome-ignore lint/suspicious/noExplicitAny: the harness's JSON, read as data
+): Promise<{ result: any; output: string }> {
+  const { code, output } = await runHarness(['--tiny', '--scenarios', scenarios, '--servers', servers, '--out', dir]);
+  expect(code, output).toBe(0);
+  const result = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8'));
+  expect(result.failed).toBe(false);
+  return { result, output };
+}
+
 // The harness end to end on the built servers, at the smallest sizes: it must produce well-formed
 // results and every document must converge. Timings are not asserted (the box may be busy).
 describe('comparison harness (tiny)', () => {
   it('runs the fan-out and idle scenarios against every server and writes JSON and Markdown', async () => {
-    const { code, output } = await runHarness([
-      '--tiny',
-      '--scenarios',
-      'fanout,idle',
-      '--servers',
-      'tandem,hocuspocus,y-websocket,relay-floor',
-      '--out',
-      out,
-    ]);
+    const { result, output } = await runTiny('fanout,idle', 'tandem,hocuspocus,y-websocket,relay-floor', out);
     expect(output).toContain('[run 1/1] fanout · tandem');
-    expect(code, output).toBe(0);
-    const result = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-    expect(result.failed).toBe(false);
     expect(result.servers).toEqual(['tandem', 'hocuspocus-3', 'y-websocket', 'relay-floor']);
     for (const label of result.servers) {
       const m = result.medians[label];
@@ -87,18 +90,7 @@ describe('comparison harness (tiny)', () => {
 describe('comparison harness: capacity, docmem and ack (tiny)', () => {
   it('writes the capacity, document-memory and ack-latency rows with numeric values', async () => {
     const goalsOut = join(out, 'goals');
-    const { code, output } = await runHarness([
-      '--tiny',
-      '--scenarios',
-      'capacity,docmem,ack',
-      '--servers',
-      'tandem,y-websocket',
-      '--out',
-      goalsOut,
-    ]);
-    expect(code, output).toBe(0);
-    const result = JSON.parse(readFileSync(join(goalsOut, 'compare.json'), 'utf8'));
-    expect(result.failed).toBe(false);
+    const { result } = await runTiny('capacity,docmem,ack', 'tandem,y-websocket', goalsOut);
     const rowOf = (metric: string) => result.rows.find((r: { metric: string }) => r.metric === metric);
     for (const label of ['tandem', 'y-websocket']) {
       const m = result.medians[label];
@@ -133,18 +125,7 @@ describe('comparison harness: capacity, docmem and ack (tiny)', () => {
 describe('comparison harness: Tandem /hocuspocus vs Hocuspocus (tiny)', () => {
   it('HP-1: the fan-out scenario runs provider-framed load against both and every room converges', async () => {
     const hpOut = join(out, 'hocuspocus');
-    const { code, output } = await runHarness([
-      '--tiny',
-      '--scenarios',
-      'fanout',
-      '--servers',
-      'tandem-hocuspocus,hocuspocus',
-      '--out',
-      hpOut,
-    ]);
-    expect(code, output).toBe(0);
-    const result = JSON.parse(readFileSync(join(hpOut, 'compare.json'), 'utf8'));
-    expect(result.failed).toBe(false);
+    const { result } = await runTiny('fanout', 'tandem-hocuspocus,hocuspocus', hpOut);
     expect(result.servers).toEqual(['tandem-hocuspocus', 'hocuspocus-3']);
     for (const label of result.servers) {
       expect(result.medians[label]['fanout.k2.lost']).toBe(0);

@@ -45,6 +45,12 @@ interface RowSpec {
   label: string;
   higherIsBetter?: boolean;
   goal?: Goal;
+  /**
+   * A metric that is 1 for a server whose value is only a lower bound (capacity: every step held,
+   * or the generator saturated). A "no" then cannot be concluded when Tandem's value is one, nor
+   * a "yes" when a peer's is: the goal is reported as not judged (n/a).
+   */
+  lowerBoundMetric?: string;
 }
 
 /** The peers whose mean the memory goal compares against (the servers users would switch from). */
@@ -108,6 +114,7 @@ function rowSpecs(metricNames: ReadonlySet<string>): RowSpec[] {
         text: '≥ 1.3× y-websocket, ≥ 1.5× hocuspocus-3',
         bounds: [vsYws(1.3), { against: 'hocuspocus-3', factor: 1.5 }],
       },
+      lowerBoundMetric: 'capacity.lowerBound',
     },
     {
       scenario: '3 capacity',
@@ -297,6 +304,12 @@ export function buildRows(
     const peerValues: Record<string, number | null> = {};
     for (const p of peers) peerValues[p] = values[p] ?? null;
     const higher = spec.higherIsBetter ?? false;
+    let met = t === null || spec.goal === undefined ? null : holds(spec.goal.bounds, t, peerValues, higher);
+    if (spec.lowerBoundMetric !== undefined && spec.goal !== undefined) {
+      const bounded = (l: string) => (med[l]?.[spec.lowerBoundMetric as string] ?? 0) > 0;
+      const refs = spec.goal.bounds.map((b) => b.against).filter((a): a is string => a !== null);
+      if ((met === false && bounded(tandem)) || (met === true && refs.some(bounded))) met = null;
+    }
     return {
       scenario: spec.scenario,
       metric: spec.metric,
@@ -305,7 +318,7 @@ export function buildRows(
       values,
       ratios,
       goal: spec.goal?.text ?? '',
-      met: t === null || spec.goal === undefined ? null : holds(spec.goal.bounds, t, peerValues, higher),
+      met,
       stretchMet:
         t === null || spec.goal?.stretch === undefined ? null : holds(spec.goal.stretch, t, peerValues, higher),
       goalRatio: t === null || spec.goal === undefined ? '' : goalRatios(spec.goal, t, peerValues),
