@@ -106,7 +106,9 @@ describe('comparison harness: capacity, docmem and ack (tiny)', () => {
     }
     // Its goal also needs hocuspocus-3, which did not run: not judged.
     expect(rowOf('capacity.msgPerSec').met).toBeNull();
-    expect(Number.isFinite(rowOf('capacity.cpuAtRef').values.tandem)).toBe(true);
+    // (No assertion on the reference-step row: other processes on the generator's core can mark a step
+    // saturated, which leaves no common reference step.)
+    expect(rowOf('capacity.heldHz').values.tandem).toBeGreaterThan(0);
     for (const [writers, limit] of [
       [1, 10],
       [10, 10],
