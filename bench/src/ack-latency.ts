@@ -11,15 +11,22 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, arch as osArch, platform as osPlatform, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
 // Not a package entry of @tandem/server: the built module, by path (its .d.ts sits beside it).
 import { openSqliteDocStore } from '../../apps/server/dist/storage/sqlite-doc-store.js';
+import {
+  ACK_ROOMS,
+  ACK_WARMUP_WRITES,
+  now,
+  runAckScenario,
+  type ServerScenarioResult,
+  secondsSince,
+} from './ack-scenario.js';
+import { round } from './compare/util.js';
 import { type MillisSummary, microsHistogram, recordNanos, summarizeMillis } from './histogram.js';
-import { type BenchServer, serverEntry, startServer } from './server-process.js';
-import { Writer } from './writer.js';
+import { serverEntry } from './server-process.js';
 
 const USAGE = `usage: node dist/ack-latency.js [--seconds N] [--writers 1,10,100] [--batches 1,10,100] [--out FILE]
 
@@ -29,20 +36,10 @@ const USAGE = `usage: node dist/ack-latency.js [--seconds N] [--writers 1,10,100
   --out FILE      where to write the JSON results (default bench/results/ack-latency.json)
 `;
 
-/** Writers are spread over this many rooms (a single writer uses one room). */
-const ROOMS = 10;
-/** Unmeasured writes per writer before the clock starts (JIT, room load, first SQLite pages). */
-const WARMUP_WRITES = 20;
 /** Unmeasured appends per batch size before the clock starts. */
 const WARMUP_APPENDS = 20;
 /** Upper bounds on every loop, whatever the duration. */
-const MAX_WRITES_PER_WRITER = 1_000_000;
 const MAX_APPENDS = 1_000_000;
-/** A write whose ack takes longer than this fails the run. */
-const ACK_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 10_000;
-/** Sampling interval of the client's event-loop delay monitor. */
-const LOOP_DELAY_RESOLUTION_MS = 10;
 /** Documents the direct-store batches spread their updates over. */
 const STORE_DOCS = 10;
 
@@ -51,22 +48,6 @@ interface Options {
   readonly writers: readonly number[];
   readonly batches: readonly number[];
   readonly out: string;
-}
-
-interface ServerScenarioResult {
-  readonly writers: number;
-  readonly rooms: number;
-  readonly durationS: number;
-  readonly updates: number;
-  readonly updatesPerSec: number;
-  readonly ackLatencyMs: MillisSummary;
-  /** CPU used during the measured window, in % of one core (200 % = both cores of a 2-core box). */
-  readonly serverCpuPercent: number | null;
-  readonly clientCpuPercent: number;
-  /** How late this (client) process's event loop ran, p99, during the window: it inflates the latencies. */
-  readonly clientLoopDelayP99Ms: number;
-  /** Database + WAL bytes when the scenario ended. */
-  readonly dataBytesAfter: number;
 }
 
 interface StoreScenarioResult {
@@ -116,83 +97,6 @@ function parseList(flag: string, text: string, max: number): number[] {
     throw new Error(`${flag} must be a comma-separated list of integers in [1, ${max}], got "${text}"`);
   }
   return list;
-}
-
-const now = () => process.hrtime.bigint();
-const secondsSince = (start: bigint) => Number(now() - start) / 1e9;
-
-/** Runs `writers` closed-loop writers against a fresh server for `seconds`. */
-async function runServerScenario(writers: number, seconds: number): Promise<ServerScenarioResult> {
-  const rooms = writers === 1 ? 1 : ROOMS;
-  const server = await startServer();
-  const clients: Writer[] = [];
-  try {
-    const connected = await Promise.allSettled(
-      Array.from({ length: writers }, (_, i) =>
-        Writer.connect(server.port, `bench-room-${i % rooms}`, `w${i}`, CONNECT_TIMEOUT_MS),
-      ),
-    );
-    for (const result of connected) if (result.status === 'fulfilled') clients.push(result.value);
-    const failed = connected.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let i = 0; i < WARMUP_WRITES; i++) await client.write(ACK_TIMEOUT_MS);
-      }),
-    );
-
-    const histogram = microsHistogram();
-    const durationNs = BigInt(Math.round(seconds * 1e9));
-    const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-    const serverCpuBefore = server.cpuSeconds();
-    const clientCpuBefore = process.cpuUsage();
-    loopDelay.enable();
-    const start = now();
-    const deadline = start + durationNs;
-    let updates = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let i = 0; i < MAX_WRITES_PER_WRITER && now() < deadline; i++) {
-          recordNanos(histogram, await client.write(ACK_TIMEOUT_MS));
-          updates += 1;
-        }
-      }),
-    );
-    // Writes in flight at the deadline finish after it: count the time they took too.
-    const durationS = secondsSince(start);
-    loopDelay.disable();
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const serverCpuAfter = server.cpuSeconds();
-    const serverCpuPercent =
-      serverCpuBefore === null || serverCpuAfter === null
-        ? null
-        : round((100 * (serverCpuAfter - serverCpuBefore)) / durationS, 1);
-    return {
-      writers,
-      rooms,
-      durationS: round(durationS, 3),
-      updates,
-      updatesPerSec: round(updates / durationS, 1),
-      ackLatencyMs: summarizeMillis(histogram),
-      serverCpuPercent,
-      clientCpuPercent: round((clientCpu.user + clientCpu.system) / 1e4 / durationS, 1),
-      // The histogram records whole timer intervals: subtract the interval to keep only the lateness.
-      clientLoopDelayP99Ms: round(Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS), 3),
-      dataBytesAfter: server.dataBytes(),
-    };
-  } finally {
-    await Promise.all(clients.map((client) => client.close()));
-    await stopQuietly(server);
-  }
-}
-
-async function stopQuietly(server: BenchServer): Promise<void> {
-  try {
-    await server.stop();
-  } catch (err) {
-    process.stderr.write(`warning: could not stop the server: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
 }
 
 /** A source of small, real Yjs updates (one Y.Array push each), cycling over a few documents. */
@@ -258,11 +162,6 @@ async function runStoreScenario(batchSize: number, seconds: number): Promise<Sto
   }
 }
 
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? '').length)));
@@ -301,7 +200,7 @@ async function main(): Promise<void> {
   const server: ServerScenarioResult[] = [];
   for (const writers of options.writers) {
     process.stdout.write(`  server, ${writers} writer(s)…\n`);
-    server.push(await runServerScenario(writers, options.seconds));
+    server.push(await runAckScenario(writers, options.seconds));
   }
   const store: StoreScenarioResult[] = [];
   for (const batchSize of options.batches) {
@@ -363,8 +262,8 @@ async function main(): Promise<void> {
     createdAt: new Date().toISOString(),
     options: {
       seconds: options.seconds,
-      rooms: ROOMS,
-      warmupWritesPerWriter: WARMUP_WRITES,
+      rooms: ACK_ROOMS,
+      warmupWritesPerWriter: ACK_WARMUP_WRITES,
       warmupAppends: WARMUP_APPENDS,
       storeDocs: STORE_DOCS,
     },

@@ -10,12 +10,14 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildRows, markdownTable, medians, type RunMetrics, referenceCpu } from './compare/report.js';
+import { buildRows, goalsTable, markdownTable, medians, type RunMetrics, referenceCpu } from './compare/report.js';
 import {
+  ackLatency,
   bigDocument,
   capacity,
   coldLoad,
   crossNode,
+  docMemory,
   fanout,
   hotRoom,
   idleMemory,
@@ -34,7 +36,8 @@ const USAGE = `usage: node dist/compare.js [--quick | --tiny] [--runs N] [--serv
   --runs N           repetitions; tables show medians (default 3, quick 1)
   --servers LIST     tandem,tandem-hocuspocus,hocuspocus,y-websocket,relay-floor (default all;
                      tandem-hocuspocus: Tandem's /hocuspocus endpoint under Hocuspocus-framed load)
-  --scenarios LIST   idle,fanout,capacity,hot,cold,noisy,cross (default all)
+  --scenarios LIST   idle,fanout,capacity,hot,cold,noisy,cross,docmem,ack (default all;
+                     docmem: memory per loaded document; ack: Tandem's durable-ack latency)
   --node22           also run Hocuspocus 4.x and the y-websocket server on Node 22 (default in full mode)
   --no-node22        skip the Node 22 runs
   --out DIR          where compare.json and compare.md go (default bench/results)
@@ -47,44 +50,82 @@ const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
     idleConnections: [1_000, 5_000, 10_000],
     fanoutTypists: 200,
     fanoutRoomSizes: [2, 5, 20],
+    // 250 typists: 80 in 40 rooms of 2, 90 in 18 rooms of 5, 80 in 4 rooms of 20.
+    fanoutMix: [
+      { roomSize: 2, rooms: 40 },
+      { roomSize: 5, rooms: 18 },
+      { roomSize: 20, rooms: 4 },
+    ],
     loadSeconds: 10,
     capacityRooms: 100,
-    capacityHz: [2, 5, 10, 20, 30, 40, 60],
+    // 4 → 14.1 updates/s/typist in steps of 15 %, 10 steps at most (stops at the first failure).
+    capacityStartHz: 4,
+    capacityStepFactor: 1.15,
+    capacityMaxSteps: 10,
     hotRoomTypists: [50, 100, 200],
     coldDocBytes: 10 * 2 ** 20,
     coldClients: 20,
     noisySeconds: 8,
     crossRooms: 40,
+    docmemBytes: [10_000, 2 ** 20, 10 * 2 ** 20],
+    docmemSeconds: 5,
+    docmemEditHz: 20,
+    ackWriters: [1, 10, 100],
+    ackSeconds: 5,
   },
   quick: {
     idleConnections: [250, 500, 1_000],
     fanoutTypists: 60,
     fanoutRoomSizes: [2, 5, 20],
+    // 60 typists: 20 in rooms of 2, 20 in rooms of 5, 20 in one room of 20.
+    fanoutMix: [
+      { roomSize: 2, rooms: 10 },
+      { roomSize: 5, rooms: 4 },
+      { roomSize: 20, rooms: 1 },
+    ],
     loadSeconds: 3,
     capacityRooms: 50,
-    capacityHz: [2, 10, 30],
+    capacityStartHz: 6,
+    capacityStepFactor: 1.15,
+    capacityMaxSteps: 6,
     hotRoomTypists: [50, 100],
     coldDocBytes: 10 * 2 ** 20,
     coldClients: 20,
     noisySeconds: 3,
     crossRooms: 10,
+    docmemBytes: [10_000, 2 ** 20, 10 * 2 ** 20],
+    docmemSeconds: 3,
+    docmemEditHz: 20,
+    ackWriters: [1, 10, 100],
+    ackSeconds: 2,
   },
   tiny: {
     idleConnections: [20, 40],
     fanoutTypists: 8,
     fanoutRoomSizes: [2],
+    fanoutMix: [
+      { roomSize: 2, rooms: 2 },
+      { roomSize: 5, rooms: 1 },
+    ],
     loadSeconds: 1,
     capacityRooms: 4,
-    capacityHz: [2, 5],
+    capacityStartHz: 2,
+    capacityStepFactor: 1.15,
+    capacityMaxSteps: 2,
     hotRoomTypists: [5],
     coldDocBytes: 200_000,
     coldClients: 3,
     noisySeconds: 1,
     crossRooms: 2,
+    docmemBytes: [10_000, 100_000],
+    docmemSeconds: 1,
+    docmemEditHz: 10,
+    ackWriters: [1, 10],
+    ackSeconds: 0.5,
   },
 };
 
-const ALL_SCENARIOS = ['idle', 'fanout', 'capacity', 'hot', 'cold', 'noisy', 'cross'] as const;
+const ALL_SCENARIOS = ['idle', 'fanout', 'capacity', 'hot', 'cold', 'noisy', 'cross', 'docmem', 'ack'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 const ALL_KINDS: readonly ServerKind[] = ['tandem', 'tandem-hocuspocus', 'hocuspocus', 'y-websocket', 'relay-floor'];
 
@@ -190,6 +231,10 @@ async function main(): Promise<void> {
     ? bigDocument(sizes.coldDocBytes)
     : new Uint8Array();
   if (bigDoc.byteLength > 0) log(`         large document: ${(bigDoc.byteLength / 2 ** 20).toFixed(1)} MiB`);
+  // docmem's documents, built once (the cold scenario's document is reused when it is one of them).
+  const memDocs = options.scenarios.includes('docmem')
+    ? sizes.docmemBytes.map((b) => (b === sizes.coldDocBytes && bigDoc.byteLength > 0 ? bigDoc : bigDocument(b)))
+    : [];
 
   const runs: RunMetrics = {};
   const notes: Record<string, string[]> = {};
@@ -201,6 +246,10 @@ async function main(): Promise<void> {
         const label = serverLabel(server.kind, server.runtime);
         if (scenario === 'cross' && (server.kind === 'y-websocket' || server.kind === 'relay-floor')) continue;
         if (scenario === 'cross' && server.runtime === 'node22') continue;
+        // Durable-ack latency is Tandem's own tandem.v1 ack: no peer has one.
+        if (scenario === 'ack' && server.kind !== 'tandem') continue;
+        // A relay holds frames, not documents; the Node 22 peers would double the run for the same figure.
+        if (scenario === 'docmem' && (server.kind === 'relay-floor' || server.runtime === 'node22')) continue;
         log(`[run ${run}/${options.runs}] ${scenario} · ${label}`);
         const spec: ServerSpec = {
           ...server,
@@ -211,7 +260,7 @@ async function main(): Promise<void> {
         const t0 = Date.now();
         let outcome: ScenarioOutcome;
         try {
-          outcome = await runScenario(scenario, spec, sizes, bigDoc);
+          outcome = await runScenario(scenario, spec, sizes, bigDoc, memDocs);
         } catch (err) {
           const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
           log(`    FAILED: ${message}`);
@@ -250,8 +299,16 @@ async function main(): Promise<void> {
       `Linux ${machine.kernel}, Node ${machine.node20}${machine.node22 ? ` and ${machine.node22}` : ''} · ${machine.pinning} · ` +
       `load average at start ${machine.loadAvgAtStart.join(' ')} · ${minutes} min`,
     '',
-    `Ratios are Tandem / peer: below 1 is better for Tandem except where higher is better. CPU per message is ` +
-      `compared at ${ref.hz === null ? 'no common capacity step (none passed on every server)' : `the ${ref.hz} updates/s/typist capacity step, the highest every server passed with the generator unsaturated`}.`,
+    '## Goals (issue 17)',
+    '',
+    goalsTable(rows, tandem),
+    '',
+    '## Every measurement',
+    '',
+    'Ratios are Tandem / peer: below 1 is better for Tandem except where higher is better.' +
+      (!options.scenarios.includes('capacity')
+        ? ''
+        : ` Capacity CPU per message is compared at ${ref.hz === null ? 'no common step (none passed on every server)' : `the ${ref.hz} updates/s/typist step, the highest every server passed with the generator unsaturated`}.`),
     '',
     table,
     '',
@@ -287,7 +344,13 @@ async function main(): Promise<void> {
   }
 }
 
-function runScenario(scenario: Scenario, spec: ServerSpec, sizes: Sizes, bigDoc: Uint8Array): Promise<ScenarioOutcome> {
+function runScenario(
+  scenario: Scenario,
+  spec: ServerSpec,
+  sizes: Sizes,
+  bigDoc: Uint8Array,
+  memDocs: readonly Uint8Array[],
+): Promise<ScenarioOutcome> {
   switch (scenario) {
     case 'idle':
       return idleMemory(spec, sizes);
@@ -303,6 +366,10 @@ function runScenario(scenario: Scenario, spec: ServerSpec, sizes: Sizes, bigDoc:
       return noisyNeighbour(spec, sizes, bigDoc);
     case 'cross':
       return crossNode(spec, sizes);
+    case 'docmem':
+      return docMemory(spec, sizes, memDocs);
+    case 'ack':
+      return ackLatency(spec, sizes);
   }
 }
 

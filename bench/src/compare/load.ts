@@ -15,6 +15,11 @@ import { type LatencySummary, mapLimit, round, seededRandom, sleep, summarize } 
 export interface LoadSpec {
   readonly rooms: number;
   readonly typistsPerRoom: number;
+  /**
+   * Per-room typist counts for a mix of room sizes (the fan-out mix); when given, its length must
+   * equal `rooms` and it replaces `typistsPerRoom` room by room.
+   */
+  readonly roomSizes?: readonly number[];
   /** Updates per second per typist. */
   readonly updateHz: number;
   /** Awareness updates per second per typist. */
@@ -82,11 +87,12 @@ export async function runLoad(server: ServerHandle | readonly ServerHandle[], sp
   const nUpdates = Math.ceil(spec.updateHz * spec.seconds);
   const nAware = Math.ceil(spec.awarenessHz * spec.seconds);
   const probeRooms = Math.min(spec.rooms, spec.probeRooms);
+  const sizes = roomSizesOf(spec);
 
   // Pre-generate every frame and the whole schedule before any socket opens.
   const typists: Typist[] = [];
   for (let r = 0; r < spec.rooms; r++) {
-    for (let t = 0; t < spec.typistsPerRoom; t++) {
+    for (let t = 0; t < (sizes[r] ?? 0); t++) {
       const client = 1 + r * 1_000 + t;
       const target = targets[typists.length % targets.length] ?? first;
       const isProbe = r < probeRooms && t === 0;
@@ -228,12 +234,9 @@ export async function runLoad(server: ServerHandle | readonly ServerHandle[], sp
     for (const t of typists) if (t.conn?.failure != null) failures.push(`${roomName(t.room)}: ${t.conn.failure}`);
 
     const elapsedS = (end - start) / 1_000;
-    const recipients = spec.typistsPerRoom - 1;
-    const updatesSent = typists.reduce((n, t) => n + t.sent, 0);
-    const awarenessSent = typists.reduce((n, t) => n + t.awarenessSent, 0);
-    // Passive probes are recipients too.
+    // Each typist's sends reach the other typists of its room; passive probes are recipients too.
     const delivered =
-      (updatesSent + awarenessSent) * recipients +
+      typists.reduce((n, t) => n + (t.sent + t.awarenessSent) * ((sizes[t.room] ?? 1) - 1), 0) +
       passive.reduce(
         (n, { room }) => n + (sentByRoom.get(room) ?? []).reduce((m, t) => m + t.sent + t.awarenessSent, 0),
         0,
@@ -244,11 +247,8 @@ export async function runLoad(server: ServerHandle | readonly ServerHandle[], sp
         ? null
         : round((100 * (coreAfter.busy - coreBefore.busy)) / Math.max(1, coreAfter.total - coreBefore.total), 1);
     return {
-      offeredUpdatesPerSec: round(spec.rooms * spec.typistsPerRoom * spec.updateHz, 1),
-      offeredMessagesPerSec: round(
-        spec.rooms * spec.typistsPerRoom * (spec.updateHz + spec.awarenessHz) * recipients,
-        1,
-      ),
+      offeredUpdatesPerSec: round(typists.length * spec.updateHz, 1),
+      offeredMessagesPerSec: round(sizes.reduce((n, k) => n + k * (k - 1), 0) * (spec.updateHz + spec.awarenessHz), 1),
       deliveredMessages: delivered,
       deliveredMessagesPerSec: round(delivered / elapsedS, 1),
       framesReceived,
@@ -271,6 +271,15 @@ export async function runLoad(server: ServerHandle | readonly ServerHandle[], sp
       (c) => c.close(),
     );
   }
+}
+
+/** Typists per room: `roomSizes`, or `typistsPerRoom` in every room. */
+function roomSizesOf(spec: LoadSpec): readonly number[] {
+  if (spec.roomSizes === undefined) return Array.from({ length: spec.rooms }, () => spec.typistsPerRoom);
+  if (spec.roomSizes.length !== spec.rooms) {
+    throw new Error(`roomSizes has ${spec.roomSizes.length} entries for ${spec.rooms} rooms`);
+  }
+  return spec.roomSizes;
 }
 
 function sumCpu(servers: readonly ServerHandle[]): number {

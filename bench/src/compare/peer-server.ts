@@ -4,8 +4,9 @@
  *
  *   PEER=hocuspocus|y-websocket|relay-floor  HOST, PORT
  *   HOCUSPOCUS_MODULE   '@hocuspocus/server' (3.x, Node 20) or 'hocuspocus4' (4.x, Node 22)
- *   SEED_DOC, SEED_FILE a document whose stored state (a Yjs update in a file) is read on load,
- *                       as a store would; every other document starts empty (in-memory)
+ *   SEED_DOC, SEED_FILE documents (comma-separated names) whose stored state (one Yjs update in a
+ *                       file) is read on load, as a store would; every other document starts
+ *                       empty (in-memory)
  *   REDIS_URL           Hocuspocus only: its Redis extension, for the cross-node scenario
  *
  * Prints `READY <port>` once listening. Compression is off (ws's perMessageDeflate: false).
@@ -25,12 +26,13 @@ type HocuspocusCtor = new (
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? '0');
-const seedDoc = process.env.SEED_DOC;
+const seedDocs = new Set((process.env.SEED_DOC ?? '').split(',').filter((n) => n !== ''));
 const seedFile = process.env.SEED_FILE;
+const isSeeded = (name: string) => seedFile !== undefined && seedDocs.has(name);
 
-/** Reads the seeded document's stored state, as a store would on every cold load. */
+/** Reads a seeded document's stored state, as a store would on every cold load. */
 function loadSeed(name: string, doc: Y.Doc): void {
-  if (seedDoc === undefined || seedFile === undefined || name !== seedDoc) return;
+  if (seedFile === undefined || !isSeeded(name)) return;
   Y.applyUpdate(doc, readFileSync(seedFile));
 }
 
@@ -105,7 +107,7 @@ async function startRelayFloor(): Promise<void> {
     let room = rooms.get(name);
     if (room === undefined) {
       room = { sockets: new Set(), updates: [] };
-      if (seedDoc !== undefined && seedFile !== undefined && name === seedDoc) {
+      if (seedFile !== undefined && isSeeded(name)) {
         room.updates.push(syncUpdateFrame('y-websocket', name, readFileSync(seedFile)));
       }
       rooms.set(name, room);

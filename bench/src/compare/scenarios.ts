@@ -1,5 +1,5 @@
 /**
- * The seven comparison scenarios. Each starts its own server(s), returns flat named metrics
+ * The comparison scenarios. Each starts its own server(s), returns flat named metrics
  * (lower is better unless the name says otherwise) and notes, and stops what it started.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisServer } from '@tandem/test-utils';
 import * as Y from 'yjs';
-import { LoadClient } from './clients.js';
+import { runAckScenario } from '../ack-scenario.js';
+import { LoadClient, ProbeClient } from './clients.js';
+import { syncUpdateFrame, TEXT_NAME } from './frames.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type Runtime, type ServerHandle, type ServerKind, startBenchServer } from './servers.js';
 import { mapLimit, round, seededRandom, sleep } from './util.js';
@@ -17,14 +19,27 @@ export interface Sizes {
   readonly idleConnections: readonly number[];
   readonly fanoutTypists: number;
   readonly fanoutRoomSizes: readonly number[];
+  /** The light-load mix: groups of rooms of one size, all in one step (`fanout.mix.*`). */
+  readonly fanoutMix: readonly { readonly roomSize: number; readonly rooms: number }[];
   readonly loadSeconds: number;
   readonly capacityRooms: number;
-  readonly capacityHz: readonly number[];
+  /** Capacity steps: updates/s per typist from `capacityStartHz`, × `capacityStepFactor` per step. */
+  readonly capacityStartHz: number;
+  readonly capacityStepFactor: number;
+  readonly capacityMaxSteps: number;
   readonly hotRoomTypists: readonly number[];
   readonly coldDocBytes: number;
   readonly coldClients: number;
   readonly noisySeconds: number;
   readonly crossRooms: number;
+  /** Encoded sizes of the documents whose memory cost `docmem` measures (one fresh server each). */
+  readonly docmemBytes: readonly number[];
+  /** How long the `docmem` client edits, and how often. */
+  readonly docmemSeconds: number;
+  readonly docmemEditHz: number;
+  /** Durable-ack latency: concurrent writer counts and measured seconds per count (Tandem only). */
+  readonly ackWriters: readonly number[];
+  readonly ackSeconds: number;
 }
 
 /** A scenario's outcome for one server. */
@@ -47,6 +62,10 @@ export interface ServerSpec {
 
 const CAPACITY_P99_MS = 100;
 const RESYNC_PAUSE_MS = 100;
+/** RSS counts as settled once this many samples in a row lie within 1 % of each other. */
+const SETTLE_SAMPLES = 4;
+const SETTLE_INTERVAL_MS = 250;
+const SETTLE_TIMEOUT_MS = 8_000;
 
 async function withServer<T>(
   spec: ServerSpec,
@@ -89,15 +108,36 @@ function loadMetrics(prefix: string, r: LoadResult): Record<string, number> {
   };
 }
 
-/** 1. Idle memory: RSS slope over synced idle connections in rooms of 10. */
+/**
+ * The server's RSS once it has settled: sampled every 250 ms until four samples in a row lie within
+ * 1 % of each other (bounded: after 8 s the last sample is taken as it is).
+ */
+async function settledRss(server: ServerHandle): Promise<number> {
+  const samples: number[] = [];
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (let i = 0; i < 1_000 && performance.now() < deadline; i++) {
+    samples.push(server.rssBytes());
+    const last = samples.slice(-SETTLE_SAMPLES);
+    if (last.length === SETTLE_SAMPLES && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last)) break;
+    await sleep(SETTLE_INTERVAL_MS);
+  }
+  return samples[samples.length - 1] ?? server.rssBytes();
+}
+
+/**
+ * 1. Idle memory: RSS with no connection once the server is healthy and settled (`idle.rssMiB@0`),
+ * then the RSS slope over synced idle connections in rooms of 10.
+ */
 export async function idleMemory(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   return withServer(spec, {}, async (server) => {
     const clients: LoadClient[] = [];
     const points: [number, number][] = [];
     const metrics: Record<string, number> = {};
     try {
-      await sleep(500);
-      points.push([0, server.rssBytes()]);
+      const empty = await settledRss(server);
+      points.push([0, empty]);
+      metrics['idle.rssMiB@0'] = round(empty / 2 ** 20, 1);
+      spec.log(`    0 connections (settled): RSS ${round(empty / 2 ** 20, 1)} MiB`);
       for (const target of sizes.idleConnections) {
         const from = clients.length;
         const opened = await mapLimit(
@@ -131,7 +171,10 @@ function slope(points: readonly [number, number][]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** 2. Fan-out latency: rooms of k typists at 2 updates/s + 1 Hz awareness, fixed total typists. */
+/**
+ * 2. Fan-out latency: rooms of k typists at 2 updates/s + 1 Hz awareness, fixed total typists;
+ * then the light-load mix, rooms of several sizes in one step (`fanout.mix.*`).
+ */
 export async function fanout(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   const metrics: Record<string, number> = {};
   const notes: string[] = [];
@@ -156,18 +199,63 @@ export async function fanout(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOu
     loadNotes(`fan-out k=${k}`, r, notes);
     steps[`k${k}`] = r;
   }
+  if (sizes.fanoutMix.length > 0) {
+    const roomSizes = interleave(sizes.fanoutMix.map((g) => Array.from({ length: g.rooms }, () => g.roomSize)));
+    const r = await withServer(spec, {}, (server) =>
+      runLoad(server, {
+        rooms: roomSizes.length,
+        typistsPerRoom: Math.max(...roomSizes),
+        roomSizes,
+        updateHz: 2,
+        awarenessHz: 1,
+        seconds: sizes.loadSeconds,
+        // The first rooms take turns between the sizes: the probes sample every size.
+        probeRooms: Math.max(sizes.fanoutMix.length, Math.ceil(roomSizes.length / 10)),
+        roomPrefix: 'mix',
+      }),
+    );
+    const typists = roomSizes.reduce((a, b) => a + b, 0);
+    spec.log(
+      `    mix of ${typists} typists in ${roomSizes.length} rooms: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
+        `${r.serverCpuUsPerMessage} µs/msg`,
+    );
+    Object.assign(metrics, loadMetrics('fanout.mix', r), { 'fanout.mix.typists': typists });
+    loadNotes('fan-out mix', r, notes);
+    steps.mix = r;
+  }
   return { metrics, notes, steps };
 }
 
-/** 3. Capacity: rooms of 5, rate raised step by step until p99 > 100 ms or a loss. */
+/** The lists' items taken in turns: [[a, a], [b]] → [a, b, a]. */
+function interleave<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i] as T);
+  return out;
+}
+
+/** The capacity steps' rates, updates/s per typist (rounded to 0.01). */
+export function capacitySteps(sizes: Sizes): number[] {
+  return Array.from({ length: sizes.capacityMaxSteps }, (_, i) =>
+    round(sizes.capacityStartHz * sizes.capacityStepFactor ** i, 2),
+  );
+}
+
+/**
+ * 3. Capacity: rooms of 5, rate raised geometrically step by step (metrics `capacity.step<i>.*`)
+ * until p99 > 100 ms or a loss; `capacity.msgPerSec` is the delivered rate of the last step held.
+ */
 export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
   const metrics: Record<string, number> = {};
   const notes: string[] = [];
   const steps: Record<string, LoadResult> = {};
   let best = 0;
+  let bestHz = 0;
   let bestBound = false;
+  let failedAt: number | null = null;
+  const rates = capacitySteps(sizes);
   await withServer(spec, {}, async (server) => {
-    for (const hz of sizes.capacityHz) {
+    for (const [step, hz] of rates.entries()) {
       const r = await runLoad(server, {
         rooms: sizes.capacityRooms,
         typistsPerRoom: 5,
@@ -175,10 +263,10 @@ export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<Scenario
         awarenessHz: 1,
         seconds: sizes.loadSeconds,
         probeRooms: Math.max(2, Math.ceil(sizes.capacityRooms / 10)),
-        roomPrefix: `cap${hz}`,
+        roomPrefix: `cap${step}`,
       });
-      steps[`hz${hz}`] = r;
-      Object.assign(metrics, loadMetrics(`capacity.hz${hz}`, r));
+      steps[`step${step}`] = r;
+      Object.assign(metrics, loadMetrics(`capacity.step${step}`, r), { [`capacity.step${step}.hz`]: hz });
       const ok = r.converged && r.latencyMs.p99 <= CAPACITY_P99_MS;
       spec.log(
         `    ${hz} updates/s/typist: ${r.deliveredMessagesPerSec} msg/s delivered, p99 ${r.latencyMs.p99} ms, ` +
@@ -187,14 +275,20 @@ export async function capacity(spec: ServerSpec, sizes: Sizes): Promise<Scenario
           `${ok ? '' : ' — over the limit'}`,
       );
       loadNotes(`capacity ${hz} Hz`, r, notes);
-      if (!ok) break;
+      if (!ok) {
+        failedAt = hz;
+        break;
+      }
       best = r.deliveredMessagesPerSec;
+      bestHz = hz;
       bestBound = r.generatorSaturated;
     }
   });
   metrics['capacity.msgPerSec'] = best;
+  metrics['capacity.heldHz'] = bestHz;
   if (bestBound) notes.push('capacity: the generator was saturated at the last passing step — lower bound');
-  metrics['capacity.lowerBound'] = bestBound ? 1 : 0;
+  if (failedAt === null) notes.push(`capacity: every step held, up to ${bestHz} updates/s/typist — lower bound`);
+  metrics['capacity.lowerBound'] = bestBound || failedAt === null ? 1 : 0;
   return { metrics, notes, steps };
 }
 
@@ -425,4 +519,154 @@ async function startRedisPinned(): Promise<{ port: number; stop(): Promise<void>
   const pid = redis.process.child.pid;
   if (pid !== undefined) spawnSync('taskset', ['-pc', '1', String(pid)], { stdio: 'ignore' });
   return redis;
+}
+
+/** `docmem` metric tag of an encoded size: `10KB`, `1MiB`, `10MiB`. */
+export function docSizeTag(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${round(bytes / 2 ** 20, 0)}MiB` : `${round(bytes / 1_000, 0)}KB`;
+}
+
+/**
+ * Documents smaller than this are loaded in several copies (one room each, at most
+ * {@link DOCMEM_MAX_COPIES}) so that together they reach it: one 10 KB document moves RSS by less
+ * than its noise.
+ */
+const DOCMEM_TARGET_BYTES = 2 ** 20;
+const DOCMEM_MAX_COPIES = 100;
+
+/**
+ * What one more synced connection costs the server in RSS, measured with `count` connections in one
+ * empty room (closed again before returning): several copies of a small document need as many
+ * connections, whose cost is not the documents'.
+ */
+async function connectionCost(server: ServerHandle, count: number): Promise<number> {
+  const before = await settledRss(server);
+  const clients = await mapLimit(Array.from({ length: count }), 16, () =>
+    LoadClient.open(server, 'docmem-connections', 30_000),
+  );
+  try {
+    return Math.max(0, (await settledRss(server)) - before) / count;
+  } finally {
+    await mapLimit(clients, 32, (c) => c.close());
+  }
+}
+
+/** One room of the docmem scenario: the harness's copy of its document and the connected editor. */
+interface EditedRoom {
+  readonly name: string;
+  readonly local: Y.Doc;
+  readonly outgoing: Uint8Array[];
+  client: LoadClient | null;
+}
+
+/**
+ * 8. Memory per loaded document: for each document size, a fresh server with the document stored
+ * (as the cold scenario seeds it; small documents in several copies, one room each); RSS once
+ * settled with no document loaded (after one client has opened and left an empty room, which pays
+ * the first room's one-time costs); then one client per room joins and they edit at random
+ * positions for a bounded time; RSS settled again while they are connected. The difference per
+ * document, less the cost of its connection (measured apart, for several copies), divided by the
+ * encoded size, is what a loaded document costs (`docmem.<size>.rssPerEncoded`). Fresh clients
+ * then check the server holds every edit.
+ */
+export async function docMemory(spec: ServerSpec, sizes: Sizes, docs: readonly Uint8Array[]): Promise<ScenarioOutcome> {
+  const metrics: Record<string, number> = {};
+  const notes: string[] = [];
+  for (const [i, doc] of docs.entries()) {
+    // Named for the size asked for (the built document's encoded size is within a few % of it).
+    const tag = docSizeTag(sizes.docmemBytes[i] ?? doc.byteLength);
+    const copies = Math.min(DOCMEM_MAX_COPIES, Math.max(1, Math.floor(DOCMEM_TARGET_BYTES / doc.byteLength)));
+    const rooms: EditedRoom[] = Array.from({ length: copies }, (_, c) => {
+      const local = new Y.Doc();
+      local.clientID = 700_001;
+      Y.applyUpdate(local, doc);
+      const outgoing: Uint8Array[] = [];
+      local.on('update', (update: Uint8Array) => outgoing.push(update));
+      return { name: `docmem-${tag}-${c}`, local, outgoing, client: null };
+    });
+    await withServer(spec, { seed: { doc: rooms.map((r) => r.name), update: doc } }, async (server) => {
+      const bare = await settledRss(server);
+      // The first room a server opens pays one-time costs (lazy modules, caches): not a document's.
+      await (await LoadClient.open(server, 'docmem-warmup', 30_000)).close();
+      const empty = await settledRss(server);
+      const connBytes = copies > 1 ? await connectionCost(server, copies) : 0;
+      const random = seededRandom(doc.byteLength);
+      let loaded = 0;
+      let lost = 0;
+      // Measured while the clients are still connected: a server may unload a room nobody is in.
+      try {
+        await mapLimit(rooms, 16, async (room) => {
+          room.client = await LoadClient.open(server, room.name, 60_000);
+          if (room.client.bytesReceived < doc.byteLength * 0.9) {
+            notes.push(`docmem ${tag}: a client received only ${room.client.bytesReceived} bytes`);
+          }
+        });
+        const edits = Math.ceil(sizes.docmemEditHz * sizes.docmemSeconds);
+        const start = performance.now();
+        for (let e = 0; e < edits; e++) {
+          const wait = start + (e * 1_000) / sizes.docmemEditHz - performance.now();
+          if (wait > 0) await sleep(wait);
+          const room = rooms[e % copies] as EditedRoom;
+          const text = room.local.getText(TEXT_NAME);
+          const at = Math.floor(random() * (text.length + 1));
+          if (e % 4 === 3 && at < text.length) text.delete(at, Math.min(3, text.length - at));
+          else text.insert(at, 'x');
+          for (const update of room.outgoing.splice(0)) {
+            room.client?.send(syncUpdateFrame(server.dialect, room.name, update));
+          }
+        }
+        loaded = await settledRss(server);
+        await mapLimit(rooms, 8, async (room) => {
+          const verifier = await ProbeClient.openProbe(server, room.name, 60_000);
+          lost += Math.max(
+            0,
+            Y.getState(room.local.store, room.local.clientID) - verifier.clockOf(room.local.clientID),
+          );
+          await verifier.close();
+        });
+      } finally {
+        await mapLimit(rooms, 32, async (room) => room.client?.close());
+      }
+      if (lost > 0) notes.push(`docmem ${tag}: LOST ${lost} edits`);
+      const perEncoded = round((loaded - empty - copies * connBytes) / copies / doc.byteLength, 2);
+      spec.log(
+        `    ${tag} document (${round(doc.byteLength / 2 ** 20, 3)} MiB encoded) × ${copies}: RSS ` +
+          `${round(empty / 2 ** 20, 1)} → ${round(loaded / 2 ** 20, 1)} MiB` +
+          `${copies > 1 ? ` less ${copies} connections at ${round(connBytes / 1024, 1)} KB` : ''}, ` +
+          `${perEncoded}× its size per document`,
+      );
+      Object.assign(metrics, {
+        [`docmem.${tag}.encodedMiB`]: round(doc.byteLength / 2 ** 20, 3),
+        [`docmem.${tag}.copies`]: copies,
+        [`docmem.${tag}.connKB`]: round(connBytes / 1024, 1),
+        [`docmem.${tag}.bareRssMiB`]: round(bare / 2 ** 20, 1),
+        [`docmem.${tag}.emptyRssMiB`]: round(empty / 2 ** 20, 1),
+        [`docmem.${tag}.loadedRssMiB`]: round(loaded / 2 ** 20, 1),
+        // A negative difference (a GC between the samples) is reported as 0.
+        [`docmem.${tag}.rssPerEncoded`]: Math.max(0, perEncoded),
+      });
+    });
+  }
+  return { metrics, notes };
+}
+
+/**
+ * 9. Durable-ack latency (Tandem only): closed-loop writers, send → "persisted through N". The
+ * server runs as `ack-latency` runs it (not pinned to the servers' core), so the figures compare
+ * with that benchmark's.
+ */
+export async function ackLatency(spec: ServerSpec, sizes: Sizes): Promise<ScenarioOutcome> {
+  const metrics: Record<string, number> = {};
+  for (const writers of sizes.ackWriters) {
+    const r = await runAckScenario(writers, sizes.ackSeconds);
+    spec.log(
+      `    ${writers} writer(s): ${r.updatesPerSec} updates/s, ack p50 ${r.ackLatencyMs.p50} ms, p99 ${r.ackLatencyMs.p99} ms`,
+    );
+    Object.assign(metrics, {
+      [`ack.w${writers}.p50Ms`]: r.ackLatencyMs.p50,
+      [`ack.w${writers}.p99Ms`]: r.ackLatencyMs.p99,
+      [`ack.w${writers}.updatesPerSec`]: r.updatesPerSec,
+    });
+  }
+  return { metrics, notes: [] };
 }

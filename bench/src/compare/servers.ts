@@ -52,8 +52,8 @@ export interface StartOptions {
   readonly runtime: Runtime;
   /** Core to pin the server to (taskset); null leaves it unpinned. */
   readonly core: number | null;
-  /** A document to store before the server starts, and its state as a Yjs update. */
-  readonly seed?: { readonly doc: string; readonly update: Uint8Array };
+  /** Documents to store before the server starts (one name or several), and their state as a Yjs update. */
+  readonly seed?: { readonly doc: string | readonly string[]; readonly update: Uint8Array };
   readonly redisUrl?: string;
   /** Preload the event-loop monitor, writing to this file. */
   readonly loopMonitorFile?: string;
@@ -107,7 +107,7 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
       MAX_CONNECTIONS_PER_IP: '1000000',
     });
     if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl;
-    if (options.seed !== undefined) await seedTandem(dataDir, options.seed.doc, options.seed.update);
+    if (options.seed !== undefined) await seedTandem(dataDir, seedNames(options.seed.doc), options.seed.update);
   } else {
     entry = join(here, 'peer-server.js');
     env.PEER = options.kind;
@@ -118,7 +118,7 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
     if (options.seed !== undefined) {
       const file = join(dataDir, 'seed.bin');
       writeFileSync(file, options.seed.update);
-      Object.assign(env, { SEED_DOC: options.seed.doc, SEED_FILE: file });
+      Object.assign(env, { SEED_DOC: seedNames(options.seed.doc).join(','), SEED_FILE: file });
     }
   }
   const node = nodeBinary(options.runtime);
@@ -158,7 +158,11 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
   };
 }
 
-async function seedTandem(dataDir: string, doc: string, update: Uint8Array): Promise<void> {
+function seedNames(doc: string | readonly string[]): readonly string[] {
+  return typeof doc === 'string' ? [doc] : doc;
+}
+
+async function seedTandem(dataDir: string, docs: readonly string[], update: Uint8Array): Promise<void> {
   // The built store module, by path (not a package entry of @tandem/server).
   const storePath = join(
     dirname(fileURLToPath(import.meta.resolve('@tandem/server'))),
@@ -173,7 +177,7 @@ async function seedTandem(dataDir: string, doc: string, update: Uint8Array): Pro
   };
   const store = await openSqliteDocStore({ dataDir });
   try {
-    await store.append([{ docId: doc, update }]);
+    await store.append(docs.map((docId) => ({ docId, update })));
   } finally {
     await store.close();
   }
