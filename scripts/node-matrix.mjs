@@ -68,6 +68,12 @@ export async function prepareNode(major) {
 }
 
 /**
+ * vitest's reporters for `npm test`: the default one, the JSON report and what made a run fail
+ * besides a failed test (scripts/run-errors-reporter.mjs, writing beside the JSON report).
+ */
+export const REPORTERS = ['--reporter=default', '--reporter=json', '--reporter=./scripts/run-errors-reporter.mjs'];
+
+/**
  * Runs vitest on `node` over `suites` (or the given vitest args), with the better-sqlite3 copy
  * for its ABI preloaded into every process. Resolves with vitest's exit code.
  */
@@ -78,8 +84,7 @@ export function runSuites(node, vitestArgs, reportFile) {
     [
       join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
       'run',
-      '--reporter=default',
-      '--reporter=json',
+      ...REPORTERS,
       `--outputFile.json=${reportFile}`,
       ...vitestArgs,
     ],

@@ -10,7 +10,8 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, install, main, plainOutputEnv, ROOT, runPnpm, step, typecheck } from './lib.mjs';
-import { MATRIX_SUITES, prepareNode, runSuites } from './node-matrix.mjs';
+import { MATRIX_SUITES, prepareNode, REPORTERS, runSuites } from './node-matrix.mjs';
+import { runErrorsFile } from './run-errors-reporter.mjs';
 import { ensureSystemPackages } from './system-deps.mjs';
 import { buildRequirements, testRequirements } from './test-requirements.mjs';
 
@@ -33,7 +34,9 @@ function readReport(file) {
  */
 async function vitestRun(name, start) {
   const file = join(RESULTS_DIR, `vitest-${name}.json`);
+  const errorsFile = runErrorsFile(file);
   rmSync(file, { force: true });
+  rmSync(errorsFile, { force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const exit = await start(file);
   const report = readReport(file);
@@ -59,7 +62,24 @@ async function vitestRun(name, start) {
         '(vitest includes packages/*/src, packages/*/test, apps/*/src and apps/*/test, files named *.test.ts).',
     );
   }
-  return { name, counts, ok: report !== null && exit === 0 && total > 0 };
+  const ok = report !== null && exit === 0 && total > 0;
+  return { name, counts, ok, why: ok ? [] : whyNotOk(name, exit, counts, readReport(errorsFile)) };
+}
+
+/**
+ * Lines saying why a run that did not pass failed, for the end of the log (a CI log often shows
+ * only its last lines): the failed tests' count, and each unhandled error with where it came from.
+ */
+function whyNotOk(name, exit, counts, runErrors) {
+  const lines = [`vitest (${name}) exited with code ${exit}; ${counts.failed} test(s) failed.`];
+  if (runErrors?.reason && runErrors.reason !== 'passed' && runErrors.reason !== 'failed')
+    lines.push(`  the run ended: ${runErrors.reason}`);
+  for (const error of runErrors?.unhandledErrors ?? []) {
+    const where = [error.testFile, error.test].filter(Boolean).join(' > ');
+    lines.push(`  unhandled ${error.name}${where ? ` in ${where}` : ''}: ${error.message}`);
+    if (error.stack) lines.push(...error.stack.split('\n').map((line) => `    ${line}`));
+  }
+  return lines;
 }
 
 function summaryLine({ passed, failed, skipped }) {
@@ -105,13 +125,10 @@ main(
     step('Running tests (vitest run)');
     const runs = [
       await vitestRun(`node${process.versions.node.split('.')[0]}`, (file) =>
-        runPnpm(
-          ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`, ...vitestArgs],
-          {
-            allowFailure: true,
-            env: plainOutputEnv(),
-          },
-        ),
+        runPnpm(['vitest', 'run', ...REPORTERS, `--outputFile.json=${file}`, ...vitestArgs], {
+          allowFailure: true,
+          env: plainOutputEnv(),
+        }),
       ),
     ];
 
@@ -121,6 +138,7 @@ main(
       runs.push(await vitestRun(`node${MATRIX_NODE}`, (file) => runSuites(node, MATRIX_SUITES, file)));
     }
 
+    for (const run of runs) for (const line of run.why) console.error(line);
     for (const run of runs) console.log(`${run.name} ${summaryLine(run.counts)}`);
     const total = { passed: 0, failed: 0, skipped: 0 };
     for (const { counts } of runs) for (const key of Object.keys(total)) total[key] += counts[key];
