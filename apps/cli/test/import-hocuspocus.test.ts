@@ -132,27 +132,38 @@ describe('tandem import-hocuspocus', () => {
       const base = ['import-hocuspocus', server.httpUrl, '--admin-token', ADMIN_TOKEN, '--sqlite', sqliteFile];
       const dry = await runCli([...base, '--dry-run']);
       expect(dry.code).toBe(1);
+      // The summary names each failed document with the reason its progress line gave.
+      const reason = /"team\/broken" \(4 bytes\): failed: (not a Yjs update: .+)\n/.exec(dry.stderr)?.[1];
+      expect(reason).toBeDefined();
+      const failures = [{ name: 'team/broken', reason }];
       expect(summaryOf(dry.stdout)).toEqual({
         documents: 3,
         wouldImport: 2,
         unchanged: 0,
         failed: 1,
+        failures,
         bytes: [...stored.values()].reduce((n, d) => n + d.byteLength, 0),
         dryRun: true,
       });
       expect(dry.stderr).toMatch(/\[1\/3\] "team\/notes" \(\d+ bytes\): would-import/);
-      expect(dry.stderr).toMatch(/"team\/broken" \(4 bytes\): failed: not a Yjs update/);
       expect((await tandemDoc(server, 'team/notes')).getText('content').toString()).toBe('');
 
       const run = await runCli(base);
       expect(run.code).toBe(1);
-      expect(summaryOf(run.stdout)).toMatchObject({ documents: 3, imported: 2, unchanged: 0, failed: 1 });
+      expect(summaryOf(run.stdout)).toMatchObject({ documents: 3, imported: 2, unchanged: 0, failed: 1, failures });
       for (const [name, original] of stored) expectEqualDocs(await tandemDoc(server, name), original);
       // The broken document was never written.
       expect((await tandemDoc(server, 'team/broken')).share.size).toBe(0);
 
       const again = await runCli(base);
-      expect(summaryOf(again.stdout)).toMatchObject({ documents: 3, imported: 0, unchanged: 2, failed: 1, bytes: 0 });
+      expect(summaryOf(again.stdout)).toMatchObject({
+        documents: 3,
+        imported: 0,
+        unchanged: 2,
+        failed: 1,
+        failures,
+        bytes: 0,
+      });
       for (const [name, original] of stored) expectEqualDocs(await tandemDoc(server, name), original);
     } finally {
       await server.process.stop('SIGTERM');
@@ -198,7 +209,7 @@ describe('tandem import-hocuspocus', () => {
             .join(''),
         );
         expect(run.code).toBe(0);
-        expect(summaryOf(run.stdout)).toMatchObject({ documents: 2, imported: 2, failed: 0 });
+        expect(summaryOf(run.stdout)).toMatchObject({ documents: 2, imported: 2, failed: 0, failures: [] });
         for (const [name, original] of stored) expectEqualDocs(await tandemDoc(server, name), original);
         const again = await runCli(base);
         expect(again.code).toBe(0);

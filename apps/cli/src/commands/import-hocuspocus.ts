@@ -20,7 +20,8 @@ edit, answered only once durable).
 Each document is decoded as a Yjs update first; one that does not decode (or builds on history
 it lacks) is reported with the reason and skipped, never half-written. A document whose state the
 server already has is "unchanged", so a re-run imports nothing twice. Prints one line per document
-and a summary (documents, bytes, failures); exits 1 when any document failed.`;
+and a summary (documents, bytes, failures with each failed document's name and reason); exits 1
+when any document failed.`;
 
 /** Option names of `tandem import-hocuspocus`. */
 export const IMPORT_HOCUSPOCUS_SPEC = {
@@ -52,12 +53,14 @@ export async function importHocuspocus(args: ParsedArgs, out: Out, err: Out): Pr
   const dryRun = args.options.has('dry-run');
   const documents = await readSource(args);
   const admin = adminClient(server, adminToken);
-  const totals = { imported: 0, unchanged: 0, failed: 0, bytes: 0 };
+  const totals = { imported: 0, unchanged: 0, bytes: 0 };
+  /** Each failed document and why, in the order they were read. */
+  const failures: { readonly name: string; readonly reason: string }[] = [];
   for (const [i, document] of documents.entries()) {
     const outcome = await importOne(admin, document, dryRun);
     const progress = `[${i + 1}/${documents.length}] ${JSON.stringify(document.name)} (${document.data.byteLength} bytes)`;
     if (outcome.kind === 'failed') {
-      totals.failed++;
+      failures.push({ name: document.name, reason: outcome.reason });
       err(`${progress}: failed: ${outcome.reason}`);
       continue;
     }
@@ -73,12 +76,13 @@ export async function importHocuspocus(args: ParsedArgs, out: Out, err: Out): Pr
       documents: documents.length,
       [dryRun ? 'wouldImport' : 'imported']: totals.imported,
       unchanged: totals.unchanged,
-      failed: totals.failed,
+      failed: failures.length,
+      failures,
       bytes: totals.bytes,
       dryRun,
     }),
   );
-  return totals.failed === 0 ? 0 : 1;
+  return failures.length === 0 ? 0 : 1;
 }
 
 function parseServerUrl(raw: string): URL {
