@@ -104,6 +104,58 @@ describe('tandem versions against a live server (VER-14)', () => {
     await waitFor(() => text.toString() === 'first draft', { what: 'the live editor to receive the restore' });
   }, 60_000);
 
+  it('VER-14/VER-9: diff --to <version> prints the changes from one version to another, not to the current document', async () => {
+    const writer = await token('ada', 'write');
+    const editor = connectProvider(server.syncUrl, 'meeting', { token: writer });
+    providers.push(editor);
+    const text = editor.doc.getText('content');
+    /** A named version of what the server holds once the editor's changes are acked. */
+    const nameVersion = async (label: string) => {
+      await editor.whenSynced();
+      const named = await fetch(`${server.httpUrl}/api/documents/meeting/versions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ label }),
+      });
+      expect(named.status).toBe(201);
+      return ((await named.json()) as { id: string }).id;
+    };
+    text.insert(0, 'Meet at noon by the old mill.');
+    const draft = await nameVersion('draft');
+    text.delete('Meet at '.length, 'noon'.length);
+    text.insert('Meet at '.length, 'dusk');
+    text.delete('Meet at dusk by the '.length, 'old '.length);
+    text.insert(text.length, ' Bring a lamp.');
+    const final = await nameVersion('final');
+    text.insert(0, 'Saturday: ');
+    await editor.whenSynced();
+
+    const diff = await runCli(['versions', 'diff', server.httpUrl, 'meeting', draft, '--to', final, '--token', writer]);
+    expect(diff, diff.stderr).toMatchObject({
+      code: 0,
+      stdout: 'Meet at [-noon-]{+dusk+} by the [-old -]mill.{+ Bring a lamp.+}\n',
+      stderr: `# version ${draft} → ${final}: 18 characters inserted, 8 deleted\n`,
+    });
+    const back = await runCli(['versions', 'diff', server.httpUrl, 'meeting', final, '--to', draft, '--token', writer]);
+    expect(back).toMatchObject({
+      code: 0,
+      stdout: 'Meet at [-dusk-]{+noon+} by the {+old +}mill.[- Bring a lamp.-]\n',
+    });
+    const unknown = await runCli([
+      'versions',
+      'diff',
+      server.httpUrl,
+      'meeting',
+      draft,
+      '--to',
+      '999999',
+      '--token',
+      writer,
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('404 document "meeting" has no version "999999" (to)');
+  }, 60_000);
+
   it('VER-14: usage errors exit 2; unknown versions and a server that is not there exit 1 with the reason', async () => {
     const usage = await runCli(['versions', 'frobnicate', server.httpUrl, 'memo']);
     expect(usage.code).toBe(2);

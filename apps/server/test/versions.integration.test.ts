@@ -143,6 +143,57 @@ describe('version history over REST (VER-10)', () => {
     expect((await call(server, ada, 'GET', `/api/documents/notes/versions/${version.id}`)).status).toBe(404);
   });
 
+  it('VER-9: compare between two named versions gives the text deleted and inserted between them, in order, whatever the document holds now', async () => {
+    server = await start();
+    const ada = await signToken({ sub: 'ada', name: 'Ada' });
+    const a = await connect(server, 'plan', ada);
+    /** Waits until the server's copy of the document reads `text` (a version is taken from it). */
+    const stored = (text: string) =>
+      waitFor(
+        async () =>
+          (await call(server as ServerProcess, ADMIN, 'GET', '/admin/documents/plan/export?format=text')).body === text,
+        { what: `the server to hold ${JSON.stringify(text)}` },
+      );
+    const name = async (label: string) => {
+      const named = await call(server as ServerProcess, ada, 'POST', '/api/documents/plan/versions', { label });
+      expect(named.status).toBe(201);
+      return named.body as VersionInfo;
+    };
+    a.text.insert(0, 'Meet at noon by the old mill.');
+    await stored('Meet at noon by the old mill.');
+    const draft = await name('draft');
+    // "noon" becomes "dusk", "old " goes, and a sentence is added at the end.
+    a.text.delete('Meet at '.length, 'noon'.length);
+    a.text.insert('Meet at '.length, 'dusk');
+    a.text.delete('Meet at dusk by the '.length, 'old '.length);
+    a.text.insert(a.text.length, ' Bring a lamp.');
+    await stored('Meet at dusk by the mill. Bring a lamp.');
+    const final = await name('final');
+    // A later edit is in neither version, so not in their comparison.
+    a.text.insert(0, 'Saturday: ');
+    await stored('Saturday: Meet at dusk by the mill. Bring a lamp.');
+
+    /** The comparison of two versions, its changes written [-deleted-], {+inserted+}, the rest as is. */
+    const compare = async (from: VersionInfo, to: VersionInfo) => {
+      const path = `/api/documents/plan/versions/${from.id}/compare?to=${to.id}`;
+      const answer = await call(server as ServerProcess, ada, 'GET', path);
+      expect(answer.status).toBe(200);
+      const body = answer.body as { from: VersionInfo; to: VersionInfo; changes: { type: string; text: string }[] };
+      expect({ from: body.from, to: body.to }).toEqual({ from, to });
+      const marks = { equal: ['', ''], delete: ['[-', '-]'], insert: ['{+', '+}'] } as Record<string, [string, string]>;
+      return body.changes
+        .map((change) => {
+          expect(Object.keys(change).sort()).toEqual(['text', 'type']);
+          const [open, close] = marks[change.type] ?? ['<unknown change type>', ''];
+          return `${open}${change.text}${close}`;
+        })
+        .join('');
+    };
+    expect(await compare(draft, final)).toBe('Meet at [-noon-]{+dusk+} by the [-old -]mill.{+ Bring a lamp.+}');
+    // The other way round, deletions and insertions swap.
+    expect(await compare(final, draft)).toBe('Meet at [-dusk-]{+noon+} by the {+old +}mill.[- Bring a lamp.-]');
+  });
+
   it('VER-10: bad input gets a 400 naming the field; unknown versions a 404', async () => {
     server = await start();
     const ada = await signToken({ sub: 'ada', name: 'Ada' });
