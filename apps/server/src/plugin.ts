@@ -40,6 +40,7 @@ import { DEFAULT_WRITE_POLICY } from './rooms/write-policy.js';
 import type { DocStore } from './storage/doc-store.js';
 import { createMemoryDocumentDirectory, type DocumentDirectory } from './storage/document-directory.js';
 import { createMemoryVersionStore } from './storage/memory-version-store.js';
+import { openSnapshotThread } from './storage/snapshot-thread.js';
 import type { VersionStore } from './storage/version-store.js';
 import { lazyTransform } from './transform-loader.js';
 import { versionRendering } from './versions/version-content.js';
@@ -143,6 +144,8 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   const store: DocStore = notifyingStore(instrumentStore(deps.store, telemetry), notifier);
   const fanout: Fanout = instrumentFanout(deps.fanout, telemetry);
   const recorder = new Recorder(join(config.dataDir, 'recordings'));
+  // Compactions merge on a thread of their own, started when one runs (snapshot-thread.ts).
+  const snapshots = openSnapshotThread();
   // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
   const persistence = createPersistenceScheduler(store, {
     retry: { minMs: config.retryMinMs, maxMs: config.retryMaxMs },
@@ -160,6 +163,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       store,
       logger: logger,
       policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes },
+      snapshots,
     }),
     logger: logger,
     idleMs: config.roomIdleMs,
@@ -276,7 +280,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   app.addHook('onClose', async () => {
     enforcer.close();
     notifier?.close();
-    await recorder.close();
+    await Promise.all([recorder.close(), snapshots.close()]);
   });
   await app.register(accessRoutes, { adminToken: config.adminToken, enforcer, ttlMs: config.accessChangeTtlMs });
   await app.register(documentsRoutes, {

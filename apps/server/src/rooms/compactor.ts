@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { DocStore, LogCompaction, StoredDoc } from '../storage/doc-store.js';
-import { snapshotOf } from '../storage/snapshot.js';
+import type { DocStore, StoredDoc } from '../storage/doc-store.js';
+import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
 
 /** When a document's update log is merged into its snapshot. */
 export interface CompactionPolicy {
@@ -28,30 +28,53 @@ interface LogState {
   running: Promise<void> | null;
 }
 
+/** What one compaction merged. */
+interface LogCompaction {
+  /** The last merged seq: the snapshot now covers everything up to it. */
+  readonly throughSeq: number;
+  /** Logged updates merged, and their bytes. */
+  readonly updates: number;
+  readonly bytes: number;
+  readonly snapshotBytes: number;
+}
+
+/** What {@link createCompactor} works with. */
+export interface CompactorDeps {
+  readonly store: DocStore;
+  readonly logger: Logger;
+  readonly policy: CompactionPolicy;
+  /**
+   * Where the merge is computed (default: here, on the event loop). The server passes the
+   * snapshot thread, so a compaction holds neither the event loop nor the store's commits: the
+   * store only reads the log and then replaces its prefix.
+   */
+  readonly snapshots?: SnapshotBuilder;
+}
+
 /**
  * Creates a compactor. The snapshot is built from what the store holds (snapshot + every logged
  * update up to the last seq read), never from memory, and replaces that prefix in one store call:
- * the store's atomic `compact` means a crash at any point loses and duplicates nothing.
+ * the store's atomic `compact` means a crash at any point loses and duplicates nothing, and
+ * updates appended meanwhile (later seqs) stay in the log.
  */
-export function createCompactor(deps: { store: DocStore; logger: Logger; policy: CompactionPolicy }): Compactor {
+export function createCompactor(deps: CompactorDeps): Compactor {
   const logs = new Map<string, LogState>();
+  const snapshots = deps.snapshots ?? snapshotsHere;
 
-  /** Builds the snapshot here, from what the store holds, for stores that cannot do it themselves. */
-  const compactHere = async (docId: string): Promise<LogCompaction | null> => {
-    const stored = await deps.store.load(docId);
+  const compactStored = async (docId: string, stored: StoredDoc): Promise<LogCompaction | null> => {
     const last = stored.updates.at(-1);
     if (last === undefined) return null;
-    const snapshot = snapshotOf(stored, docId);
-    await deps.store.compact(docId, snapshot, last.seq);
     const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
-    return { throughSeq: last.seq, updates: stored.updates.length, bytes, snapshotBytes: snapshot.byteLength };
+    const updates = stored.updates.length;
+    const snapshot = await snapshots.build(stored, docId);
+    await deps.store.compact(docId, snapshot, last.seq);
+    return { throughSeq: last.seq, updates, bytes, snapshotBytes: snapshot.byteLength };
   };
 
   const compact = async (docId: string, state: LogState) => {
     const started = Date.now();
     deps.logger.info({ room: docId, updates: state.updates, bytes: state.bytes }, 'compaction started');
-    // SQLite does it on its own thread: a compaction never blocks the event loop that relays.
-    const done = deps.store.compactLog === undefined ? await compactHere(docId) : await deps.store.compactLog(docId);
+    const done = await compactStored(docId, await deps.store.load(docId));
     if (done === null) return;
     state.updates = Math.max(0, state.updates - done.updates);
     state.bytes = Math.max(0, state.bytes - done.bytes);

@@ -13,16 +13,6 @@ export interface StoredUpdate {
   readonly update: Uint8Array;
 }
 
-/** What {@link DocStore.compactLog} merged. */
-export interface LogCompaction {
-  /** The last merged seq: the snapshot now covers everything up to it. */
-  readonly throughSeq: number;
-  /** Logged updates merged, and their bytes. */
-  readonly updates: number;
-  readonly bytes: number;
-  readonly snapshotBytes: number;
-}
-
 /** One update to append, for one document. */
 export interface AppendEntry {
   readonly docId: string;
@@ -43,12 +33,6 @@ export interface DocStore {
    * Does nothing when the stored snapshot already covers a later position (a stale compaction).
    */
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<void>;
-  /**
-   * Optional: merges the document's whole log into its snapshot inside the store (on the store's
-   * own thread, off the event loop), as {@link compact} with a snapshot built from what is stored.
-   * Resolves with what was merged, or null when the log was empty.
-   */
-  compactLog?(docId: string): Promise<LogCompaction | null>;
   /** Removes a document entirely. */
   delete(docId: string): Promise<void>;
   /** Ids of every stored document. */

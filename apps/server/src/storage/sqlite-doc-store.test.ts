@@ -63,37 +63,6 @@ describe('SqliteDocStore', () => {
     }
   });
 
-  it('STORE-5: compactLog merges the whole log into the snapshot on the store thread; later appends follow it', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-compact-'));
-    const store = await openSqliteDocStore({ dataDir });
-    try {
-      expect(await store.compactLog?.('nothing')).toBeNull();
-      const doc = new Y.Doc();
-      const updates: Uint8Array[] = [];
-      doc.on('update', (u: Uint8Array) => updates.push(u));
-      const text = doc.getText('t');
-      text.insert(0, 'hello');
-      text.insert(5, ' world');
-      text.delete(0, 1);
-      for (const update of updates) await store.append([{ docId: 'd', update }]);
-      const done = await store.compactLog?.('d');
-      expect(done).toMatchObject({ throughSeq: 3, updates: 3 });
-      const compacted = await store.load('d');
-      expect(compacted.updates).toEqual([]);
-      text.insert(0, 'H');
-      await store.append([{ docId: 'd', update: updates.at(-1) as Uint8Array }]);
-      const after = await store.load('d');
-      expect(after.updates.map((u) => u.seq)).toEqual([4]);
-      const rebuilt = new Y.Doc();
-      Y.applyUpdate(rebuilt, after.snapshot as Uint8Array);
-      for (const { update } of after.updates) Y.applyUpdate(rebuilt, update);
-      expect(rebuilt.getText('t').toString()).toBe('Hello world');
-    } finally {
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-
   it('refuses a database written by a newer schema version', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tandem-schema-'));
     try {

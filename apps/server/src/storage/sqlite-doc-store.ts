@@ -1,4 +1,4 @@
-import type { DocStore, LogCompaction, StoredDoc } from './doc-store.js';
+import type { DocStore, StoredDoc } from './doc-store.js';
 import { openSqliteThread, type SqliteCall, type SqliteThread } from './sqlite-thread.js';
 
 export { SQLITE_FILE } from './sqlite-engine.js';
@@ -38,7 +38,6 @@ export function sqliteDocStoreOn(thread: SqliteThread): DocStore {
     async compact(docId, snapshot, throughSeq) {
       await call({ op: 'compact', docId, snapshot, throughSeq });
     },
-    compactLog: async (docId) => (await call({ op: 'compact-log', docId })) as LogCompaction | null,
     async delete(docId) {
       await call({ op: 'delete', docId });
     },

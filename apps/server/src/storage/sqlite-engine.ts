@@ -11,8 +11,7 @@ import {
 } from '@tandem/doc-format';
 import Database from 'better-sqlite3';
 import { CorruptDataError } from './corrupt-data-error.js';
-import type { AppendEntry, LogCompaction, StoredDoc, StoredUpdate } from './doc-store.js';
-import { snapshotOf } from './snapshot.js';
+import type { AppendEntry, StoredDoc, StoredUpdate } from './doc-store.js';
 
 /** File name of the embedded database inside DATA_DIR (the shared storage format's). */
 export { SQLITE_FILE };
@@ -22,7 +21,6 @@ export interface SqliteEngine {
   load(docId: string): StoredDoc;
   append(entries: readonly AppendEntry[]): void;
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): void;
-  compactLog(docId: string): LogCompaction | null;
   delete(docId: string): void;
   list(): string[];
   check(): void;
@@ -116,7 +114,7 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
     deleteDoc.run(docId);
   });
 
-  const readDoc = (docId: string): StoredDoc => {
+  const loadDoc = db.transaction((docId: string): StoredDoc => {
     const docRow = selectDoc.get(docId);
     let snapshot: Uint8Array | null = null;
     if (docRow?.snapshot != null) {
@@ -132,26 +130,14 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
       return { seq: row.seq, update: new Uint8Array(row.data) };
     });
     return { snapshot, updates };
-  };
-
-  const loadDoc = db.transaction(readDoc);
-  // Read, merge and replace in one transaction: nothing can be appended in between (one writer).
-  const compactLog = db.transaction((docId: string): LogCompaction | null => {
-    const stored = readDoc(docId);
-    const last = stored.updates.at(-1);
-    if (last === undefined) return null;
-    const snapshot = snapshotOf(stored, docId);
-    compactDoc(docId, snapshot, last.seq);
-    const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
-    return { throughSeq: last.seq, updates: stored.updates.length, bytes, snapshotBytes: snapshot.byteLength };
   });
+
   return {
     load: (docId) => loadDoc(docId),
     append(entries) {
       if (entries.length > 0) append(entries);
     },
     compact: (docId, snapshot, throughSeq) => compactDoc(docId, snapshot, throughSeq),
-    compactLog: (docId) => compactLog(docId),
     delete: (docId) => deleteAll(docId),
     list: () => listDocs.all().map((row) => row.doc),
     check() {

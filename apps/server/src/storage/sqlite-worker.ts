@@ -1,9 +1,8 @@
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppendEntry } from './doc-store.js';
 import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
 import { openSqliteVersionEngine, type SqliteVersionEngine, type SqliteVersionOp } from './sqlite-version-engine.js';
+import { errorOf, lowerThreadPriority, type WorkerReply } from './worker-thread.js';
 
 /** What the store's thread is asked to do (sqlite-doc-store.ts posts these). */
 export type SqliteRequest =
@@ -16,7 +15,7 @@ export type SqliteRequest =
       readonly snapshot: Uint8Array;
       readonly throughSeq: number;
     }
-  | { readonly id: number; readonly op: 'delete' | 'compact-log'; readonly docId: string }
+  | { readonly id: number; readonly op: 'delete'; readonly docId: string }
   | { readonly id: number; readonly op: 'list' | 'check' | 'close' }
   /** One operation of the version store (sqlite-version-store.ts), with its arguments. */
   | {
@@ -27,9 +26,7 @@ export type SqliteRequest =
     };
 
 /** The answer to one request, or the outcome of opening the database (id 0). */
-export type SqliteReply =
-  | { readonly id: number; readonly ok: true; readonly value?: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
+export type SqliteReply = WorkerReply;
 
 /** workerData of the store's thread. */
 export interface SqliteWorkerData {
@@ -62,8 +59,6 @@ function run(engines: Engines, request: SqliteRequest): { value?: unknown; trans
     case 'delete':
       engine.delete(request.docId);
       return { transfer: [] };
-    case 'compact-log':
-      return { value: engine.compactLog(request.docId), transfer: [] };
     case 'list':
       return { value: engine.list(), transfer: [] };
     case 'check':
@@ -82,26 +77,8 @@ function run(engines: Engines, request: SqliteRequest): { value?: unknown; trans
   }
 }
 
-function errorOf(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
-}
-
 /** Niceness of the store's thread: relaying comes first when both want the same core. */
 const STORE_THREAD_NICENESS = 10;
-
-/**
- * Lowers this thread's scheduling priority (Linux: a thread is addressed by its id, read from
- * /proc/thread-self). A commit then waits for a busy event loop instead of delaying its relays;
- * on an idle core it runs at once. Elsewhere, or without permission, the thread keeps its priority.
- */
-function yieldToEventLoop(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, STORE_THREAD_NICENESS);
-  } catch {
-    // Not Linux, or not allowed: same priority as the event loop.
-  }
-}
 
 /**
  * The store's thread: owns the database connection, so commits (and their fsync), checksums and
@@ -111,7 +88,7 @@ function serve(): void {
   const port = parentPort;
   if (port === null) throw new Error('sqlite-worker.js must run as a worker thread');
   const { dataDir } = workerData as SqliteWorkerData;
-  yieldToEventLoop();
+  lowerThreadPriority(STORE_THREAD_NICENESS);
   let engines: Engines;
   try {
     let versions: SqliteVersionEngine | null = null;

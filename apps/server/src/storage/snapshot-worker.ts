@@ -1,0 +1,35 @@
+import { parentPort } from 'node:worker_threads';
+import type { StoredDoc } from './doc-store.js';
+import { snapshotOf } from './snapshot.js';
+import { errorOf, lowerThreadPriority, type WorkerReply } from './worker-thread.js';
+
+/** One request to the snapshot thread (snapshot-thread.ts posts these). */
+export interface SnapshotRequest {
+  readonly id: number;
+  readonly stored: StoredDoc;
+  readonly guid: string;
+}
+
+/** Niceness of the snapshot thread: relaying and commits come first when they want the same core. */
+const SNAPSHOT_THREAD_NICENESS = 15;
+
+/**
+ * The snapshot thread: merges a stored document (snapshot plus log) into one update, the CPU part
+ * of a compaction, so neither the event loop nor the store's thread (whose commits acks wait for)
+ * spends it. Requests run one at a time, in order.
+ */
+function serve(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('snapshot-worker.js must run as a worker thread');
+  lowerThreadPriority(SNAPSHOT_THREAD_NICENESS);
+  port.on('message', (request: SnapshotRequest) => {
+    try {
+      const value = snapshotOf(request.stored, request.guid);
+      port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, [value.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ id: request.id, ok: false, error: errorOf(err) } satisfies WorkerReply);
+    }
+  });
+}
+
+serve();
