@@ -144,9 +144,16 @@ describe('cluster: Redis fan-out + shared Postgres', () => {
       },
       { what: 'every write acked', intervalMs: 2, timeoutMs: 30_000 },
     );
+    // Compaction runs beside the acks, not before them (its merge is on the snapshot thread): wait for
+    // both nodes to have compacted, then check the store.
     const compactions = (node: typeof a) => node.process.lines.filter((l) => l.includes('compaction done')).length;
+    await waitFor(() => compactions(a) > 0 && compactions(b) > 0, {
+      what: 'a compaction done on each node',
+      timeoutMs: 10_000,
+    });
     expect(compactions(a)).toBeGreaterThan(0);
     expect(compactions(b)).toBeGreaterThan(0);
+    for (const node of [a, b]) expect(node.process.lines.filter((l) => l.includes('compaction failed'))).toEqual([]);
     const stored = await cluster.storedDoc('race');
     const tokens = stored.getArray<string>('tokens').toArray();
     stored.destroy();
