@@ -153,9 +153,11 @@ describe('PostgresDocStore: a connection that dies inside a transaction', () => 
     await store.append([{ docId: 'x', update: new Uint8Array([1]) }]);
     await raw.query('BEGIN');
     await raw.query(lock);
-    const blocked = call(store);
+    // The expectation is attached before the backend is terminated: the call's rejection can arrive before
+    // pg_terminate_backend's own answer, and a rejection with no handler yet is an unhandled one.
+    const failed = expect(call(store)).rejects.toThrow(/terminating connection due to administrator command/);
     await terminateBlockedBackend(raw, database);
-    await expect(blocked).rejects.toThrow(/terminating connection due to administrator command/);
+    await failed;
     await raw.query('ROLLBACK');
     return { store, uncaught: uncaught.errors };
   };
