@@ -144,7 +144,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   const store: DocStore = notifyingStore(instrumentStore(deps.store, telemetry), notifier);
   const fanout: Fanout = instrumentFanout(deps.fanout, telemetry);
   const recorder = new Recorder(join(config.dataDir, 'recordings'));
-  // Compactions merge on a thread of their own, started when one runs (snapshot-thread.ts).
+  // Compactions and the loads of large documents merge on a thread of their own, started when one runs (snapshot-thread.ts).
   const snapshots = openSnapshotThread();
   // Appends that fail are retried with backoff (acks wait), instead of dropping the room's state.
   const persistence = createPersistenceScheduler(store, {
@@ -165,6 +165,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes },
       snapshots,
     }),
+    snapshots,
     logger: logger,
     idleMs: config.roomIdleMs,
     awarenessTimeoutMs: config.awarenessTimeoutMs,

@@ -48,7 +48,7 @@ const setup = (store: VersionStore = createMemoryVersionStore()) => {
   const clock = manualTimers();
   const auto = createAutoVersions({ versions: store, policy, logger: pino({ level: 'silent' }), ...clock });
   const doc = new Y.Doc();
-  const tracker = auto.track('doc', doc);
+  const tracker = auto.track('doc', { doc });
   const type = (text: string, author: typeof ada | null = ada) => {
     doc.getText('t').insert(doc.getText('t').length, text);
     tracker.changed(author);

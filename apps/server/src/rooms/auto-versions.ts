@@ -46,7 +46,7 @@ export interface RoomVersionTracker {
 
 /** Takes automatic versions of the rooms it tracks. */
 export interface AutoVersions {
-  track(docId: string, doc: Y.Doc): RoomVersionTracker;
+  track(docId: string, document: { readonly doc: Y.Doc }): RoomVersionTracker;
 }
 
 /** What an automatic version covers: a digest of the state vector, equal on every node holding the same state. */
@@ -88,7 +88,7 @@ export function createAutoVersions(deps: {
   };
 
   return {
-    track(docId, doc) {
+    track(docId, document) {
       let dirty = false;
       let authors: readonly VersionAuthor[] = [];
       let idle: unknown = null;
@@ -114,7 +114,7 @@ export function createAutoVersions(deps: {
         const covered = authors;
         authors = [];
         // The state is read now, synchronously: the room may be destroyed right after.
-        const fields = versionState(doc, now());
+        const fields = versionState(document.doc, now());
         writing = writing
           .then(() => store(docId, fields, covered))
           .catch((err: unknown) => deps.logger.warn({ err, room: docId }, 'could not store an automatic version'));

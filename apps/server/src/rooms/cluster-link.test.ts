@@ -5,6 +5,7 @@ import type { Fanout, FanoutHandler, FanoutMessage } from '../fanout/fanout.js';
 import { ClusterLink, type ClusterPresence, FROM_CLUSTER } from './cluster-link.js';
 import { subscribeEarly } from './early-subscription.js';
 import { logger, mapUpdate, ROOM } from './room.fixture.js';
+import { RoomDocument } from './room-document.js';
 
 /** A fan-out that records what is published and lets the test deliver messages by hand. */
 function manualFanout() {
@@ -33,7 +34,7 @@ function presenceStub(local: Uint8Array | null = null) {
 }
 
 function linkOver(doc: Y.Doc, fanout: Fanout) {
-  return new ClusterLink({ roomId: ROOM, doc, fanout, logger });
+  return new ClusterLink({ roomId: ROOM, document: RoomDocument.of(doc), fanout, logger });
 }
 
 describe('ClusterLink', () => {
@@ -107,7 +108,7 @@ describe('ClusterLink', () => {
     const { fanout, deliver, handlers } = manualFanout();
     const early = subscribeEarly(fanout, ROOM);
     deliver({ kind: 'update', payload: mapUpdate('early', '1') });
-    const link = new ClusterLink({ roomId: ROOM, doc, fanout, logger, subscription: early });
+    const link = new ClusterLink({ roomId: ROOM, document: RoomDocument.of(doc), fanout, logger, subscription: early });
     link.start(presenceStub().presence);
     expect(doc.getMap('m').get('early')).toBe('1');
     link.close();

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import type { StoredDoc } from '../storage/doc-store.js';
 import type { EarlySubscription } from './early-subscription.js';
+import { isEmptyUpdate } from './room-document.js';
 
 /** Transaction origin of updates that came from another node or the shared store (never persisted again, never republished). */
 export const FROM_CLUSTER = Symbol('fanout');
@@ -21,7 +22,8 @@ export type StatelessDelivery = (body: Uint8Array) => void;
 /** What the link needs. */
 export interface ClusterLinkDeps {
   readonly roomId: string;
-  readonly doc: Y.Doc;
+  /** The room's document: its state vector is read without building the Y.Doc, which only content needs. */
+  readonly document: { readonly doc: Y.Doc; stateVector(): Uint8Array };
   readonly fanout: Fanout;
   readonly logger: Logger;
   /** A subscription taken before the room loaded (join without gaps); without it the link subscribes on start. */
@@ -87,13 +89,13 @@ export class ClusterLink {
    * the fan-out may have lost messages.
    */
   catchUp(): void {
-    this.deps.fanout.publish(this.deps.roomId, { kind: 'sync-request', payload: Y.encodeStateVector(this.deps.doc) });
+    this.deps.fanout.publish(this.deps.roomId, { kind: 'sync-request', payload: this.deps.document.stateVector() });
     this.publishLocalPresence();
   }
 
   /** Applies state read from the shared store (written by any node); never persisted or republished again. */
   applyStored(stored: StoredDoc): void {
-    const { doc } = this.deps;
+    const { doc } = this.deps.document;
     Y.transact(
       doc,
       () => {
@@ -117,22 +119,22 @@ export class ClusterLink {
   }
 
   private receive(message: FanoutMessage, presence: ClusterPresence, stateless: StatelessDelivery): void {
-    const { doc, fanout, roomId } = this.deps;
+    const { document, fanout, roomId } = this.deps;
     try {
       switch (message.kind) {
         case 'update':
           this.remoteContent = true;
-          Y.applyUpdate(doc, message.payload, FROM_CLUSTER);
+          Y.applyUpdate(document.doc, message.payload, FROM_CLUSTER);
           return;
         case 'awareness':
           presence.applyRemote(message.payload);
           return;
         case 'sync-request':
         case 'sync-state': {
-          const missing = Y.encodeStateAsUpdate(doc, message.payload);
+          const missing = Y.encodeStateAsUpdate(document.doc, message.payload);
           if (!isEmptyUpdate(missing)) fanout.publish(roomId, { kind: 'update', payload: missing });
           if (message.kind === 'sync-request') {
-            fanout.publish(roomId, { kind: 'sync-state', payload: Y.encodeStateVector(doc) });
+            fanout.publish(roomId, { kind: 'sync-state', payload: document.stateVector() });
             this.publishLocalPresence();
           }
           return;
@@ -150,9 +152,4 @@ export class ClusterLink {
       this.deps.logger.error({ err, room: roomId }, 'dropped an undecodable fan-out message');
     }
   }
-}
-
-/** True for an update that carries no structs and no deletions (Yjs encodes it as two zero bytes). */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength <= 2;
 }

@@ -66,7 +66,7 @@ export function createCompactor(deps: CompactorDeps): Compactor {
     if (last === undefined) return null;
     const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
     const updates = stored.updates.length;
-    const snapshot = await snapshots.build(stored, docId);
+    const snapshot = (await snapshots.build(stored, docId)).state;
     await deps.store.compact(docId, snapshot, last.seq);
     return { throughSeq: last.seq, updates, bytes, snapshotBytes: snapshot.byteLength };
   };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { FullStateCache } from './full-state-cache.js';
 import { mapAfter, mapUpdate } from './room.fixture.js';
+import { RoomDocument } from './room-document.js';
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc());
 
@@ -16,7 +17,7 @@ describe('FullStateCache', () => {
   it('SYNC-2: answers every empty state vector with one shared frame until a transaction changes the document', () => {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
-    const cache = new FullStateCache(doc);
+    const cache = new FullStateCache(RoomDocument.of(doc));
     const first = cache.syncStep2For(EMPTY_STATE_VECTOR);
     expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(first);
     expect(stateOf(first)).toEqual({ k: 'v' });
@@ -31,7 +32,7 @@ describe('FullStateCache', () => {
   it('SYNC-2: answers any other state vector with a fresh diff, never cached', () => {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
-    const cache = new FullStateCache(doc);
+    const cache = new FullStateCache(RoomDocument.of(doc));
     const sv = Y.encodeStateVector(doc);
     const upToDate = cache.syncStep2For(sv);
     expect(cache.syncStep2For(sv)).not.toBe(upToDate);
@@ -40,10 +41,25 @@ describe('FullStateCache', () => {
 
   it('stops watching the document once disposed', () => {
     const doc = new Y.Doc();
-    const cache = new FullStateCache(doc);
+    const cache = new FullStateCache(RoomDocument.of(doc));
     cache.dispose();
     const before = cache.syncStep2For(EMPTY_STATE_VECTOR);
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
     expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(before);
+  });
+
+  it('SYNC-2: serves a document kept as merged bytes without building its Y.Doc, until a change after it is built', () => {
+    const source = new Y.Doc();
+    Y.applyUpdate(source, mapUpdate('k', 'v'));
+    const merged = { state: Y.encodeStateAsUpdate(source), stateVector: Y.encodeStateVector(source) };
+    const document = RoomDocument.fromMerged('d', merged);
+    const cache = new FullStateCache(document);
+    const first = cache.syncStep2For(EMPTY_STATE_VECTOR);
+    expect(stateOf(first)).toEqual({ k: 'v' });
+    expect(document.isBuilt).toBe(false);
+    const doc = document.doc;
+    expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(first);
+    Y.applyUpdate(doc, mapUpdate('k2', 'v2'));
+    expect(stateOf(cache.syncStep2For(EMPTY_STATE_VECTOR))).toEqual({ k: 'v', k2: 'v2' });
   });
 });

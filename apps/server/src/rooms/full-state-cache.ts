@@ -1,28 +1,35 @@
 import { encode } from '@tandem/protocol';
 import * as Y from 'yjs';
+import type { RoomDocument } from './room-document.js';
+
+/** An empty state vector is the single byte 0 (no clients). */
+function isEmptyStateVector(stateVector: Uint8Array): boolean {
+  return stateVector.byteLength === 1 && stateVector[0] === 0;
+}
 
 /**
  * The whole document as one sync step 2 frame, built for the first joiner with an empty state
  * vector and shared by every other until the document changes: a crowd opening a large document
- * at once costs one encode, not one each.
+ * at once costs one encode, not one each — and none while the document is still its merged bytes.
  */
 export class FullStateCache {
-  private readonly doc: Y.Doc;
+  private readonly document: RoomDocument;
   private cached: Uint8Array | null = null;
 
-  /** Watches `doc`: any transaction outdates the cached frame. */
-  constructor(doc: Y.Doc) {
-    this.doc = doc;
-    doc.on('afterTransaction', this.forget);
+  /** Watches `document`: once its Y.Doc exists, any transaction outdates the cached frame. */
+  constructor(document: RoomDocument) {
+    this.document = document;
+    const merged = document.mergedState;
+    if (merged !== null) this.cached = encode.syncStep2(merged);
+    document.onBuilt((doc) => doc.on('afterTransaction', this.forget));
   }
 
   /** The answer to a sync step 1: what the document holds beyond `stateVector` (SYNC-1). */
   syncStep2For(stateVector: Uint8Array): Uint8Array {
-    // An empty state vector is the single byte 0 (no clients).
-    if (stateVector.byteLength !== 1 || stateVector[0] !== 0) {
-      return encode.syncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    if (!isEmptyStateVector(stateVector)) {
+      return encode.syncStep2(Y.encodeStateAsUpdate(this.document.doc, stateVector));
     }
-    this.cached ??= encode.syncStep2(Y.encodeStateAsUpdate(this.doc));
+    this.cached ??= encode.syncStep2(Y.encodeStateAsUpdate(this.document.doc));
     return this.cached;
   }
 
@@ -33,6 +40,6 @@ export class FullStateCache {
 
   /** Stops watching the document. */
   dispose(): void {
-    this.doc.off('afterTransaction', this.forget);
+    this.document.builtDoc?.off('afterTransaction', this.forget);
   }
 }

@@ -20,7 +20,7 @@ function waitOver(doc: Y.Doc, deadlineMs: number) {
   let dropped = 0;
   const wait = new MissingHistoryWait({
     roomId: 'notes',
-    doc,
+    document: { doc },
     deadlineMs,
     logger,
     onDropped: () => {

@@ -6,7 +6,8 @@ import type { RoomMember } from './member.js';
 /** What the wait needs. */
 export interface MissingHistoryDeps {
   readonly roomId: string;
-  readonly doc: Y.Doc;
+  /** The room's document, read only once an update waits (it is built by then). */
+  readonly document: { readonly doc: Y.Doc };
   /** How long an update may wait for its missing history (YJS-3). */
   readonly deadlineMs: number;
   readonly logger: Logger;
@@ -59,7 +60,7 @@ export class MissingHistoryWait {
     this.timer = undefined;
     const senders = [...this.waiting];
     this.waiting.clear();
-    const { doc } = this.deps;
+    const { doc } = this.deps.document;
     if (!hasPending(doc)) return;
     doc.store.pendingStructs = null;
     doc.store.pendingDs = null;

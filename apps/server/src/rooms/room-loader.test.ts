@@ -1,20 +1,33 @@
-import { CloseCode } from '@tandem/protocol';
+import { CloseCode, type Frame } from '@tandem/protocol';
+import { waitFor } from '@tandem/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import type { Fanout, FanoutMessage } from '../fanout/fanout.js';
 import { createMemoryFanout } from '../fanout/memory-fanout.js';
 import type { DocStore, StoredDoc } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
+import type { MergedDoc } from '../storage/snapshot.js';
+import { openSnapshotThread, type SnapshotBuilder } from '../storage/snapshot-thread.js';
 import type { Compactor } from './compactor.js';
 import { JoinError } from './join-error.js';
 import { createPersistenceScheduler } from './persistence-scheduler.js';
-import { logger, mapUpdate, ROOM } from './room.fixture.js';
+import { connect, logger, mapUpdate, ROOM } from './room.fixture.js';
 import type { Room } from './room.js';
 import { loadRoom } from './room-loader.js';
 
 const loaded: Room[] = [];
-afterEach(() => {
+const threads: SnapshotBuilder[] = [];
+afterEach(async () => {
   for (const room of loaded.splice(0)) room.destroy();
+  await Promise.all(threads.splice(0).map((t) => t.close()));
 });
+
+/** The update of the one sync step 2 among `frames`. */
+function step2Update(frames: Frame[]): Uint8Array {
+  const steps = frames.flatMap((f) => (f.type === 'sync-step2' ? [f.update] : []));
+  if (steps.length !== 1) throw new Error(`expected one sync step 2, got ${steps.length}`);
+  return steps[0] as Uint8Array;
+}
 
 /** Loader deps over `store`, recording subscriptions, publishes and tracked documents. */
 function depsOver(store: DocStore) {
@@ -79,5 +92,105 @@ describe('loadRoom', () => {
     const { deps, subscriptions } = depsOver(store);
     await expect(loadRoom(deps, ROOM, () => {})).rejects.toBeInstanceOf(JoinError);
     expect(subscriptions.open).toBe(0);
+  });
+
+  describe('a large stored document (prepared on the snapshot thread)', () => {
+    /** A store holding ROOM as a snapshot and a log of three text edits; builds counted on a real snapshot thread. */
+    const setUp = async () => {
+      const source = new Y.Doc();
+      const text = source.getText('t');
+      text.insert(0, 'snapshot ');
+      const store = createMemoryDocStore();
+      await store.append([{ docId: ROOM, update: Y.encodeStateAsUpdate(source) }]);
+      await store.compact(ROOM, Y.encodeStateAsUpdate(source), 1);
+      for (const word of ['one ', 'two ', 'three']) {
+        const before = Y.encodeStateVector(source);
+        text.insert(text.length, word);
+        await store.append([{ docId: ROOM, update: Y.encodeStateAsUpdate(source, before) }]);
+      }
+      const thread = openSnapshotThread({ idleMs: 60_000 });
+      threads.push(thread);
+      const built: MergedDoc[] = [];
+      const snapshots: SnapshotBuilder = {
+        build: async (stored, guid) => {
+          const merged = await thread.build(stored, guid);
+          built.push(merged);
+          return merged;
+        },
+        close: () => thread.close(),
+      };
+      return { store, snapshots, built, source };
+    };
+
+    it('STORE-5/SYNC-1: loads as its merged bytes: joiners sync without a Y.Doc; the first edit builds it, reaches them and is stored', async () => {
+      const { store, snapshots, built, source } = await setUp();
+      const { deps } = depsOver(store);
+      const room = await loadRoom({ ...deps, snapshots, preparedLoadBytes: 1 }, ROOM, () => {});
+      loaded.push(room);
+      expect(built).toHaveLength(1);
+      const a = connect(room, 'a');
+      const b = connect(room, 'b');
+      const offered = a.take().find((f) => f.type === 'sync-step1');
+      expect(offered?.type === 'sync-step1' && [...offered.stateVector]).toEqual([...Y.encodeStateVector(source)]);
+      b.take();
+      const docs = { a: new Y.Doc(), b: new Y.Doc() };
+      for (const [name, client] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        room.receive(client.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+        const update = step2Update(client.take());
+        expect(update).toEqual(built[0]?.state);
+        Y.applyUpdate(docs[name], update);
+        // The joiner's own sync step 2 (it had nothing) keeps the document as bytes.
+        room.receive(client.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(new Y.Doc()) });
+      }
+      expect(docs.b.getText('t').toString()).toBe('snapshot one two three');
+      expect(room.docBuilt).toBe(false);
+      const before = Y.encodeStateVector(docs.a);
+      docs.a.getText('t').insert(0, '> ');
+      const edit = Y.encodeStateAsUpdate(docs.a, before);
+      room.receive(a.session, { type: 'sync-update', update: edit });
+      expect(room.docBuilt).toBe(true);
+      expect(room.doc.getText('t').toString()).toBe('> snapshot one two three');
+      const relayed: Uint8Array[] = [];
+      await waitFor(
+        () => {
+          for (const f of b.take()) if (f.type === 'sync-update') relayed.push(f.update);
+          return relayed.length > 0;
+        },
+        { what: "a's edit relayed to b" },
+      );
+      for (const update of relayed) Y.applyUpdate(docs.b, update);
+      expect(docs.b.getText('t').toString()).toBe('> snapshot one two three');
+      await waitFor(async () => (await store.load(ROOM)).updates.length === 4, { what: 'the edit stored' });
+      room.receive(b.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+      const after = new Y.Doc();
+      Y.applyUpdate(after, step2Update(b.take()));
+      expect(after.getText('t').toString()).toBe('> snapshot one two three');
+    });
+
+    it('STORE-5: below the size the document is built here, without the thread', async () => {
+      const { store, snapshots, built } = await setUp();
+      const { deps } = depsOver(store);
+      const room = await loadRoom({ ...deps, snapshots, preparedLoadBytes: 1_000_000 }, ROOM, () => {});
+      loaded.push(room);
+      expect(built).toHaveLength(0);
+      expect(room.doc.getText('t').toString()).toBe('snapshot one two three');
+    });
+
+    it('ROOM-3: stored bytes the thread cannot merge fail the load with a 1011 JoinError, keeping nothing', async () => {
+      const { snapshots } = await setUp();
+      const bad: StoredDoc = { snapshot: new Uint8Array([0xff, 0xff, 0xff]), updates: [] };
+      const store: DocStore = { ...createMemoryDocStore(), load: async () => bad };
+      const { deps, subscriptions, tracked } = depsOver(store);
+      const failure = await loadRoom({ ...deps, snapshots, preparedLoadBytes: 1 }, ROOM, () => {}).catch(
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(JoinError);
+      expect((failure as JoinError).closeCode).toBe(CloseCode.internalError);
+      expect(subscriptions.open).toBe(0);
+      expect(tracked).toEqual([]);
+    });
   });
 });

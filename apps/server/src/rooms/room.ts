@@ -14,6 +14,7 @@ import type { RoomMember } from './member.js';
 import { hasPending, MissingHistoryWait } from './missing-history.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import type { PresenceTable } from './presence-table.js';
+import { isEmptyUpdate, RoomDocument } from './room-document.js';
 import { RoomPresence } from './room-presence.js';
 import type { ClientClocks } from './update-guard.js';
 import { type ImportVerdict, mustStore, WriteAdmission } from './write-admission.js';
@@ -63,7 +64,7 @@ const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
  */
 export class Room {
   readonly id: string;
-  readonly doc: Y.Doc;
+  private readonly document: RoomDocument;
   private readonly deps: RoomDeps;
   private readonly members = new Set<RoomMember>();
   private readonly fullState: FullStateCache;
@@ -79,17 +80,21 @@ export class Room {
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
 
-  /** Creates a room around a document already built from the store (see {@link docFromStored}). */
-  constructor(id: string, doc: Y.Doc, deps: RoomDeps) {
+  /**
+   * Creates a room around a document read from the store: a Y.Doc (see {@link docFromStored}) or
+   * a large document's merged bytes, built into a Y.Doc when first needed (see {@link RoomDocument}).
+   */
+  constructor(id: string, doc: Y.Doc | RoomDocument, deps: RoomDeps) {
     this.id = id;
     this.deps = deps;
-    this.doc = doc;
+    const document = doc instanceof RoomDocument ? doc : RoomDocument.of(doc);
+    this.document = document;
     const policy = deps.writePolicy ?? DEFAULT_WRITE_POLICY;
-    this.doc.on('update', this.onDocUpdate);
-    this.fullState = new FullStateCache(doc);
+    document.onBuilt((built) => built.on('update', this.onDocUpdate));
+    this.fullState = new FullStateCache(document);
     this.link = new ClusterLink({
       roomId: id,
-      doc,
+      document,
       fanout: deps.fanout,
       logger: deps.logger,
       ...(deps.subscription === undefined ? {} : { subscription: deps.subscription }),
@@ -109,26 +114,36 @@ export class Room {
       ...(deps.schedule === undefined ? {} : { schedule: deps.schedule }),
     });
     // The document's state vector, read in place (no encode/decode per update).
-    const clocks: ClientClocks = { get: (client) => Y.getState(doc.store, client) };
+    const clocks: ClientClocks = { get: (client) => document.clockOf(client) };
     this.admission = new WriteAdmission({ persistence: deps.persistence, clocks, policy, claims: this.roomPresence });
     this.history = new MissingHistoryWait({
       roomId: id,
-      doc,
+      document,
       deadlineMs: policy.pendingDeadlineMs,
       logger: deps.logger,
       onDropped: this.fullState.forget,
     });
     this.link.start(this.roomPresence, (body) => this.deliverStateless(null, body));
-    this.versions = deps.versions?.track(id, doc) ?? null;
+    this.versions = deps.versions?.track(id, document) ?? null;
     this.disposers.push(
       // Reads the pending version's state before the document is destroyed.
       () => void this.versions?.close(),
       () => this.history.stop(),
       () => this.roomPresence.stop(),
       () => this.link.close(),
-      () => this.doc.off('update', this.onDocUpdate),
+      () => this.document.builtDoc?.off('update', this.onDocUpdate),
       () => this.fullState.dispose(),
     );
+  }
+
+  /** The document, built into a Y.Doc now if it was kept as merged bytes (see {@link RoomDocument}). */
+  get doc(): Y.Doc {
+    return this.document.doc;
+  }
+
+  /** Whether the room's Y.Doc exists (a large document loads as merged bytes and is built when first needed). */
+  get docBuilt(): boolean {
+    return this.document.isBuilt;
   }
 
   /** Awareness states (presence), kept as the JSON the clients sent. */
@@ -177,7 +192,7 @@ export class Room {
   /** Adds a member and starts the sync handshake (SYNC-1). */
   add(member: RoomMember): void {
     this.members.add(member);
-    member.send(encode.syncStep1(Y.encodeStateVector(this.doc)));
+    member.send(encode.syncStep1(this.document.stateVector()));
     this.roomPresence.sendTo(member);
   }
 
@@ -272,7 +287,7 @@ export class Room {
     for (const member of this.members) member.close(code, reason);
     this.members.clear();
     for (const dispose of this.disposers.splice(0)) dispose();
-    this.doc.destroy();
+    this.document.destroy();
   }
 
   /** Runs `apply`; a throw means the client sent bytes Yjs cannot use (SYNC-4). */
@@ -295,14 +310,16 @@ export class Room {
     const admitted = this.admission.admit(member, update);
     if (admitted === null) return;
     const changesBefore = this.docChanges;
+    // A joiner's empty sync step 2 changes nothing: a document still kept as merged bytes stays so.
+    const doc = this.document.isBuilt || !isEmptyUpdate(update) ? this.document.doc : null;
     try {
-      Y.applyUpdate(this.doc, update, member);
+      if (doc !== null) Y.applyUpdate(doc, update, member);
     } catch (err) {
       member.log.warn({ err }, 'rejected malformed update');
       member.close(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    const pending = hasPending(this.doc);
+    const pending = doc !== null && hasPending(doc);
     if (!pending) this.history.arrived();
     else if (admitted.incomplete) this.history.wait(member);
     const stored = mustStore(update, this.docChanges !== changesBefore, pending, this.link.hasRemoteContent);

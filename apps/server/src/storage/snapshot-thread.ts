@@ -1,19 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import type { StoredDoc } from './doc-store.js';
-import { snapshotOf } from './snapshot.js';
+import { type MergedDoc, mergedOf } from './snapshot.js';
 import { type WorkerCalls, workerCalls, workerScript } from './worker-thread.js';
 
-/** Builds the one update a stored document amounts to (see {@link snapshotOf}). */
+/** Builds the one update a stored document amounts to, and its state vector (see {@link mergedOf}). */
 export interface SnapshotBuilder {
-  /** Resolves with the merged update; rejects when Yjs rejects the stored bytes. */
-  build(stored: StoredDoc, guid: string): Promise<Uint8Array>;
+  /** Resolves with the merged update and state vector; rejects when Yjs rejects the stored bytes. */
+  build(stored: StoredDoc, guid: string): Promise<MergedDoc>;
   /** Stops the builder's thread, if it has one running; later builds start it again. */
   close(): Promise<void>;
 }
 
 /** Builds snapshots on the calling thread (tests, tools). */
 export const snapshotsHere: SnapshotBuilder = {
-  build: async (stored, guid) => snapshotOf(stored, guid),
+  build: async (stored, guid) => mergedOf(stored, guid),
   close: async () => {},
 };
 
@@ -31,7 +31,7 @@ const DEFAULT_IDLE_MS = 30_000;
  * tens of KB with a few hundred updates, more for large ones — is spent neither on the event loop
  * nor on the store's thread, whose commits every durable ack waits for. The stored bytes are
  * copied to the thread (a Postgres row's bytes may share Node's buffer pool, so they are never
- * transferred); the merged update comes back without a copy.
+ * transferred); the merged update and state vector come back without a copy.
  */
 export function openSnapshotThread(options: SnapshotThreadOptions = {}): SnapshotBuilder {
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
@@ -63,7 +63,7 @@ export function openSnapshotThread(options: SnapshotThreadOptions = {}): Snapsho
       running ??= start();
       const { calls } = running;
       try {
-        return (await calls.call({ stored, guid })) as Uint8Array;
+        return (await calls.call({ stored, guid })) as MergedDoc;
       } finally {
         if (running?.calls === calls && calls.pending === 0) {
           idleTimer = setTimeout(() => void stop(), idleMs);

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { StoredDoc } from './doc-store.js';
-import { snapshotOf } from './snapshot.js';
+import { mergedOf } from './snapshot.js';
 import { errorOf, lowerThreadPriority, type WorkerReply } from './worker-thread.js';
 
 /** One request to the snapshot thread (snapshot-thread.ts posts these). */
@@ -14,9 +14,9 @@ export interface SnapshotRequest {
 const SNAPSHOT_THREAD_NICENESS = 15;
 
 /**
- * The snapshot thread: merges a stored document (snapshot plus log) into one update, the CPU part
- * of a compaction, so neither the event loop nor the store's thread (whose commits acks wait for)
- * spends it. Requests run one at a time, in order.
+ * The snapshot thread: merges a stored document (snapshot plus log) into one update and its state
+ * vector, the CPU part of a compaction or of a large document's load, so neither the event loop nor
+ * the store's thread (whose commits acks wait for) spends it. Requests run one at a time, in order.
  */
 function serve(): void {
   const port = parentPort;
@@ -24,8 +24,11 @@ function serve(): void {
   lowerThreadPriority(SNAPSHOT_THREAD_NICENESS);
   port.on('message', (request: SnapshotRequest) => {
     try {
-      const value = snapshotOf(request.stored, request.guid);
-      port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, [value.buffer as ArrayBuffer]);
+      const value = mergedOf(request.stored, request.guid);
+      port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, [
+        value.state.buffer as ArrayBuffer,
+        value.stateVector.buffer as ArrayBuffer,
+      ]);
     } catch (err) {
       port.postMessage({ id: request.id, ok: false, error: errorOf(err) } satisfies WorkerReply);
     }

@@ -17,14 +17,23 @@ export function docFromStored(stored: StoredDoc, guid = 'tandem'): Y.Doc {
   return doc;
 }
 
+/** A stored document merged into one update, with the state vector of the document it builds. */
+export interface MergedDoc {
+  /** The document's whole state as one update (deleted content garbage-collected). */
+  readonly state: Uint8Array;
+  /** Its state vector (Yjs encoding), as `Y.encodeStateVector` gives it for the built document. */
+  readonly stateVector: Uint8Array;
+}
+
 /**
  * The one update a stored document amounts to: what its document holds after applying all of it,
- * re-encoded (deleted content garbage-collected). Throws when Yjs rejects the bytes.
+ * re-encoded (deleted content garbage-collected), and that document's state vector. Throws when
+ * Yjs rejects the bytes.
  */
-export function snapshotOf(stored: StoredDoc, guid: string): Uint8Array {
+export function mergedOf(stored: StoredDoc, guid: string): MergedDoc {
   const doc = docFromStored(stored, guid);
   try {
-    return Y.encodeStateAsUpdate(doc);
+    return { state: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
   } finally {
     doc.destroy();
   }
