@@ -81,6 +81,20 @@ interface Entry {
   idleTimer: NodeJS.Timeout | undefined;
   /** Imports under way: they hold the room loaded like sessions do. */
   imports: number;
+  /** The turn the last joiner that waited for the load was let in (see {@link admitAfterLoad}). */
+  admissions: Promise<void>;
+}
+
+/**
+ * Joiners that waited for a room's load are let in one per event-loop turn, in the order they came,
+ * instead of all in the turn the load ends: each joiner's first answer is the whole document, and
+ * twenty 10 MB answers written in one turn held the event loop for 80–125 ms (the kernel copying
+ * them into the sockets). Other rooms' traffic runs between the joiners.
+ */
+function admitAfterLoad(entry: Entry): Promise<void> {
+  const turn = entry.admissions.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  entry.admissions = turn;
+  return turn;
 }
 
 /** Creates a registry. */
@@ -120,7 +134,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   const acquire = (roomId: string): Entry => {
     let entry = entries.get(roomId);
     if (entry === undefined) {
-      entry = { room: null, loading: null, idleTimer: undefined, imports: 0 };
+      entry = { room: null, loading: null, idleTimer: undefined, imports: 0, admissions: Promise.resolve() };
       entries.set(roomId, entry);
       load(roomId, entry);
     }
@@ -184,7 +198,15 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     async join(session) {
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
       const entry = acquire(session.roomId);
-      const room = entry.room ?? (await (entry.loading as Promise<Room>));
+      let room = entry.room;
+      if (room === null) {
+        room = await (entry.loading as Promise<Room>);
+        await admitAfterLoad(entry);
+        // Unloaded while this joiner waited its turn (evicted, or its document closed): reconnect to reload it.
+        if (entries.get(session.roomId)?.room !== room) {
+          throw new JoinError(CloseCode.tryAgainLater, 'document was closed while it loaded; reconnect');
+        }
+      }
       if (shuttingDown) throw new JoinError(CloseCode.serviceRestart, 'server is shutting down');
       if (!session.isOpen) {
         if (room.sessionCount === 0) scheduleUnload(session.roomId, entry);

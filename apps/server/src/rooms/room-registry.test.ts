@@ -1,0 +1,79 @@
+import { CloseCode } from '@tandem/protocol';
+import { waitFor } from '@tandem/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gateLoads } from '../../test/helpers/store-wrappers.js';
+import { createMemoryFanout } from '../fanout/memory-fanout.js';
+import type { DocStore } from '../storage/doc-store.js';
+import { createMemoryDocStore } from '../storage/memory-doc-store.js';
+import { createCompactor } from './compactor.js';
+import { JoinError } from './join-error.js';
+import { createPersistenceScheduler } from './persistence-scheduler.js';
+import { fakeMember, logger, nextTurn, ROOM } from './room.fixture.js';
+import { createRoomRegistry, type RoomRegistry } from './room-registry.js';
+
+describe('room registry', () => {
+  const registries: RoomRegistry[] = [];
+  afterEach(() => {
+    for (const registry of registries.splice(0))
+      for (const room of [...registry.describe()]) registry.get(room.id)?.destroy();
+  });
+
+  const registryOver = (store: DocStore) => {
+    const registry = createRoomRegistry({
+      store,
+      fanout: createMemoryFanout('n1'),
+      persistence: createPersistenceScheduler(store),
+      compactor: createCompactor({ store, logger, policy: { afterUpdates: 1_000, afterBytes: 2 ** 30 } }),
+      logger,
+      idleMs: 60_000,
+    });
+    registries.push(registry);
+    return registry;
+  };
+
+  it('ROOM-1: joiners that waited for the load are let in one per event-loop turn, in the order they came', async () => {
+    const { store, release, loads } = gateLoads(createMemoryDocStore());
+    const registry = registryOver(store);
+    const members = Array.from({ length: 5 }, (_, i) => fakeMember(`m${i}`));
+    const order: string[] = [];
+    for (const m of members) {
+      const send = m.send.bind(m);
+      m.send = (bytes) => {
+        if (m.writes.length === 0) order.push(m.id);
+        return send(bytes);
+      };
+    }
+    const joins = members.map((m) => registry.join(m));
+    await waitFor(() => loads() === 1, { what: 'the one load started' });
+    release();
+    const admittedPerTurn: number[] = [];
+    const admitted = () => members.filter((m) => m.writes.length > 0).length;
+    for (let turn = 0; turn < 20 && admitted() < members.length; turn++) {
+      await nextTurn();
+      admittedPerTurn.push(admitted());
+    }
+    await Promise.all(joins);
+    expect(admitted()).toBe(members.length);
+    // Never two joiners in one turn.
+    admittedPerTurn.forEach((count, i) => expect(count - (admittedPerTurn[i - 1] ?? 0)).toBeLessThanOrEqual(1));
+    expect(order).toEqual(members.map((m) => m.id));
+    expect(registry.stats()).toMatchObject({ rooms: 1, sessions: 5, loads: 1 });
+  });
+
+  it('ROOM-3: a joiner still waiting its turn when the room is closed is refused with 1013, to reconnect', async () => {
+    const { store, release, loads } = gateLoads(createMemoryDocStore());
+    const registry = registryOver(store);
+    const [first, second] = [fakeMember('first'), fakeMember('second')];
+    const joins = [registry.join(first), registry.join(second).catch((err: unknown) => err)];
+    await waitFor(() => loads() === 1, { what: 'the one load started' });
+    release();
+    await joins[0];
+    const closing = registry.closeRoom(ROOM, CloseCode.goingAway, 'document deleted');
+    const refused = await joins[1];
+    await closing;
+    expect(refused).toBeInstanceOf(JoinError);
+    expect((refused as JoinError).closeCode).toBe(CloseCode.tryAgainLater);
+    expect(first.closes).toEqual([{ code: CloseCode.goingAway, reason: 'document deleted' }]);
+    expect(registry.get(ROOM)).toBeUndefined();
+  });
+});
