@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { StoredDoc } from './doc-store.js';
+import { onDemand } from './on-demand.js';
 import { type MergedDoc, mergedOf } from './snapshot.js';
 import { type WorkerCalls, workerCalls, workerScript } from './worker-thread.js';
 
@@ -7,7 +8,7 @@ import { type WorkerCalls, workerCalls, workerScript } from './worker-thread.js'
 export interface SnapshotBuilder {
   /** Resolves with the merged update and state vector; rejects when Yjs rejects the stored bytes. */
   build(stored: StoredDoc, guid: string): Promise<MergedDoc>;
-  /** Stops the builder's thread, if it has one running; later builds start it again. */
+  /** Stops the builder's thread, if it has one running; later builds reject. */
   close(): Promise<void>;
 }
 
@@ -29,6 +30,8 @@ export interface SnapshotThreadOptions {
 
 const DEFAULT_IDLE_MS = 2_000;
 
+const closedError = () => new Error('the snapshot thread is closed');
+
 /**
  * Builds snapshots on a worker thread of their own (snapshot-worker.ts), started on the first
  * build and ended once idle: the CPU of merging a document's log — tens of ms for a document of
@@ -38,43 +41,21 @@ const DEFAULT_IDLE_MS = 2_000;
  * transferred); the merged update and state vector come back without a copy.
  */
 export function openSnapshotThread(options: SnapshotThreadOptions = {}): SnapshotBuilder {
-  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-  let running: { worker: Worker; calls: WorkerCalls } | null = null;
-  let idleTimer: NodeJS.Timeout | undefined;
-
-  const start = () => {
-    const worker = new Worker(workerScript(import.meta.url, 'snapshot-worker.js'));
-    const thread = { worker, calls: workerCalls(worker, 'the snapshot thread') };
-    // A thread that failed or exited is replaced by the next build.
-    worker.on('exit', () => {
-      if (running === thread) running = null;
-    });
-    return thread;
-  };
-
-  const stop = async () => {
-    clearTimeout(idleTimer);
-    const thread = running;
-    running = null;
-    if (thread === null) return;
-    thread.calls.stop(new Error('the snapshot thread is closed'));
-    await thread.worker.terminate();
-  };
-
-  return {
-    async build(stored, guid) {
-      clearTimeout(idleTimer);
-      running ??= start();
-      const { calls } = running;
-      try {
-        return (await calls.call({ stored, guid })) as MergedDoc;
-      } finally {
-        if (running?.calls === calls && calls.pending === 0) {
-          idleTimer = setTimeout(() => void stop(), idleMs);
-          idleTimer.unref();
-        }
-      }
+  const thread = onDemand<{ worker: Worker; calls: WorkerCalls }>({
+    start: async () => {
+      const worker = new Worker(workerScript(import.meta.url, 'snapshot-worker.js'));
+      return { worker, calls: workerCalls(worker, 'the snapshot thread') };
     },
-    close: stop,
+    stop: async ({ worker, calls }) => {
+      calls.stop(closedError());
+      await worker.terminate();
+    },
+    alive: ({ calls }) => calls.stopped === null,
+    idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
+    closedError,
+  });
+  return {
+    build: (stored, guid) => thread.use(async ({ calls }) => (await calls.call({ stored, guid })) as MergedDoc),
+    close: () => thread.close(),
   };
 }
