@@ -95,8 +95,13 @@ function rowSpecs(metricNames: ReadonlySet<string>): RowSpec[] {
     {
       scenario: '1 idle memory',
       metric: 'idle.kbPerConn',
-      label: 'KB per idle connection (RSS slope)',
+      label: 'KB per idle connection (RSS slope over the steps with connections)',
       goal: { text: '≤ 1.0× y-websocket', bounds: [vsYws(1)] },
+    },
+    {
+      scenario: '1 idle memory',
+      metric: 'idle.kbPerConnFromZero',
+      label: 'KB per idle connection, slope from 0 connections (adds one-off first-connection costs)',
     },
   ];
   for (const name of sorted) {
