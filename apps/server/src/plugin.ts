@@ -216,7 +216,8 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       return;
     }
     connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
+    // 'close' is emitted once: on() needs no once() wrapper (two more objects per connection).
+    socket.on('close', () => connections.delete(socket));
   });
   let draining: Promise<ShutdownReport> | null = null;
   let drainDeadline: Deadline | null = null;

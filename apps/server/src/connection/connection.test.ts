@@ -257,3 +257,29 @@ describe('Connection slow-consumer grace', () => {
     expect(socket.terminations).toBe(0);
   });
 });
+
+describe('Connection.log', () => {
+  it('carries its bindings in every line, from a child logger made on first use', () => {
+    const lines: Record<string, unknown>[] = [];
+    const parent = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const children = vi.spyOn(parent, 'child');
+    const connection = new Connection({
+      id: 'c2',
+      socket: fakeSocket(),
+      logger: parent,
+      logBindings: { room: 'notes', session: 's-1' },
+      notices: false,
+      maxBufferedBytes: 1024,
+      slowCloseGraceMs: 500,
+    });
+    // A connection that has not logged holds no child logger.
+    expect(children).not.toHaveBeenCalled();
+    connection.log.warn({ reason: 'test' }, 'first line');
+    connection.log.info('second line');
+    expect(children).toHaveBeenCalledTimes(1);
+    expect(lines).toMatchObject([
+      { room: 'notes', session: 's-1', reason: 'test', msg: 'first line' },
+      { room: 'notes', session: 's-1', msg: 'second line' },
+    ]);
+  });
+});

@@ -67,7 +67,8 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     roomId: upgrade.roomId,
     protocol: upgrade.protocol,
     socket,
-    logger: deps.logger.child({ room: upgrade.roomId, session: id, address: upgrade.address }),
+    logger: deps.logger,
+    logBindings: { room: upgrade.roomId, session: id, address: upgrade.address },
     maxBufferedBytes: deps.limits.maxBufferedBytes,
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
@@ -81,6 +82,10 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     { connection, tracked: session, decode: decodeFrame, adapter, endedMessage: 'session ended' },
     deps,
   );
-  session.log.info({ protocol: session.protocol }, 'session opened');
+  // Logged with the parent, so that a session that never logs again holds no child logger.
+  deps.logger.info(
+    { room: upgrade.roomId, session: id, address: upgrade.address, protocol: session.protocol },
+    'session opened',
+  );
   if (upgrade.access !== null) channel.admit(upgrade.access);
 }

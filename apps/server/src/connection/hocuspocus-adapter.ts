@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   CloseCode,
   decodeHocuspocusFrame,
@@ -14,7 +13,7 @@ import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
 import type { RoomMember } from '../rooms/member.js';
-import { Connection, type Corkable } from './connection.js';
+import { Connection, type Corkable, newConnectionId } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import type { CarrierSocket } from './document-socket.js';
 import { HOCUSPOCUS_DIALECT, hocuspocusDocumentSocket } from './hocuspocus-socket.js';
@@ -118,7 +117,8 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
       protocol: 'hocuspocus',
       dialect: HOCUSPOCUS_DIALECT,
       socket: hocuspocusDocumentSocket(address, this.carrier, this.socket, () => this.detach(address, channel)),
-      logger: this.carrier.log.child({ room: parsed.roomId, session: id }),
+      logger: deps.logger,
+      logBindings: { connection: this.carrier.id, protocol: 'hocuspocus', room: parsed.roomId, session: id },
       maxBufferedBytes: deps.limits.maxBufferedBytes,
       slowCloseGraceMs: deps.limits.slowCloseGraceMs,
       metrics: deps.metrics,
@@ -259,11 +259,12 @@ export function openHocuspocusConnection(
   upgrade: { readonly identity: Identity | null; readonly stream: Corkable | null },
   deps: HocuspocusDeps,
 ): void {
-  const id = randomUUID();
+  const id = newConnectionId();
   const carrier = new Connection({
     id,
     socket,
-    logger: deps.logger.child({ connection: id, protocol: 'hocuspocus' }),
+    logger: deps.logger,
+    logBindings: { connection: id, protocol: 'hocuspocus' },
     notices: false,
     maxBufferedBytes: deps.limits.maxBufferedBytes,
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
@@ -281,5 +282,6 @@ export function openHocuspocusConnection(
     },
     deps,
   );
-  carrier.log.info('hocuspocus connection opened');
+  // Logged with the parent, so that a connection that never logs again holds no child logger.
+  deps.logger.info({ connection: id, protocol: 'hocuspocus' }, 'hocuspocus connection opened');
 }

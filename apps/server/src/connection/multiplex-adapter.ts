@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { CloseCode, decodeFrame, encode, encodeFrame, type Frame, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
-import { Connection } from './connection.js';
+import { Connection, newConnectionId } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import { type CarrierSocket, documentSocket } from './document-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -125,7 +124,8 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
       roomId: parsed.roomId,
       protocol: TANDEM_SUBPROTOCOL,
       socket: documentSocket(doc, this.carrier, socket, () => this.detach(doc, channel)),
-      logger: this.carrier.log.child({ room: doc, session: id }),
+      logger: deps.logger,
+      logBindings: { connection: this.carrier.id, room: doc, session: id },
       maxBufferedBytes: deps.limits.maxBufferedBytes,
       slowCloseGraceMs: deps.limits.slowCloseGraceMs,
       metrics: deps.metrics,
@@ -173,11 +173,12 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
 
 /** Runs a `/sync` socket: the carrier connection and its multiplexing adapter. */
 export function openMultiplexConnection(socket: WebSocket, identity: Identity | null, deps: PipelineDeps): void {
-  const id = randomUUID();
+  const id = newConnectionId();
   const carrier = new Connection({
     id,
     socket,
-    logger: deps.logger.child({ connection: id }),
+    logger: deps.logger,
+    logBindings: { connection: id },
     notices: true,
     maxBufferedBytes: deps.limits.maxBufferedBytes,
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
@@ -195,5 +196,6 @@ export function openMultiplexConnection(socket: WebSocket, identity: Identity | 
     },
     deps,
   );
-  carrier.log.info('multiplexed connection opened');
+  // Logged with the parent, so that a connection that never logs again holds no child logger.
+  deps.logger.info({ connection: id }, 'multiplexed connection opened');
 }

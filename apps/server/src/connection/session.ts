@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { CloseCode, encodeFrame, type Frame, setLongTimeout, TANDEM_SUBPROTOCOL } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Access } from '../auth/access.js';
 import type { DocumentId, Identity, SessionId } from '../identity.js';
-import { Connection, type ConnectionOptions } from './connection.js';
+import { Connection, type ConnectionOptions, newConnectionId } from './connection.js';
 import { type ConnectionMetrics, NO_CONNECTION_METRICS } from './connection-metrics.js';
 
 /** Which protocol a session speaks: stock y-websocket, y-websocket plus tandem.v1, or the Hocuspocus provider's. */
@@ -32,7 +31,7 @@ const PLAIN_DIALECT: SessionDialect = { acknowledges: false, extension: () => nu
 
 /** A fresh session id. */
 export function newSessionId(): SessionId {
-  return randomUUID() as SessionId;
+  return newConnectionId() as SessionId;
 }
 
 /** Construction parameters of a {@link Session}. */

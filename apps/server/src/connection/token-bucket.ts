@@ -6,7 +6,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     this.tokens = burst;
     this.last = now();
@@ -23,6 +23,11 @@ export class TokenBucket {
   }
 }
 
+/** performance.now, shared by every bucket (a default closure per bucket would be one more object per connection). */
+function monotonicMs(): number {
+  return performance.now();
+}
+
 /** Per-connection message and byte budgets (1008 when exceeded, LIMIT-1). */
 export interface RateLimits {
   readonly messagesPerSecond: number;
@@ -36,9 +41,22 @@ export interface RateLimiter {
   admit(bytes: number): boolean;
 }
 
+/** A connection's two buckets (messages and bytes), held by one object. */
+class BucketPair implements RateLimiter {
+  constructor(
+    private readonly messages: TokenBucket,
+    private readonly bytes: TokenBucket,
+  ) {}
+
+  admit(size: number): boolean {
+    return this.messages.take(1) && this.bytes.take(size);
+  }
+}
+
 /** A connection's two buckets (messages and bytes). */
-export function createRateLimiter(limits: RateLimits, now?: () => number): RateLimiter {
-  const messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
-  const bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);
-  return { admit: (size) => messages.take(1) && bytes.take(size) };
+export function createRateLimiter(limits: RateLimits, now: () => number = monotonicMs): RateLimiter {
+  return new BucketPair(
+    new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now),
+    new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now),
+  );
 }

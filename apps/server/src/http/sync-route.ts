@@ -116,7 +116,8 @@ function accept(socket: WebSocket, request: FastifyRequest, deps: SyncRouteDeps)
   if (admission === null) return null;
   releaseUpgrade(socket, request, deps.logger);
   deps.connections.add(admission.address);
-  socket.once('close', () => deps.connections.remove(admission.address));
+  // 'close' is emitted once: on() needs no once() wrapper (two more objects per connection).
+  socket.on('close', () => deps.connections.remove(admission.address));
   return admission;
 }
 
