@@ -107,6 +107,14 @@ function rowSpecs(metricNames: ReadonlySet<string>): RowSpec[] {
   for (const name of sorted) {
     const m = /^fanout\.k(\d+)\.(p50Ms|p99Ms|cpuUsPerMsg|lateP99Ms)$/.exec(name);
     if (m !== null) rows.push(fanoutRow(name, `rooms of ${m[1]}`, m[2] as string));
+    const warm = /^fanout\.k(\d+)\.warm\.(p99Ms|cpuUsPerMsg)$/.exec(name);
+    if (warm !== null) {
+      rows.push({
+        scenario: '2 fan-out',
+        metric: name,
+        label: `rooms of ${warm[1]}, the same load again on the warm server: ${FANOUT_WHAT[warm[2] as string]}`,
+      });
+    }
   }
   for (const what of Object.keys(FANOUT_WHAT)) rows.push(fanoutRow(`fanout.mix.${what}`, 'mix of room sizes', what));
   rows.push(

@@ -21,10 +21,14 @@ export function createMemoryFanoutBus(): MemoryFanoutBus {
         publish(roomId: string, message: FanoutMessage) {
           const subs = rooms.get(roomId);
           if (subs === undefined) return;
-          const payload = message.payload.slice();
+          // One copy for every other node, made only when there is one (a single node's own
+          // subscription is all there is, and it publishes every update).
+          let payload: Uint8Array | null = null;
           for (const sub of subs) {
             if (sub.nodeId === nodeId) continue;
-            queueMicrotask(() => sub.handler({ kind: message.kind, payload }));
+            payload ??= message.payload.slice();
+            const copy = payload;
+            queueMicrotask(() => sub.handler({ kind: message.kind, payload: copy }));
           }
         },
         subscribe(roomId: string, handler: FanoutHandler) {
