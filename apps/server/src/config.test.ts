@@ -93,7 +93,7 @@ describe('loadConfig', () => {
       redisTopology: null,
       databaseUrl: null,
       awarenessTimeoutMs: 30_000,
-      commitIntervalMs: 20,
+      commitIntervalMs: 100,
       ackCommitIntervalMs: 2,
       maxPendingBytes: 64 * MiB,
       retryMinMs: 100,

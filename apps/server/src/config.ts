@@ -100,7 +100,7 @@ const envSchema = z.object({
   REDIS_USERNAME: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
   AWARENESS_TIMEOUT_MS: intFrom(1_000, 3_600_000).default(30_000),
-  COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(20),
+  COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(100),
   ACK_COMMIT_INTERVAL_MS: intFrom(0, 1_000).default(2),
   MAX_PENDING_BYTES: intFrom(64 * 1024, 1024 * 1024 * MiB).default(64 * MiB),
   RETRY_MIN_MS: intFrom(1, 60_000).default(100),
