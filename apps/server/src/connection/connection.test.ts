@@ -184,6 +184,23 @@ describe('Connection lifecycle', () => {
     await expect(connection.closed).resolves.toBeUndefined();
   });
 
+  it('a `closed` asked for while open resolves when the transport closes, not before', async () => {
+    const { connection } = makeConnection();
+    const closed = connection.closed;
+    expect(connection.closed).toBe(closed);
+    let settled = false;
+    void closed.then(() => {
+      settled = true;
+    });
+    // Two turns of the microtask queue: a resolved promise would have settled by now.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    connection.handleTransportClosed();
+    await expect(closed).resolves.toBeUndefined();
+    expect(settled).toBe(true);
+  });
+
   it('terminate() destroys the transport and stops sending', () => {
     const { connection, socket } = makeConnection();
     connection.terminate('test');

@@ -77,8 +77,6 @@ const MAX_REASON_BYTES = 123;
  */
 export class Connection {
   readonly id: string;
-  /** Resolves once the transport has closed (whoever closed it). */
-  readonly closed: Promise<void>;
   private readonly socket: ConnectionSocket;
   private readonly stream: Corkable | null;
   private readonly notices: boolean;
@@ -87,7 +85,9 @@ export class Connection {
   private readonly metrics: ConnectionMetrics;
   private state: ConnectionState = OPEN;
   private alive = true;
-  private resolveClosed!: () => void;
+  // `closed`, made when first asked for (at shutdown): an open connection holds no promise for it.
+  private closedPromise: Promise<void> | null = null;
+  private resolveClosed: (() => void) | null = null;
   private logger: Logger;
   private logBindings: Bindings | null;
 
@@ -101,9 +101,17 @@ export class Connection {
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.slowCloseGraceMs = options.slowCloseGraceMs;
     this.metrics = options.metrics ?? NO_CONNECTION_METRICS;
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
+  }
+
+  /** Resolves once the transport has closed (whoever closed it). */
+  get closed(): Promise<void> {
+    this.closedPromise ??=
+      this.state.kind === 'closed'
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.resolveClosed = resolve;
+          });
+    return this.closedPromise;
   }
 
   /** The connection's logger (its bindings in every line), created on first use. */
@@ -206,7 +214,7 @@ export class Connection {
         state satisfies never;
     }
     this.state = CLOSED;
-    this.resolveClosed();
+    this.resolveClosed?.();
   }
 
   /** Records a pong (WS-level or tandem.v1). */
