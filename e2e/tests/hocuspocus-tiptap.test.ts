@@ -35,6 +35,24 @@ async function waitForText(page: Page, parts: readonly string[], exactly?: strin
   return textOf(page);
 }
 
+/**
+ * Waits until the editor's own selection is a caret at the start or the end of the document.
+ * Chromium moves the DOM caret for End and Home at once, and ProseMirror reads it back on a later
+ * selectionchange task; a key pressed before that (Enter) acts at the old selection. Under load
+ * that race put Ben's line before Ann's text.
+ */
+async function waitForCaret(page: Page, where: 'start' | 'end'): Promise<void> {
+  await page.waitForFunction(
+    (at) => {
+      const { selection, doc } = window.collab.editor.state;
+      // Inside the first or the last paragraph: 1 is the start, content.size - 1 the end.
+      return selection.empty && selection.head === (at === 'start' ? 1 : doc.content.size - 1);
+    },
+    where,
+    { timeout: 20_000 },
+  );
+}
+
 describe('Tiptap with HocuspocusProvider against Tandem (E2E)', () => {
   let outDir = '';
   let server: AppServer;
@@ -81,6 +99,7 @@ describe('Tiptap with HocuspocusProvider against Tandem (E2E)', () => {
     await waitForText(ben, ['Hello from Ann.']);
     await ben.locator('.ProseMirror').click();
     await ben.keyboard.press('End');
+    await waitForCaret(ben, 'end');
     await ben.keyboard.press('Enter');
     await ben.keyboard.type('Ben here.');
     await waitForText(ann, [], 'Hello from Ann.\nBen here.');
@@ -93,8 +112,10 @@ describe('Tiptap with HocuspocusProvider against Tandem (E2E)', () => {
     await ben.evaluate(() => window.collab.provider.disconnect());
     await ben.waitForFunction(() => window.collab.provider.isSynced === false);
     await ben.keyboard.press('End');
+    await waitForCaret(ben, 'end');
     await ben.keyboard.type(' Ben offline.');
     await ann.keyboard.press('Control+Home');
+    await waitForCaret(ann, 'start');
     await ann.keyboard.type('Ann online. ');
     await waitForText(ben, ['Ben offline.']);
     expect(await ben.evaluate(() => window.collab.provider.configuration.websocketProvider.status)).toBe(
