@@ -11,6 +11,7 @@ import { runAckScenario } from '../ack-scenario.js';
 import { LoadClient, ProbeClient } from './clients.js';
 import { syncUpdateFrame, TEXT_NAME } from './frames.js';
 import { type LoadResult, type LoadSpec, runLoad } from './load.js';
+import { startResyncers } from './resyncers.js';
 import { type Runtime, type ServerHandle, type ServerKind, startBenchServer } from './servers.js';
 import { mapLimit, round, seededRandom, sleep } from './util.js';
 
@@ -62,6 +63,7 @@ export interface ServerSpec {
 
 const CAPACITY_P99_MS = 100;
 const RESYNC_PAUSE_MS = 100;
+const NOISY_CLIENTS = 4;
 /** RSS counts as settled once this many samples in a row lie within 1 % of each other. */
 const SETTLE_SAMPLES = 4;
 const SETTLE_INTERVAL_MS = 250;
@@ -436,21 +438,11 @@ export async function noisyNeighbour(spec: ServerSpec, sizes: Sizes, doc: Uint8A
       probeRooms: 1,
     };
     const quiet = await runLoad(server, { ...probeSpec, roomPrefix: 'quiet' });
-    const noisy = await Promise.all(Array.from({ length: 4 }, () => LoadClient.open(server, 'noisy-big', 60_000)));
-    let stop = false;
-    let resyncs = 0;
-    const loops = noisy.map(async (c) => {
-      for (let i = 0; i < 10_000 && !stop; i++) {
-        await c.resync(60_000);
-        resyncs += 1;
-        // A short pause keeps the generator's core from saturating on received bytes alone.
-        await sleep(RESYNC_PAUSE_MS);
-      }
-    });
+    const noisy = await startResyncers(server, 'noisy-big', NOISY_CLIENTS, RESYNC_PAUSE_MS);
+    let resyncs: number | null = null;
     try {
       const loud = await runLoad(server, { ...probeSpec, roomPrefix: 'loud' });
-      stop = true;
-      await Promise.all(loops);
+      resyncs = await noisy.stop();
       const factor = round(loud.latencyMs.p99 / Math.max(0.001, quiet.latencyMs.p99), 2);
       spec.log(
         `    p99 alone ${quiet.latencyMs.p99} ms, with ${resyncs} re-syncs of the large doc ${loud.latencyMs.p99} ms (×${factor})`,
@@ -469,9 +461,7 @@ export async function noisyNeighbour(spec: ServerSpec, sizes: Sizes, doc: Uint8A
         steps: { quiet, loud },
       };
     } finally {
-      stop = true;
-      await Promise.allSettled(loops);
-      await mapLimit(noisy, 8, (c) => c.close());
+      if (resyncs === null) await noisy.stop().catch(() => 0);
     }
   });
 }
