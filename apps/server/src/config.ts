@@ -85,6 +85,7 @@ const envSchema = z.object({
   ROOM_IDLE_MS: intFrom(0, 86_400_000).default(30_000),
   MAX_MESSAGE_BYTES: intFrom(1024, 1024 * MiB).default(16 * MiB),
   MAX_BUFFERED_BYTES: intFrom(1024, 1024 * MiB).default(8 * MiB),
+  SEND_FRAGMENT_BYTES: intFrom(4096, 1024 * MiB).default(256 * 1024),
   SLOW_CLOSE_GRACE_MS: intFrom(0, 60_000).default(1_000),
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   MAX_DOCS_PER_CONNECTION: intFrom(1, 100_000).default(100),
@@ -168,6 +169,8 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** A session whose outgoing buffer passes this is closed with 1013. */
   readonly maxBufferedBytes: number;
+  /** Outgoing messages larger than this leave in fragments of this size, one per event-loop turn (CONN-6). */
+  readonly sendFragmentBytes: number;
   /** How long a slow consumer gets to take its close frame before its socket is destroyed. */
   readonly slowCloseGraceMs: number;
   /** Upper bound on a graceful shutdown before sockets are destroyed. */
@@ -315,6 +318,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     roomIdleMs: e.ROOM_IDLE_MS,
     maxMessageBytes: e.MAX_MESSAGE_BYTES,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    sendFragmentBytes: e.SEND_FRAGMENT_BYTES,
     slowCloseGraceMs: e.SLOW_CLOSE_GRACE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxDocsPerConnection: e.MAX_DOCS_PER_CONNECTION,

@@ -5,6 +5,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { DocumentId } from '../identity.js';
 import type { Corkable } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
+import { FragmentingSocket } from './fragmenting-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
 import { createSession, newSessionId, type SessionProtocol } from './session.js';
@@ -66,7 +67,7 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     id,
     roomId: upgrade.roomId,
     protocol: upgrade.protocol,
-    socket,
+    socket: new FragmentingSocket(socket, deps.limits.sendFragmentBytes),
     logger: deps.logger,
     logBindings: { room: upgrade.roomId, session: id, address: upgrade.address },
     maxBufferedBytes: deps.limits.maxBufferedBytes,

@@ -16,6 +16,7 @@ import type { RoomMember } from '../rooms/member.js';
 import { Connection, type Corkable, newConnectionId } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import type { CarrierSocket } from './document-socket.js';
+import { FragmentingSocket } from './fragmenting-socket.js';
 import { HOCUSPOCUS_DIALECT, hocuspocusDocumentSocket } from './hocuspocus-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
@@ -260,9 +261,10 @@ export function openHocuspocusConnection(
   deps: HocuspocusDeps,
 ): void {
   const id = newConnectionId();
+  const out = new FragmentingSocket(socket, deps.limits.sendFragmentBytes);
   const carrier = new Connection({
     id,
-    socket,
+    socket: out,
     logger: deps.logger,
     logBindings: { connection: id, protocol: 'hocuspocus' },
     notices: false,
@@ -270,7 +272,7 @@ export function openHocuspocusConnection(
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
   });
-  const adapter = new HocuspocusAdapter(carrier, socket, deps, upgrade.identity, upgrade.stream);
+  const adapter = new HocuspocusAdapter(carrier, out, deps, upgrade.identity, upgrade.stream);
   runPipeline(
     socket,
     {

@@ -44,6 +44,7 @@ function makeConnection(maxDocsPerConnection = 4) {
       maxPreAuthBytes: 1 << 16,
       authTimeoutMs: 60_000,
       slowCloseGraceMs: 500,
+      sendFragmentBytes: 256 * 1024,
       rateLimits: { messagesPerSecond: 1000, messageBurst: 1000, bytesPerSecond: 1 << 24, byteBurst: 1 << 24 },
       maxDocsPerConnection,
     },

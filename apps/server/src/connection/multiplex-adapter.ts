@@ -5,6 +5,7 @@ import type { Identity } from '../identity.js';
 import { Connection, newConnectionId } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import { type CarrierSocket, documentSocket } from './document-socket.js';
+import { FragmentingSocket } from './fragmenting-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
 import { parseRoomName } from './room-name.js';
@@ -174,9 +175,10 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
 /** Runs a `/sync` socket: the carrier connection and its multiplexing adapter. */
 export function openMultiplexConnection(socket: WebSocket, identity: Identity | null, deps: PipelineDeps): void {
   const id = newConnectionId();
+  const out = new FragmentingSocket(socket, deps.limits.sendFragmentBytes);
   const carrier = new Connection({
     id,
-    socket,
+    socket: out,
     logger: deps.logger,
     logBindings: { connection: id },
     notices: true,
@@ -184,7 +186,7 @@ export function openMultiplexConnection(socket: WebSocket, identity: Identity | 
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
   });
-  const adapter = new MultiplexAdapter(carrier, socket, deps, identity);
+  const adapter = new MultiplexAdapter(carrier, out, deps, identity);
   runPipeline(
     socket,
     {

@@ -9,6 +9,8 @@ import type { RateLimits } from './token-bucket.js';
 export interface PipelineLimits extends ChannelLimits {
   /** How long a closed slow consumer's socket lives before it is destroyed (CONN-2). */
   readonly slowCloseGraceMs: number;
+  /** Outgoing messages larger than this leave in fragments of this size (CONN-6). */
+  readonly sendFragmentBytes: number;
   readonly rateLimits: RateLimits;
   /** Documents one multiplexed connection may hold open (MUX-4). */
   readonly maxDocsPerConnection: number;
