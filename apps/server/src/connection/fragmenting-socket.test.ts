@@ -118,6 +118,18 @@ function heldYields(): { yieldFn: (next: () => void) => void; release: () => voi
   };
 }
 
+/** One fragmenting socket over a real connection, with yields the test releases, and its wire client. */
+async function onePair(): Promise<{
+  socket: FragmentingSocket;
+  client: WireClient;
+  yields: ReturnType<typeof heldYields>;
+}> {
+  const { sockets, clients } = await pair();
+  const yields = heldYields();
+  const socket = new FragmentingSocket(sockets[0] as WebSocket, FRAGMENT, yields.yieldFn);
+  return { socket, client: clients[0] as WireClient, yields };
+}
+
 function bytes(size: number, seed: number): Buffer {
   const out = Buffer.alloc(size);
   for (let i = 0; i < size; i++) out[i] = (i * 7 + seed) & 0xff;
@@ -134,10 +146,7 @@ afterEach(async () => {
 
 describe('FragmentingSocket', () => {
   it('CONN-6: a message larger than the fragment size leaves in fragments, one per turn, and arrives whole', async () => {
-    const { sockets, clients } = await pair();
-    const yields = heldYields();
-    const socket = new FragmentingSocket(sockets[0] as WebSocket, FRAGMENT, yields.yieldFn);
-    const client = clients[0] as WireClient;
+    const { socket, client, yields } = await onePair();
     const large = bytes(FRAGMENT * 3 + 100, 1);
 
     socket.send(large);
@@ -159,10 +168,7 @@ describe('FragmentingSocket', () => {
   });
 
   it('CONN-6: messages sent while a large one is under way wait, counted in bufferedAmount, and follow it in order', async () => {
-    const { sockets, clients } = await pair();
-    const yields = heldYields();
-    const socket = new FragmentingSocket(sockets[0] as WebSocket, FRAGMENT, yields.yieldFn);
-    const client = clients[0] as WireClient;
+    const { socket, client, yields } = await onePair();
     const first = bytes(FRAGMENT * 2 + 1, 2);
     const small = bytes(10, 3);
     const second = bytes(FRAGMENT + 5, 4);
@@ -203,10 +209,7 @@ describe('FragmentingSocket', () => {
   });
 
   it('CONN-6: a close sends the rest of the message and everything waiting first, then the close frame', async () => {
-    const { sockets, clients } = await pair();
-    const yields = heldYields();
-    const socket = new FragmentingSocket(sockets[0] as WebSocket, FRAGMENT, yields.yieldFn);
-    const client = clients[0] as WireClient;
+    const { socket, client, yields } = await onePair();
     const large = bytes(FRAGMENT * 4, 8);
     const notice = bytes(30, 9);
     socket.send(large);
