@@ -47,9 +47,45 @@ export async function waitForText(page: Page, accept: (text: string) => boolean,
 
 /** Places the caret at the end of paragraph `index` and types `text`. */
 export async function typeAtEndOfParagraph(page: Page, index: number, text: string): Promise<void> {
-  await editor(page).locator('p').nth(index).click();
+  const paragraph = editor(page).locator('p').nth(index);
+  await paragraph.click();
   await page.keyboard.press('End');
+  await waitForCaretAtEnd(page, paragraph);
   await page.keyboard.type(text);
+}
+
+/** The part of a Tiptap editor's view this file reads (Tiptap keeps the editor on its DOM node). */
+interface EditorDom extends Element {
+  editor?: {
+    view: {
+      state: { selection: { empty: boolean; head: number } };
+      posAtDOM(node: Node, offset: number): number;
+    };
+  };
+}
+
+/**
+ * Waits until the editor's own selection is a caret at the end of `paragraph`. Chromium moves the
+ * DOM caret for End at once, and ProseMirror reads it back on a later selectionchange task; a key
+ * pressed before that (Enter) acts at the old selection. Under load that race once split a
+ * paragraph at its start (CI: "\nBob:Alice:" where "Alice:\nBob:" was due).
+ */
+async function waitForCaretAtEnd(page: Page, paragraph: ReturnType<Page['locator']>): Promise<void> {
+  const handle = await paragraph.elementHandle();
+  try {
+    await page.waitForFunction(
+      (p) => {
+        const view = (p.closest('.ProseMirror') as EditorDom | null)?.editor?.view;
+        if (view === undefined) throw new Error('the paragraph is not in a Tiptap editor');
+        const { selection } = view.state;
+        return selection.empty && selection.head === view.posAtDOM(p, p.childNodes.length);
+      },
+      handle,
+      { timeout: 15_000 },
+    );
+  } finally {
+    await handle.dispose();
+  }
 }
 
 /** Counts the updates y-indexeddb has stored for `room` in this page's origin. */
