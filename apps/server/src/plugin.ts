@@ -23,6 +23,7 @@ import { contentRoutes } from './http/content-routes.js';
 import { createDocumentAccess } from './http/document-access.js';
 import { documentsRoutes } from './http/documents-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { OpenSockets } from './http/open-sockets.js';
 import { openApi } from './http/openapi.js';
 import { syncRoute } from './http/sync-route.js';
 import { versionsRoutes } from './http/versions-routes.js';
@@ -207,18 +208,10 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   const documentAccess = createDocumentAccess({ verifier, adminToken: config.adminToken });
   const heartbeat = startHeartbeat(() => sessions, config.heartbeatIntervalMs);
   // One drain per app, by one deadline, whoever asks first: SIGTERM in main.ts or app.close() (CONN-3, CONN-5).
-  // Every TCP connection, upgraded or not, so that none outlives the drain's deadline.
-  const connections = new Set<Socket>();
-  let refuseConnections = false;
-  app.server.on('connection', (socket: Socket) => {
-    if (refuseConnections) {
-      socket.destroy();
-      return;
-    }
-    connections.add(socket);
-    // 'close' is emitted once: on() needs no once() wrapper (two more objects per connection).
-    socket.on('close', () => connections.delete(socket));
-  });
+  // Every TCP connection, so that none outlives the drain's deadline: ours until it becomes a
+  // WebSocket client, the WebSocket server's from then on.
+  const openSockets = new OpenSockets();
+  app.server.on('connection', (socket: Socket) => openSockets.add(socket));
   let draining: Promise<ShutdownReport> | null = null;
   let drainDeadline: Deadline | null = null;
   const drain = (deadline: Deadline): Promise<ShutdownReport> => {
@@ -260,9 +253,8 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
       // Then nothing may hold the HTTP server's close: an upgrade answered 503 while closing keeps
       // its socket open (Node hands upgrade sockets over and never closes them), and so does a
       // half-open peer. The drain is over, so every remaining connection goes, and new ones too.
-      refuseConnections = true;
       for (const client of wss.clients) client.terminate();
-      for (const socket of connections) socket.destroy();
+      openSockets.destroyAll();
     },
   });
   // Before every route, so the description covers all that carry schemas.
@@ -327,6 +319,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     logger: logger,
     verifier,
     connections: new ConnectionCounter(),
+    sockets: openSockets,
     metrics: telemetry,
     recorder,
   });

@@ -216,6 +216,38 @@ describe('origins and connection limits', () => {
     expect(await open({ 'x-forwarded-for': '203.0.113.7' })).toBe('HTTP 429');
     expect(await open({ 'x-forwarded-for': '198.51.100.1' })).toBe('open');
   });
+
+  it('LIMIT-2: every endpoint counts against the address while open, and a closed socket frees its place', async () => {
+    server = await startTestServer({ config: { maxConnectionsPerIp: 2 } });
+    const base = server.syncUrl.replace(/\/sync$/, '');
+    const open = (url: string, protocols: string[] = []) => {
+      const client = connectRaw(url, protocols);
+      raw.push(client);
+      return {
+        client,
+        outcome: client.opened().then(
+          () => 'open',
+          (err: Error) => err.message,
+        ),
+      };
+    };
+    const multiplexed = open(server.syncUrl, [TANDEM_SUBPROTOCOL]);
+    expect(await multiplexed.outcome).toBe('open');
+    const hocuspocus = open(`${base}/hocuspocus`);
+    expect(await hocuspocus.outcome).toBe('open');
+    expect(await open(`${server.syncUrl}/third`).outcome).toBe('HTTP 429');
+    multiplexed.client.close();
+    await multiplexed.client.waitForClose();
+    await waitFor(async () => (await open(`${server?.syncUrl}/third`).outcome) === 'open', {
+      what: 'the closed multiplexed socket freeing its place',
+    });
+    expect(await open(`${base}/hocuspocus`).outcome).toBe('HTTP 429');
+    hocuspocus.client.close();
+    await hocuspocus.client.waitForClose();
+    await waitFor(async () => (await open(`${server?.syncUrl}/fourth`).outcome) === 'open', {
+      what: 'the closed Hocuspocus socket freeing its place',
+    });
+  });
 });
 
 describe('abuse limits', () => {

@@ -80,7 +80,14 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
   const adapter = new DocumentAdapter(channel, deps.verifier);
   runPipeline(
     socket,
-    { connection, tracked: session, decode: decodeFrame, adapter, endedMessage: 'session ended' },
+    {
+      connection,
+      tracked: session,
+      decode: decodeFrame,
+      adapter,
+      endedMessage: 'session ended',
+      address: upgrade.address,
+    },
     deps,
   );
   // Logged with the parent, so that a session that never logs again holds no child logger.

@@ -257,7 +257,7 @@ function scopeOf(session: { readonly canWrite: boolean }): 'read-write' | 'reado
 /** Runs a `/hocuspocus` socket: the carrier connection and its Hocuspocus adapter. */
 export function openHocuspocusConnection(
   socket: WebSocket,
-  upgrade: { readonly identity: Identity | null; readonly stream: Corkable | null },
+  upgrade: { readonly identity: Identity | null; readonly stream: Corkable | null; readonly address: string },
   deps: HocuspocusDeps,
 ): void {
   const id = newConnectionId();
@@ -281,6 +281,7 @@ export function openHocuspocusConnection(
       decode: decodeHocuspocusFrame,
       adapter,
       endedMessage: 'hocuspocus connection ended',
+      address: upgrade.address,
     },
     deps,
   );

@@ -4,6 +4,7 @@ import { waitFor } from '@tandem/test-utils';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import { ConnectionCounter } from '../http/client-address.js';
 import { NO_CONNECTION_METRICS } from './connection-metrics.js';
 import type { JoinedRoom } from './document-channel.js';
 import { openMultiplexConnection } from './multiplex-adapter.js';
@@ -56,12 +57,13 @@ function makeConnection(maxDocsPerConnection = 4) {
       leave: (session) => left.push(session),
     },
     live,
+    connections: new ConnectionCounter(),
     logger: pino({ level: 'silent' }),
     verifier: null,
     metrics: NO_CONNECTION_METRICS,
     recorder: { isRecording: () => false, record: () => {} },
   };
-  openMultiplexConnection(ws as unknown as WebSocket, null, deps);
+  openMultiplexConnection(ws as unknown as WebSocket, { identity: null, address: '127.0.0.1' }, deps);
   return { ws, received, joined, left, live };
 }
 

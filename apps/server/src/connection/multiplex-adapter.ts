@@ -172,8 +172,13 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
   }
 }
 
-/** Runs a `/sync` socket: the carrier connection and its multiplexing adapter. */
-export function openMultiplexConnection(socket: WebSocket, identity: Identity | null, deps: PipelineDeps): void {
+/** Runs a `/sync` socket from `address`: the carrier connection and its multiplexing adapter. */
+export function openMultiplexConnection(
+  socket: WebSocket,
+  upgrade: { readonly identity: Identity | null; readonly address: string },
+  deps: PipelineDeps,
+): void {
+  const { identity } = upgrade;
   const id = newConnectionId();
   const out = new FragmentingSocket(socket, deps.limits.sendFragmentBytes);
   const carrier = new Connection({
@@ -195,6 +200,7 @@ export function openMultiplexConnection(socket: WebSocket, identity: Identity | 
       decode: decodeFrame,
       adapter,
       endedMessage: 'multiplexed connection ended',
+      address: upgrade.address,
     },
     deps,
   );

@@ -26,11 +26,18 @@ export type LiveConnection = Pick<Connection, 'id' | 'bufferedAmount' | 'heartbe
 export type LiveConnections = Set<LiveConnection>;
 
 /** What every protocol adapter's connection needs. */
+/** Open sockets per client address (LIMIT-2): the pipeline counts each socket while it is open. */
+export interface AddressCounts {
+  add(address: string): void;
+  remove(address: string): void;
+}
+
 export interface PipelineDeps {
   readonly limits: PipelineLimits;
   readonly registry: RoomDirectory;
   /** Every live connection (joined or still waiting for its room), for the heartbeat and the drain. */
   readonly live: LiveConnections;
+  readonly connections: AddressCounts;
   readonly logger: Logger;
   /** Token verification; null in open mode. */
   readonly verifier: TokenVerifier | null;

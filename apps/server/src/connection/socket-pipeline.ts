@@ -15,19 +15,23 @@ export interface PipelineEnds<F> {
   readonly adapter: ProtocolAdapter<F>;
   /** Logged with the close code and reason when the socket ends. */
   readonly endedMessage: string;
+  /** The client's address, which the socket counts against while it is open (LIMIT-2). */
+  readonly address: string;
 }
 
 /**
  * Runs one socket through the pipeline: messages into a frame intake (its own rate limiter) that
  * hands frames to the adapter, WebSocket pongs to the connection's liveness (CONN-1), and the close
- * to the connection and then the adapter.
+ * to the connection and then the adapter. The socket counts against its address until then (LIMIT-2):
+ * one 'close' listener does all of it (every listener, and a third one's array, is kept per socket).
  */
 export function runPipeline<F extends { readonly type: string }>(
   socket: WebSocket,
   ends: PipelineEnds<F>,
-  deps: Pick<PipelineDeps, 'limits' | 'metrics' | 'live'>,
+  deps: Pick<PipelineDeps, 'limits' | 'metrics' | 'live' | 'connections'>,
 ): void {
-  const { connection, tracked, adapter } = ends;
+  // Locals, not `ends`: the listeners below keep what they name alive for the socket's life.
+  const { connection, tracked, adapter, endedMessage, address } = ends;
   const intake = new FrameIntake(
     connection,
     createRateLimiter(deps.limits.rateLimits),
@@ -36,12 +40,14 @@ export function runPipeline<F extends { readonly type: string }>(
     adapter,
   );
   deps.live.add(tracked);
+  deps.connections.add(address);
   socket.on('message', (data, isBinary) => intake.receive(data, isBinary));
   socket.on('pong', () => connection.markAlive());
   socket.on('close', (code, reason) => {
     connection.handleTransportClosed();
     deps.live.delete(tracked);
+    deps.connections.remove(address);
     adapter.ended();
-    connection.log.info({ code, reason: reason.toString('utf8') }, ends.endedMessage);
+    connection.log.info({ code, reason: reason.toString('utf8') }, endedMessage);
   });
 }

@@ -1,29 +1,4 @@
-/** A token bucket: `ratePerSecond` tokens refill continuously up to `burst`. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-    private readonly now: () => number = monotonicMs,
-  ) {
-    this.tokens = burst;
-    this.last = now();
-  }
-
-  /** Takes `amount` tokens if available; false means the caller is over its rate. */
-  take(amount = 1): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
-    this.last = now;
-    if (this.tokens < amount) return false;
-    this.tokens -= amount;
-    return true;
-  }
-}
-
-/** performance.now, shared by every bucket (a default closure per bucket would be one more object per connection). */
+/** performance.now, shared by every limiter (a default closure per limiter would be one more object per connection). */
 function monotonicMs(): number {
   return performance.now();
 }
@@ -41,22 +16,41 @@ export interface RateLimiter {
   admit(bytes: number): boolean;
 }
 
-/** A connection's two buckets (messages and bytes), held by one object. */
-class BucketPair implements RateLimiter {
+/**
+ * The two token buckets of one connection in one object (LIMIT-1): a message budget and a byte
+ * budget, each refilling continuously at its rate up to its burst. A frame takes one message and
+ * its size in bytes; a frame refused for its bytes has still spent its message.
+ */
+class ConnectionRateLimiter implements RateLimiter {
+  private messages: number;
+  private bytes: number;
+  private last: number;
+
   constructor(
-    private readonly messages: TokenBucket,
-    private readonly bytes: TokenBucket,
-  ) {}
+    private readonly limits: RateLimits,
+    private readonly now: () => number,
+  ) {
+    this.messages = limits.messageBurst;
+    this.bytes = limits.byteBurst;
+    this.last = now();
+  }
 
   admit(size: number): boolean {
-    return this.messages.take(1) && this.bytes.take(size);
+    const now = this.now();
+    const seconds = (now - this.last) / 1000;
+    this.last = now;
+    const limits = this.limits;
+    this.messages = Math.min(limits.messageBurst, this.messages + seconds * limits.messagesPerSecond);
+    this.bytes = Math.min(limits.byteBurst, this.bytes + seconds * limits.bytesPerSecond);
+    if (this.messages < 1) return false;
+    this.messages -= 1;
+    if (this.bytes < size) return false;
+    this.bytes -= size;
+    return true;
   }
 }
 
-/** A connection's two buckets (messages and bytes). */
+/** A connection's rate limiter over `limits` (shared by every connection; never copied). */
 export function createRateLimiter(limits: RateLimits, now: () => number = monotonicMs): RateLimiter {
-  return new BucketPair(
-    new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now),
-    new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now),
-  );
+  return new ConnectionRateLimiter(limits, now);
 }

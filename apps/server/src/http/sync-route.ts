@@ -9,6 +9,7 @@ import type { PipelineDeps, PipelineLimits } from '../connection/pipeline-deps.j
 import { parseRoomName } from '../connection/room-name.js';
 import type { DocumentId } from '../identity.js';
 import type { ConnectionCounter } from './client-address.js';
+import type { OpenSockets } from './open-sockets.js';
 import { releaseUpgrade } from './release-upgrade.js';
 import { type Admission, admissionOf, type UpgradeLimits, upgradeGuard } from './upgrade-guard.js';
 
@@ -23,8 +24,10 @@ export interface SyncRouteDeps extends Omit<PipelineDeps, 'limits' | 'registry'>
   readonly limits: PipelineLimits & UpgradeLimits & { readonly hocuspocusKeepaliveMs: number };
   /** The rooms: joined through, and (for Hocuspocus stateless messages) their members read. */
   readonly registry: RoomDirectory & RoomMembers;
-  /** Open sockets per client address (LIMIT-2). */
+  /** Open sockets per client address (LIMIT-2); the pipeline counts each. */
   readonly connections: ConnectionCounter;
+  /** The server's TCP connections, each handed over to the WebSocket server once it is a client. */
+  readonly sockets: Pick<OpenSockets, 'handOver'>;
 }
 
 /** `GET /sync/<room>` (one document), `GET /sync` (multiplexed, tandem.v1) and `GET /hocuspocus`. */
@@ -46,7 +49,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     }
     const admission = accept(socket, request, deps);
     if (admission === null) return;
-    openMultiplexConnection(socket, admission.identity, deps);
+    openMultiplexConnection(socket, { identity: admission.identity, address: admission.address }, deps);
   });
 
   // The Hocuspocus provider's wire format, many documents per socket (HP-1).
@@ -58,7 +61,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
       if (admission === null) return;
       openHocuspocusConnection(
         socket,
-        { identity: admission.identity, stream: request.raw.socket ?? null },
+        { identity: admission.identity, stream: request.raw.socket ?? null, address: admission.address },
         {
           ...deps,
           rooms: deps.registry,
@@ -108,16 +111,16 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
 
 /**
  * Takes over an upgraded socket the guard admitted: frees what the upgrade no longer needs and
- * counts the socket against its address until it closes (LIMIT-2). Null when the guard refused it
- * in-band (ORIGIN-2): the socket is closed already.
+ * hands its TCP connection over to the WebSocket server's tracking; the pipeline then counts it
+ * against its address until it closes (LIMIT-2). Null when the guard refused it in-band
+ * (ORIGIN-2): the socket is closed already.
  */
 function accept(socket: WebSocket, request: FastifyRequest, deps: SyncRouteDeps): Admission | null {
   const admission = admissionOf(socket, request);
   if (admission === null) return null;
   releaseUpgrade(socket, request, deps.logger);
-  deps.connections.add(admission.address);
-  // 'close' is emitted once: on() needs no once() wrapper (two more objects per connection).
-  socket.on('close', () => deps.connections.remove(admission.address));
+  const tcp = request.raw.socket;
+  if (tcp != null) deps.sockets.handOver(tcp);
   return admission;
 }
 

@@ -27,7 +27,12 @@ export class FullStateCache {
   /** The answer to a sync step 1: what the document holds beyond `stateVector` (SYNC-1). */
   syncStep2For(stateVector: Uint8Array): Uint8Array {
     if (!isEmptyStateVector(stateVector)) {
-      return encode.syncStep2(Y.encodeStateAsUpdate(this.document.doc, stateVector));
+      // A document still kept as bytes answers from them: a joiner that brings content of its own
+      // (offline edits, a reconnect) does not make the room build its Y.Doc.
+      const merged = this.document.mergedState;
+      const missing =
+        merged !== null ? Y.diffUpdate(merged, stateVector) : Y.encodeStateAsUpdate(this.document.doc, stateVector);
+      return encode.syncStep2(missing);
     }
     this.cached ??= encode.syncStep2(Y.encodeStateAsUpdate(this.document.doc));
     return this.cached;

@@ -29,6 +29,19 @@ function step2Update(frames: Frame[]): Uint8Array {
   return steps[0] as Uint8Array;
 }
 
+/** The sync updates `client` has been sent, once there is at least one. */
+async function relayedTo(client: { take(): Frame[] }, what: string): Promise<Uint8Array[]> {
+  const relayed: Uint8Array[] = [];
+  await waitFor(
+    () => {
+      for (const f of client.take()) if (f.type === 'sync-update') relayed.push(f.update);
+      return relayed.length > 0;
+    },
+    { what },
+  );
+  return relayed;
+}
+
 /** Loader deps over `store`, recording subscriptions, publishes and tracked documents. */
 function depsOver(store: DocStore) {
   const inner = createMemoryFanout('n1');
@@ -94,6 +107,40 @@ describe('loadRoom', () => {
     expect(subscriptions.open).toBe(0);
   });
 
+  it('STORE-5/SYNC-1: a new document loads without a Y.Doc; joiners, with content or without, sync from its bytes; the first edit builds it', async () => {
+    const store = createMemoryDocStore();
+    const { deps } = depsOver(store);
+    const room = await loadRoom(deps, ROOM, () => {});
+    loaded.push(room);
+    const fresh = connect(room, 'fresh');
+    const offered = fresh.take().find((f) => f.type === 'sync-step1');
+    expect(offered?.type === 'sync-step1' && [...offered.stateVector]).toEqual([0]);
+    room.receive(fresh.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+    const empty = new Y.Doc();
+    Y.applyUpdate(empty, step2Update(fresh.take()));
+    expect(empty.getText('t').toString()).toBe('');
+    room.receive(fresh.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(new Y.Doc()) });
+    // A returning client with offline content: the server has nothing it lacks, and still builds nothing.
+    const offline = new Y.Doc();
+    offline.getText('t').insert(0, 'offline');
+    const returning = connect(room, 'returning');
+    returning.take();
+    room.receive(returning.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(offline) });
+    const answer = step2Update(returning.take());
+    expect(Y.decodeUpdate(answer).structs).toHaveLength(0);
+    Y.applyUpdate(offline, answer);
+    expect(offline.getText('t').toString()).toBe('offline');
+    expect(room.docBuilt).toBe(false);
+    room.receive(returning.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(offline) });
+    expect(room.docBuilt).toBe(true);
+    expect(room.doc.getText('t').toString()).toBe('offline');
+    for (const update of await relayedTo(fresh, 'the offline content relayed to the other joiner')) {
+      Y.applyUpdate(empty, update);
+    }
+    expect(empty.getText('t').toString()).toBe('offline');
+    await waitFor(async () => (await store.load(ROOM)).updates.length === 1, { what: 'the offline content stored' });
+  });
+
   describe('a large stored document (prepared on the snapshot thread)', () => {
     /** A store holding ROOM as a snapshot and a log of three text edits; builds counted on a real snapshot thread. */
     const setUp = async () => {
@@ -146,6 +193,15 @@ describe('loadRoom', () => {
         room.receive(client.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(new Y.Doc()) });
       }
       expect(docs.b.getText('t').toString()).toBe('snapshot one two three');
+      // A joiner that already holds part of the document (its snapshot) gets the rest, still from the bytes.
+      const partial = new Y.Doc();
+      Y.applyUpdate(partial, (await store.load(ROOM)).snapshot as Uint8Array);
+      expect(partial.getText('t').toString()).toBe('snapshot ');
+      const c = connect(room, 'c');
+      c.take();
+      room.receive(c.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(partial) });
+      Y.applyUpdate(partial, step2Update(c.take()));
+      expect(partial.getText('t').toString()).toBe('snapshot one two three');
       expect(room.docBuilt).toBe(false);
       const before = Y.encodeStateVector(docs.a);
       docs.a.getText('t').insert(0, '> ');
@@ -153,15 +209,7 @@ describe('loadRoom', () => {
       room.receive(a.session, { type: 'sync-update', update: edit });
       expect(room.docBuilt).toBe(true);
       expect(room.doc.getText('t').toString()).toBe('> snapshot one two three');
-      const relayed: Uint8Array[] = [];
-      await waitFor(
-        () => {
-          for (const f of b.take()) if (f.type === 'sync-update') relayed.push(f.update);
-          return relayed.length > 0;
-        },
-        { what: "a's edit relayed to b" },
-      );
-      for (const update of relayed) Y.applyUpdate(docs.b, update);
+      for (const update of await relayedTo(b, "a's edit relayed to b")) Y.applyUpdate(docs.b, update);
       expect(docs.b.getText('t').toString()).toBe('> snapshot one two three');
       await waitFor(async () => (await store.load(ROOM)).updates.length === 4, { what: 'the edit stored' });
       room.receive(b.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });

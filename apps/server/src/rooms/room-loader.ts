@@ -2,7 +2,7 @@ import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore, StoredDoc } from '../storage/doc-store.js';
-import { docFromStored } from '../storage/snapshot.js';
+import { docFromStored, emptyMerged, isEmptyStored } from '../storage/snapshot.js';
 import type { SnapshotBuilder } from '../storage/snapshot-thread.js';
 import type { AutoVersions } from './auto-versions.js';
 import type { Compactor } from './compactor.js';
@@ -56,6 +56,8 @@ async function readStored(
   roomId: string,
 ): Promise<{ stored: StoredDoc; document: RoomDocument }> {
   const stored = await deps.store.load(roomId);
+  // A new document is kept as its (empty) bytes too: until someone edits it, its room holds no Y.Doc.
+  if (isEmptyStored(stored)) return { stored, document: RoomDocument.fromMerged(roomId, emptyMerged()) };
   const { snapshots } = deps;
   if (snapshots === undefined || storedBytes(stored) < (deps.preparedLoadBytes ?? PREPARED_LOAD_BYTES)) {
     // Stored bytes Yjs cannot apply fail the load like an I/O error does.

@@ -73,10 +73,9 @@ export class Room {
   private readonly outbox: BroadcastOutbox;
   private readonly admission: WriteAdmission;
   private readonly history: MissingHistoryWait;
-  /** What {@link destroy} stops, in order: the one place the room's timers and listeners are released. */
-  private readonly disposers: (() => void)[] = [];
   private readonly versions: RoomVersionTracker | null;
   private failed = false;
+  private released = false;
   /** Counts doc update events, to tell whether applying a frame changed the document. */
   private docChanges = 0;
 
@@ -125,15 +124,6 @@ export class Room {
     });
     this.link.start(this.roomPresence, (body) => this.deliverStateless(null, body));
     this.versions = deps.versions?.track(id, document) ?? null;
-    this.disposers.push(
-      // Reads the pending version's state before the document is destroyed.
-      () => void this.versions?.close(),
-      () => this.history.stop(),
-      () => this.roomPresence.stop(),
-      () => this.link.close(),
-      () => this.document.builtDoc?.off('update', this.onDocUpdate),
-      () => this.fullState.dispose(),
-    );
   }
 
   /** The document, built into a Y.Doc now if it was kept as merged bytes (see {@link RoomDocument}). */
@@ -286,8 +276,24 @@ export class Room {
   destroy(code: number = CloseCode.goingAway, reason = 'room closed'): void {
     for (const member of this.members) member.close(code, reason);
     this.members.clear();
-    for (const dispose of this.disposers.splice(0)) dispose();
+    this.release();
     this.document.destroy();
+  }
+
+  /**
+   * Stops the room's timers and listeners, in order: the one place they are released (a method,
+   * not a list of closures: six fewer objects per room).
+   */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    // Reads the pending version's state before the document is destroyed.
+    void this.versions?.close();
+    this.history.stop();
+    this.roomPresence.stop();
+    this.link.close();
+    this.document.builtDoc?.off('update', this.onDocUpdate);
+    this.fullState.dispose();
   }
 
   /** Runs `apply`; a throw means the client sent bytes Yjs cannot use (SYNC-4). */

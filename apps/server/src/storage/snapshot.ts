@@ -30,6 +30,16 @@ export interface MergedDoc {
  * re-encoded (deleted content garbage-collected), and that document's state vector. Throws when
  * Yjs rejects the bytes.
  */
+/** What a document with no stored state amounts to: the empty update and the empty state vector. */
+export function emptyMerged(): MergedDoc {
+  return { state: Uint8Array.of(0, 0), stateVector: Uint8Array.of(0) };
+}
+
+/** True when `stored` holds nothing: a document no one has written yet. */
+export function isEmptyStored(stored: StoredDoc): boolean {
+  return stored.snapshot === null && stored.updates.length === 0;
+}
+
 export function mergedOf(stored: StoredDoc, guid: string): MergedDoc {
   const doc = docFromStored(stored, guid);
   try {
