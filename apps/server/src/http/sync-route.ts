@@ -10,7 +10,7 @@ import { parseRoomName } from '../connection/room-name.js';
 import type { DocumentId } from '../identity.js';
 import type { ConnectionCounter } from './client-address.js';
 import type { OpenSockets } from './open-sockets.js';
-import { releaseUpgrade } from './release-upgrade.js';
+import { releaseUpgrade, socketErrorLogger } from './release-upgrade.js';
 import { type Admission, admissionOf, type UpgradeLimits, upgradeGuard } from './upgrade-guard.js';
 
 /** Path prefix of the sync endpoint; y-websocket clients use `ws://HOST:PORT/sync` as serverUrl. */
@@ -37,6 +37,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     return parsed.ok ? parsed.roomId : null;
   };
   const guard = upgradeGuard(deps, roomOf);
+  const accept = acceptor(deps);
 
   // One tandem.v1 connection for many documents (MUX-1).
   app.get('/sync', { websocket: true, preValidation: upgradeGuard(deps, () => null) }, (socket, request) => {
@@ -47,7 +48,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
         `the multiplexed endpoint /sync speaks ${TANDEM_SUBPROTOCOL} only; plain y-websocket clients connect to /sync/<room>`,
       );
     }
-    const admission = accept(socket, request, deps);
+    const admission = accept(socket, request);
     if (admission === null) return;
     openMultiplexConnection(socket, { identity: admission.identity, address: admission.address }, deps);
   });
@@ -57,7 +58,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     HOCUSPOCUS_PATH,
     { websocket: true, preValidation: upgradeGuard(deps, () => null, { inBandAuth: true }) },
     (socket, request) => {
-      const admission = accept(socket, request, deps);
+      const admission = accept(socket, request);
       if (admission === null) return;
       openHocuspocusConnection(
         socket,
@@ -92,7 +93,7 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
           `unsupported protocol version ${negotiated.selected}; this server speaks ${TANDEM_SUBPROTOCOL}`,
         );
       }
-      const admission = accept(socket, request, deps);
+      const admission = accept(socket, request);
       if (admission === null) return;
       openDocumentConnection(
         socket,
@@ -115,13 +116,16 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
  * against its address until it closes (LIMIT-2). Null when the guard refused it in-band
  * (ORIGIN-2): the socket is closed already.
  */
-function accept(socket: WebSocket, request: FastifyRequest, deps: SyncRouteDeps): Admission | null {
-  const admission = admissionOf(socket, request);
-  if (admission === null) return null;
-  releaseUpgrade(socket, request, deps.logger);
-  const tcp = request.raw.socket;
-  if (tcp != null) deps.sockets.handOver(tcp);
-  return admission;
+function acceptor(deps: SyncRouteDeps): (socket: WebSocket, request: FastifyRequest) => Admission | null {
+  const onSocketError = socketErrorLogger(deps.logger);
+  return (socket, request) => {
+    const admission = admissionOf(socket, request);
+    if (admission === null) return null;
+    releaseUpgrade(socket, request, onSocketError);
+    const tcp = request.raw.socket;
+    if (tcp != null) deps.sockets.handOver(tcp);
+    return admission;
+  };
 }
 
 function splitProtocols(header: string | undefined): string[] {
