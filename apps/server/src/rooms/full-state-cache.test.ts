@@ -1,7 +1,7 @@
 import { decodeFrame } from '@tandem/protocol';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { FullStateCache } from './full-state-cache.js';
+import { DIFF_FROM_BYTES_MAX, FullStateCache } from './full-state-cache.js';
 import { mapAfter, mapUpdate } from './room.fixture.js';
 import { RoomDocument } from './room-document.js';
 
@@ -61,5 +61,28 @@ describe('FullStateCache', () => {
     expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(first);
     Y.applyUpdate(doc, mapUpdate('k2', 'v2'));
     expect(stateOf(cache.syncStep2For(EMPTY_STATE_VECTOR))).toEqual({ k: 'v', k2: 'v2' });
+  });
+
+  it('SYNC-1: answers a joiner that holds part of a small document kept as bytes from the bytes, and of a large one by building it once', () => {
+    for (const [size, builds] of [
+      [1_000, false],
+      [DIFF_FROM_BYTES_MAX + 1_000, true],
+    ] as const) {
+      const source = new Y.Doc();
+      const text = source.getText('t');
+      text.insert(0, 'x'.repeat(size));
+      const joiner = new Y.Doc();
+      Y.applyUpdate(joiner, Y.encodeStateAsUpdate(source));
+      text.insert(0, 'new ');
+      const document = RoomDocument.fromMerged('d', {
+        state: Y.encodeStateAsUpdate(source),
+        stateVector: Y.encodeStateVector(source),
+      });
+      const answer = decodeFrame(new FullStateCache(document).syncStep2For(Y.encodeStateVector(joiner)));
+      if (!answer.ok || answer.frame.type !== 'sync-step2') throw new Error('expected a sync step 2');
+      Y.applyUpdate(joiner, answer.frame.update);
+      expect(joiner.getText('t').toString()).toBe(text.toString());
+      expect(document.isBuilt).toBe(builds);
+    }
   });
 });
