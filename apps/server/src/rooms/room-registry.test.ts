@@ -8,7 +8,7 @@ import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { createCompactor } from './compactor.js';
 import { JoinError } from './join-error.js';
 import { createPersistenceScheduler } from './persistence-scheduler.js';
-import { fakeMember, logger, nextTurn, ROOM } from './room.fixture.js';
+import { fakeMember, logger, mapUpdate, nextTurn, ROOM } from './room.fixture.js';
 import { createRoomRegistry, type RoomRegistry } from './room-registry.js';
 
 describe('room registry', () => {
@@ -18,14 +18,14 @@ describe('room registry', () => {
       for (const room of [...registry.describe()]) registry.get(room.id)?.destroy();
   });
 
-  const registryOver = (store: DocStore) => {
+  const registryOver = (store: DocStore, idleMs = 60_000) => {
     const registry = createRoomRegistry({
       store,
       fanout: createMemoryFanout('n1'),
       persistence: createPersistenceScheduler(store),
       compactor: createCompactor({ store, logger, policy: { afterUpdates: 1_000, afterBytes: 2 ** 30 } }),
       logger,
-      idleMs: 60_000,
+      idleMs,
     });
     registries.push(registry);
     return registry;
@@ -59,6 +59,28 @@ describe('room registry', () => {
     expect(Math.max(...newPerTurn)).toBeLessThanOrEqual(1);
     expect(order).toEqual(members.map((m) => m.id));
     expect(registry.stats()).toMatchObject({ rooms: 1, sessions: 5, loads: 1 });
+  });
+
+  it('ROOM-2: rooms that go idle together unload one per event-loop turn, so no turn holds all of their unloads', async () => {
+    const registry = registryOver(createMemoryDocStore(), 20);
+    const members = Array.from({ length: 5 }, (_, i) => {
+      const member = fakeMember(`m${i}`);
+      Object.defineProperty(member, 'roomId', { value: `idle-room-${i}` });
+      return member;
+    });
+    await Promise.all(members.map((m) => registry.join(m)));
+    for (const m of members) registry.get(m.roomId)?.receive(m, { type: 'sync-update', update: mapUpdate(m.id, 'v') });
+    for (const m of members) registry.leave(m);
+    const unloaded = () => members.filter((m) => registry.get(m.roomId) === undefined).length;
+    const unloadedPerTurn: number[] = [];
+    const deadline = performance.now() + 5_000;
+    for (let turn = 0; turn < 100_000 && unloaded() < members.length && performance.now() < deadline; turn++) {
+      await nextTurn();
+      unloadedPerTurn.push(unloaded());
+    }
+    expect(unloaded()).toBe(members.length);
+    const newPerTurn = unloadedPerTurn.map((count, i) => count - (unloadedPerTurn[i - 1] ?? 0));
+    expect(Math.max(...newPerTurn)).toBe(1);
   });
 
   it('ROOM-3: a joiner still waiting its turn when the room is closed is refused with 1013, to reconnect', async () => {

@@ -92,9 +92,13 @@ interface Entry {
  * them into the sockets). Other rooms' traffic runs between the joiners.
  */
 function admitAfterLoad(entry: Entry): Promise<void> {
-  const turn = entry.admissions.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-  entry.admissions = turn;
-  return turn;
+  entry.admissions = turnAfter(entry.admissions);
+  return entry.admissions;
+}
+
+/** An event-loop turn of its own, after `previous` (chaining these hands out turns one at a time, in order). */
+function turnAfter(previous: Promise<void>): Promise<void> {
+  return previous.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
 /** Creates a registry. */
@@ -102,6 +106,8 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
   const entries = new Map<string, Entry>();
   let shuttingDown = false;
   let loads = 0;
+  // Rooms unload one per event-loop turn (see unloadIfIdle).
+  let unloads: Promise<void> = Promise.resolve();
 
   const evict = (room: Room) => {
     const entry = entries.get(room.id);
@@ -155,6 +161,12 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
     // Never drop what the store has not taken yet (ROOM-2); unloading itself writes nothing.
     await deps.persistence.flush();
     await deps.compactor.settled(roomId);
+    // Rooms left at the same moment (a class ending, a mass reconnect elsewhere) go idle together,
+    // and all their unloads would resume after the same flush: each takes its last version and
+    // destroys its Y.Doc, and a hundred in one turn held the event loop for every other room.
+    // Each unload gets an event-loop turn of its own instead.
+    unloads = turnAfter(unloads);
+    await unloads;
     if (room === null || busy()) return;
     entries.delete(roomId);
     deps.compactor.untrack(roomId);
