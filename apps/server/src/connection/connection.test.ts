@@ -238,6 +238,28 @@ describe('Connection.heartbeat', () => {
     expect(socket.terminations).toBe(0);
   });
 
+  it('CONN-1: over a stream, bytes read since the ping answer it (a pong is some); none terminate', () => {
+    const socket = fakeSocket();
+    const stream = { bytesRead: 100, cork() {}, uncork() {} };
+    const connection = new Connection({
+      id: 'c1',
+      socket,
+      logger,
+      notices: false,
+      maxBufferedBytes: 1024,
+      slowCloseGraceMs: 500,
+      stream,
+    });
+    expect(connection.readsAnswerPings).toBe(true);
+    expect(connection.heartbeat()).toBe(true);
+    // The peer's pong: 6 bytes read, no markAlive().
+    stream.bytesRead += 6;
+    expect(connection.heartbeat()).toBe(true);
+    expect(connection.heartbeat()).toBe(false);
+    expect(socket.pings).toBe(2);
+    expect(socket.terminations).toBe(1);
+  });
+
   it('CONN-1: an ended connection is neither pinged nor terminated', () => {
     const { connection, socket } = makeConnection();
     connection.handleTransportClosed();

@@ -13,10 +13,15 @@ export interface ConnectionSocket {
   readonly bufferedAmount: number;
 }
 
-/** The byte stream under a connection's socket, when it can hold writes back and send them as one (net.Socket can). */
-export interface Corkable {
+/**
+ * The byte stream under a connection's socket (net.Socket fits): it can hold writes back and send
+ * them as one, and it counts the bytes read from the peer.
+ */
+export interface TransportStream {
   cork(): void;
   uncork(): void;
+  /** Bytes read from the peer so far. Any read since a ping answers it (a pong is some), CONN-1. */
+  readonly bytesRead: number;
 }
 
 /** Construction parameters of a {@link Connection}. */
@@ -40,8 +45,11 @@ export interface ConnectionOptions {
   readonly slowCloseGraceMs: number;
   /** Where sends and closes are counted (default: nowhere). */
   readonly metrics?: ConnectionMetrics;
-  /** The TCP socket under `socket`: several frames sent together then leave in one write. */
-  readonly stream?: Corkable;
+  /**
+   * The TCP socket under `socket`: several frames sent together then leave in one write, and bytes
+   * read from it since a ping count as its answer (CONN-1), so no 'pong' listener is needed.
+   */
+  readonly stream?: TransportStream;
 }
 
 /**
@@ -54,6 +62,8 @@ type ConnectionState =
   | { readonly kind: 'closed' };
 
 const OPEN: ConnectionState = { kind: 'open' };
+/** {@link Connection}'s readAtPing when its last ping was answered (no byte count is negative). */
+const ANSWERED = -1;
 const CLOSED: ConnectionState = { kind: 'closed' };
 
 /**
@@ -78,16 +88,20 @@ const MAX_REASON_BYTES = 123;
 export class Connection {
   readonly id: string;
   private readonly socket: ConnectionSocket;
-  private readonly stream: Corkable | null;
+  private readonly stream: TransportStream | null;
   private readonly notices: boolean;
   private readonly maxBufferedBytes: number;
   private readonly slowCloseGraceMs: number;
-  private readonly metrics: ConnectionMetrics;
+  /** Where sends, closes and acks are counted. */
+  readonly metrics: ConnectionMetrics;
   private state: ConnectionState = OPEN;
-  private alive = true;
+  /**
+   * The stream's bytesRead when the last ping was sent (0 without a stream), or {@link ANSWERED}:
+   * the last ping was answered (or none was sent yet).
+   */
+  private readAtPing = ANSWERED;
   // `closed`, made when first asked for (at shutdown): an open connection holds no promise for it.
-  private closedPromise: Promise<void> | null = null;
-  private resolveClosed: (() => void) | null = null;
+  private closedWaiter: { readonly promise: Promise<void>; readonly resolve: () => void } | null = null;
   private logger: Logger;
   private logBindings: Bindings | null;
 
@@ -105,13 +119,15 @@ export class Connection {
 
   /** Resolves once the transport has closed (whoever closed it). */
   get closed(): Promise<void> {
-    this.closedPromise ??=
-      this.state.kind === 'closed'
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            this.resolveClosed = resolve;
-          });
-    return this.closedPromise;
+    if (this.closedWaiter === null) {
+      if (this.state.kind === 'closed') return Promise.resolve();
+      let resolve = () => {};
+      const promise = new Promise<void>((settle) => {
+        resolve = settle;
+      });
+      this.closedWaiter = { promise, resolve };
+    }
+    return this.closedWaiter.promise;
   }
 
   /** The connection's logger (its bindings in every line), created on first use. */
@@ -214,27 +230,34 @@ export class Connection {
         state satisfies never;
     }
     this.state = CLOSED;
-    this.resolveClosed?.();
+    this.closedWaiter?.resolve();
   }
 
   /** Records a pong (WS-level or tandem.v1). */
   markAlive(): void {
-    this.alive = true;
+    this.readAtPing = ANSWERED;
   }
 
   /**
    * One heartbeat tick: a connection that has not answered since the previous tick is terminated,
-   * otherwise it is pinged. Returns false when the connection was terminated.
+   * otherwise it is pinged. An answer is a pong ({@link markAlive}) or, over a stream, any bytes read
+   * since the ping. Returns false when the connection was terminated.
    */
   heartbeat(): boolean {
     if (this.state.kind === 'closed') return false;
-    if (!this.alive) {
+    const read = this.stream?.bytesRead ?? 0;
+    if (read === this.readAtPing) {
       this.terminate('heartbeat missed');
       return false;
     }
-    this.alive = false;
+    this.readAtPing = read;
     this.socket.ping();
     return true;
+  }
+
+  /** Whether bytes read from the stream answer pings (no 'pong' listener needed). */
+  get readsAnswerPings(): boolean {
+    return this.stream !== null;
   }
 
   private closeSlowConsumer(): void {

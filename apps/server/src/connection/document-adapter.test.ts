@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TokenVerifier, VerifyResult } from '../auth/token-verifier.js';
 import type { DocumentId, Identity } from '../identity.js';
 import { DocumentAdapter } from './document-adapter.js';
-import { DocumentChannel, type JoinedRoom } from './document-channel.js';
+import type { JoinedRoom } from './document-channel.js';
 import { fakeSocket } from './fake-socket.fixture.js';
 import { createSession, newSessionId } from './session.js';
 
@@ -42,7 +42,7 @@ function makeAdapter(verifier: TokenVerifier) {
   const received: Frame[] = [];
   const room: JoinedRoom = { receive: (_s, frame) => received.push(frame) };
   let joins = 0;
-  const channel = new DocumentChannel(
+  const adapter = new DocumentAdapter(
     session,
     {
       registry: {
@@ -56,8 +56,8 @@ function makeAdapter(verifier: TokenVerifier) {
       limits: { maxBufferedBytes: 1 << 20, maxPreAuthBytes: 1 << 16, authTimeoutMs: 60_000 },
     },
     'waiting-for-auth',
+    verifier,
   );
-  const adapter = new DocumentAdapter(channel, verifier);
   const deliver = (bytes: Uint8Array) => {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) throw new Error('undecodable');

@@ -3,48 +3,53 @@ import type { WebSocket } from 'ws';
 import { type Access, accessFor } from '../auth/access.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { DocumentId } from '../identity.js';
-import type { Corkable } from './connection.js';
-import { DocumentChannel } from './document-channel.js';
+import type { TransportStream } from './connection.js';
+import { type ChannelDeps, DocumentChannel } from './document-channel.js';
 import { FragmentingSocket } from './fragmenting-socket.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
-import { createSession, newSessionId, type SessionProtocol } from './session.js';
+import { createSession, newSessionId, type Session, type SessionProtocol } from './session.js';
 import { runPipeline } from './socket-pipeline.js';
 import { refreshAccess } from './token-refresh.js';
 
 /**
- * `/sync/<room>`: one document per socket, in plain y-websocket or tandem.v1. Every frame is the
+ * `/sync/<room>`: one document per socket, in plain y-websocket or tandem.v1. The socket's one
+ * document channel is its adapter too (one object per socket, not two). Every frame is the
  * document's, except an auth-token frame: the first one authenticates (AUTH-2), later ones
  * refresh the token (AUTH-5).
  */
-export class DocumentAdapter implements ProtocolAdapter<Frame> {
+export class DocumentAdapter extends DocumentChannel implements ProtocolAdapter<Frame> {
   constructor(
-    private readonly channel: DocumentChannel,
+    session: Session,
+    deps: ChannelDeps,
+    start: 'waiting-for-auth' | 'authorizing',
     private readonly verifier: TokenVerifier | null,
-  ) {}
+  ) {
+    super(session, deps, start);
+  }
 
   frame(frame: Frame, bytes: Uint8Array): void {
     if (frame.type === 'auth-token') {
       void this.authenticate(frame.token);
       return;
     }
-    this.channel.receive(frame, bytes);
+    this.receive(frame, bytes);
   }
 
   ended(): void {
-    this.channel.leave();
+    this.leave();
   }
 
   private async authenticate(token: string): Promise<void> {
-    const { channel } = this;
-    if (!channel.waitingForAuth) {
-      await refreshAccess(this.verifier, channel.session, token);
+    const { session } = this;
+    if (!this.waitingForAuth) {
+      await refreshAccess(this.verifier, session, token);
       return;
     }
-    const access = await accessFor(this.verifier, token, channel.session.roomId);
+    const access = await accessFor(this.verifier, token, session.roomId);
     // Of two tokens sent before either was verified, the first verified wins.
-    if (!channel.session.isOpen || !channel.waitingForAuth) return;
-    channel.admit(access);
+    if (!session.isOpen || !this.waitingForAuth) return;
+    this.admit(access);
   }
 }
 
@@ -57,7 +62,7 @@ export interface DocumentUpgrade {
   /** Access resolved from a token in the upgrade request; null: the client authenticates in-band. */
   readonly access: Access | null;
   /** The TCP socket under `socket`, for corked writes. */
-  readonly stream: Corkable | null;
+  readonly stream: TransportStream | null;
 }
 
 /** Runs a `/sync/<room>` socket: one connection, one session, one document channel. */
@@ -76,8 +81,12 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     ...(upgrade.stream === null ? {} : { stream: upgrade.stream }),
   });
   const { connection } = session;
-  const channel = new DocumentChannel(session, deps, upgrade.access === null ? 'waiting-for-auth' : 'authorizing');
-  const adapter = new DocumentAdapter(channel, deps.verifier);
+  const adapter = new DocumentAdapter(
+    session,
+    deps,
+    upgrade.access === null ? 'waiting-for-auth' : 'authorizing',
+    deps.verifier,
+  );
   runPipeline(
     socket,
     {
@@ -95,5 +104,5 @@ export function openDocumentConnection(socket: WebSocket, upgrade: DocumentUpgra
     { room: upgrade.roomId, session: id, address: upgrade.address, protocol: session.protocol },
     'session opened',
   );
-  if (upgrade.access !== null) channel.admit(upgrade.access);
+  if (upgrade.access !== null) adapter.admit(upgrade.access);
 }

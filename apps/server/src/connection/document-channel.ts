@@ -43,7 +43,8 @@ export interface ChannelDeps {
  * - `waiting-for-auth`: no credentials yet (a tandem.v1 client that authenticates in-band);
  * - `authorizing`: credentials given, their access being resolved;
  * - `joining`: access granted, the room loading;
- * - `joined`: frames go straight to the room;
+ * - `joined`: frames go straight to the room ({@link DocumentChannel.room}; the state itself is
+ *   one shared object, so a joined channel holds no state object of its own);
  * - `left`: the session's transport ended; nothing more is delivered.
  * Frames that arrive before `joined` wait in `queue` (copies: a frame's bytes view the socket's buffer).
  */
@@ -51,9 +52,10 @@ type ChannelState =
   | { readonly kind: 'waiting-for-auth'; readonly queue: Frame[]; bytes: number; readonly timer: NodeJS.Timeout }
   | { readonly kind: 'authorizing'; readonly queue: Frame[]; bytes: number }
   | { readonly kind: 'joining'; readonly queue: Frame[]; bytes: number }
-  | { readonly kind: 'joined'; readonly room: JoinedRoom }
+  | { readonly kind: 'joined' }
   | { readonly kind: 'left' };
 
+const JOINED: ChannelState = { kind: 'joined' };
 const LEFT: ChannelState = { kind: 'left' };
 
 /**
@@ -63,6 +65,8 @@ const LEFT: ChannelState = { kind: 'left' };
  */
 export class DocumentChannel {
   private state: ChannelState;
+  /** The room once joined. */
+  private room: JoinedRoom | null = null;
 
   /** `start`: whether the session still has to send a token, or has given one being resolved. */
   constructor(
@@ -130,7 +134,7 @@ export class DocumentChannel {
     switch (state.kind) {
       case 'joined':
         this.deps.recorder.record(this.session.roomId, this.session.id, bytes);
-        state.room.receive(this.session, frame);
+        this.room?.receive(this.session, frame);
         return;
       case 'waiting-for-auth':
         this.enqueue(state, bytes, this.deps.limits.maxPreAuthBytes, CloseCode.unauthenticated, PRE_AUTH_OVERFLOW);
@@ -152,6 +156,7 @@ export class DocumentChannel {
     if (state.kind === 'left') return;
     if (state.kind === 'waiting-for-auth') clearTimeout(state.timer);
     this.state = LEFT;
+    this.room = null;
     this.session.handleTransportClosed();
     this.deps.registry.leave(this.session);
   }
@@ -159,7 +164,8 @@ export class DocumentChannel {
   private joined(room: JoinedRoom): void {
     const state = this.state;
     if (state.kind !== 'joining') return; // Left while the room loaded.
-    this.state = { kind: 'joined', room };
+    this.state = JOINED;
+    this.room = room;
     const { session, deps } = this;
     for (const frame of state.queue) {
       if (!session.isOpen) break;

@@ -1,9 +1,12 @@
 import { CloseCode, decodeFrame, encode, type Frame } from '@tandem/protocol';
 import { describe, expect, it } from 'vitest';
 import { FrameIntake } from './frame-intake.js';
+import type { RateLimits } from './token-bucket.js';
 
-/** An intake over a recording connection, sink and metrics; `admit` stands in for the rate limiter. */
-function makeIntake(admit: (bytes: number) => boolean = () => true) {
+const UNLIMITED = { messagesPerSecond: 1e9, messageBurst: 1e9, bytesPerSecond: 1e12, byteBurst: 1e12 };
+
+/** An intake over a recording connection, sink and metrics, with rate limits `limits`. */
+function makeIntake(limits: RateLimits = UNLIMITED) {
   const connection = {
     isOpen: true,
     closes: [] as { code: number; reason: string }[],
@@ -16,7 +19,7 @@ function makeIntake(admit: (bytes: number) => boolean = () => true) {
   const counted: { type: string; bytes: number }[] = [];
   const intake = new FrameIntake(
     connection,
-    { admit },
+    limits,
     { frameIn: (type, bytes) => counted.push({ type, bytes }) },
     decodeFrame,
     { frame: (frame, bytes) => frames.push({ frame, bytes }) },
@@ -51,7 +54,8 @@ describe('FrameIntake', () => {
   });
 
   it('LIMIT-1: closes the connection with 1008 past the rate limit, before decoding', () => {
-    const { intake, frames, counted, connection } = makeIntake(() => false);
+    // A message budget of none: the first frame is over it.
+    const { intake, frames, counted, connection } = makeIntake({ ...UNLIMITED, messageBurst: 0, messagesPerSecond: 0 });
     intake.receive(Buffer.from(encode.syncUpdate(new Uint8Array([1]))), true);
     expect(frames).toEqual([]);
     expect(counted).toEqual([]);

@@ -1,7 +1,7 @@
 import { CloseCode } from '@tandem/protocol';
 import type { RawData } from 'ws';
 import type { ConnectionMetrics } from './connection-metrics.js';
-import type { RateLimiter } from './token-bucket.js';
+import { ConnectionRateLimiter, type RateLimits } from './token-bucket.js';
 
 /** A wire protocol's decoder: bytes to one of its frames, or why not. */
 export type FrameDecoder<F> = (
@@ -22,17 +22,21 @@ export interface IntakeConnection {
 
 /**
  * Turns each WebSocket message into a frame or a refusal: a text frame closes the connection with
- * 1007, a frame over the rate limit with 1008 (LIMIT-1), an undecodable one with 1007; every frame
- * is counted by type. Nothing here allocates beyond the decoder's result: it runs for every frame.
+ * 1007, a frame over the connection's rate limits with 1008 (LIMIT-1; the intake is the connection's
+ * rate limiter too), an undecodable one with 1007; every frame is counted by type. Nothing here
+ * allocates beyond the decoder's result: it runs for every frame.
  */
-export class FrameIntake<F extends { readonly type: string }> {
+export class FrameIntake<F extends { readonly type: string }> extends ConnectionRateLimiter {
   constructor(
     private readonly connection: IntakeConnection,
-    private readonly limiter: RateLimiter,
+    limits: RateLimits,
     private readonly metrics: Pick<ConnectionMetrics, 'frameIn'>,
     private readonly decode: FrameDecoder<F>,
     private readonly sink: FrameSink<F>,
-  ) {}
+    now?: () => number,
+  ) {
+    super(limits, now);
+  }
 
   /** Takes one message as ws delivers it. */
   receive(data: RawData, isBinary: boolean): void {
@@ -42,7 +46,7 @@ export class FrameIntake<F extends { readonly type: string }> {
       return;
     }
     const bytes = toBytes(data);
-    if (!this.limiter.admit(bytes.byteLength)) {
+    if (!this.admit(bytes.byteLength)) {
       this.connection.close(CloseCode.policyViolation, 'rate limit exceeded');
       return;
     }

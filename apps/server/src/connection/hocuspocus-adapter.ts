@@ -13,7 +13,7 @@ import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
 import type { RoomMember } from '../rooms/member.js';
-import { Connection, type Corkable, newConnectionId } from './connection.js';
+import { Connection, newConnectionId, type TransportStream } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import type { CarrierSocket } from './document-socket.js';
 import { FragmentingSocket } from './fragmenting-socket.js';
@@ -60,7 +60,7 @@ export class HocuspocusAdapter implements ProtocolAdapter<HocuspocusFrame> {
     /** The identity of a token given in the upgrade request, for auth messages without one. */
     private readonly identity: Identity | null,
     /** The TCP socket under the WebSocket: a document's frames sent together leave in one write. */
-    private readonly stream: Corkable | null,
+    private readonly stream: TransportStream | null,
   ) {
     this.keepalive = setInterval(() => this.sendKeepalive(), deps.keepaliveMs);
     this.keepalive.unref();
@@ -257,7 +257,7 @@ function scopeOf(session: { readonly canWrite: boolean }): 'read-write' | 'reado
 /** Runs a `/hocuspocus` socket: the carrier connection and its Hocuspocus adapter. */
 export function openHocuspocusConnection(
   socket: WebSocket,
-  upgrade: { readonly identity: Identity | null; readonly stream: Corkable | null; readonly address: string },
+  upgrade: { readonly identity: Identity | null; readonly stream: TransportStream | null; readonly address: string },
   deps: HocuspocusDeps,
 ): void {
   const id = newConnectionId();
@@ -271,6 +271,7 @@ export function openHocuspocusConnection(
     maxBufferedBytes: deps.limits.maxBufferedBytes,
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
+    ...(upgrade.stream === null ? {} : { stream: upgrade.stream }),
   });
   const adapter = new HocuspocusAdapter(carrier, out, deps, upgrade.identity, upgrade.stream);
   runPipeline(

@@ -52,6 +52,7 @@ const REFUSED = hocuspocusEncode.syncStatus(false);
  * "not applied" for an update a read-only session sent (HP-5). Nothing else has a Hocuspocus form.
  */
 export const HOCUSPOCUS_DIALECT: SessionDialect = {
+  protocol: 'hocuspocus',
   acknowledges: true,
   extension: (frame) => (frame.type === 'notice' && frame.code === NoticeCode.readOnly ? REFUSED : null),
   acks: (from, through) => Array.from({ length: through - from }, () => STORED),

@@ -63,7 +63,7 @@ function makeConnection(maxDocsPerConnection = 4) {
     metrics: NO_CONNECTION_METRICS,
     recorder: { isRecording: () => false, record: () => {} },
   };
-  openMultiplexConnection(ws as unknown as WebSocket, { identity: null, address: '127.0.0.1' }, deps);
+  openMultiplexConnection(ws as unknown as WebSocket, { identity: null, stream: null, address: '127.0.0.1' }, deps);
   return { ws, received, joined, left, live };
 }
 

@@ -2,7 +2,7 @@ import { CloseCode, decodeFrame, encode, encodeFrame, type Frame, TANDEM_SUBPROT
 import type { WebSocket } from 'ws';
 import { type AccessResult, accessFor, accessOf } from '../auth/access.js';
 import type { Identity } from '../identity.js';
-import { Connection, newConnectionId } from './connection.js';
+import { Connection, newConnectionId, type TransportStream } from './connection.js';
 import { DocumentChannel } from './document-channel.js';
 import { type CarrierSocket, documentSocket } from './document-socket.js';
 import { FragmentingSocket } from './fragmenting-socket.js';
@@ -175,7 +175,7 @@ export class MultiplexAdapter implements ProtocolAdapter<Frame> {
 /** Runs a `/sync` socket from `address`: the carrier connection and its multiplexing adapter. */
 export function openMultiplexConnection(
   socket: WebSocket,
-  upgrade: { readonly identity: Identity | null; readonly address: string },
+  upgrade: { readonly identity: Identity | null; readonly stream: TransportStream | null; readonly address: string },
   deps: PipelineDeps,
 ): void {
   const { identity } = upgrade;
@@ -190,6 +190,7 @@ export function openMultiplexConnection(
     maxBufferedBytes: deps.limits.maxBufferedBytes,
     slowCloseGraceMs: deps.limits.slowCloseGraceMs,
     metrics: deps.metrics,
+    ...(upgrade.stream === null ? {} : { stream: upgrade.stream }),
   });
   const adapter = new MultiplexAdapter(carrier, out, deps, identity);
   runPipeline(

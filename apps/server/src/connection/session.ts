@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Access } from '../auth/access.js';
 import type { DocumentId, Identity, SessionId } from '../identity.js';
 import { Connection, type ConnectionOptions, newConnectionId } from './connection.js';
-import { type ConnectionMetrics, NO_CONNECTION_METRICS } from './connection-metrics.js';
 
 /** Which protocol a session speaks: stock y-websocket, y-websocket plus tandem.v1, or the Hocuspocus provider's. */
 export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL | 'hocuspocus';
@@ -13,6 +12,8 @@ export type SessionProtocol = 'plain' | typeof TANDEM_SUBPROTOCOL | 'hocuspocus'
  * acknowledgements. tandem.v1 sends its own frames; plain y-websocket has no way to say either.
  */
 export interface SessionDialect {
+  /** The protocol it is the dialect of. */
+  readonly protocol: SessionProtocol;
   /** Whether the client is told when its updates are durable (else acknowledge() does nothing). */
   readonly acknowledges: boolean;
   /** The bytes that tell the client `frame`, or null when its protocol has no way to say it. */
@@ -22,12 +23,13 @@ export interface SessionDialect {
 }
 
 const TANDEM_DIALECT: SessionDialect = {
+  protocol: TANDEM_SUBPROTOCOL,
   acknowledges: true,
   extension: (frame) => encodeFrame(frame),
   acks: (_from, through) => [encodeFrame({ type: 'ack', through })],
 };
 
-const PLAIN_DIALECT: SessionDialect = { acknowledges: false, extension: () => null, acks: () => [] };
+const PLAIN_DIALECT: SessionDialect = { protocol: 'plain', acknowledges: false, extension: () => null, acks: () => [] };
 
 /** A fresh session id. */
 export function newSessionId(): SessionId {
@@ -39,11 +41,9 @@ export interface SessionOptions {
   readonly id: SessionId;
   readonly roomId: DocumentId;
   readonly protocol: SessionProtocol;
-  /** The transport the session's frames travel on (its own; one per session). */
+  /** The transport the session's frames travel on (its own; one per session); acks are counted in its metrics. */
   readonly connection: Connection;
-  /** Where acks are counted (default: nowhere). */
-  readonly metrics?: ConnectionMetrics;
-  /** How extension frames and acks are said (default: by `protocol`, tandem.v1's or none). */
+  /** How extension frames and acks are said (default: by `protocol`, tandem.v1's or none); of `protocol`. */
   readonly dialect?: SessionDialect;
 }
 
@@ -59,14 +59,7 @@ export interface SocketSessionOptions extends Omit<ConnectionOptions, 'id' | 'no
 export function createSession(options: SocketSessionOptions): Session {
   const { roomId, protocol, dialect, ...transport } = options;
   const connection = new Connection({ ...transport, notices: protocol === TANDEM_SUBPROTOCOL });
-  return new Session({
-    id: options.id,
-    roomId,
-    protocol,
-    connection,
-    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-    ...(dialect === undefined ? {} : { dialect }),
-  });
+  return new Session({ id: options.id, roomId, protocol, connection, ...(dialect === undefined ? {} : { dialect }) });
 }
 
 /**
@@ -78,13 +71,12 @@ export function createSession(options: SocketSessionOptions): Session {
 export class Session {
   readonly id: SessionId;
   readonly roomId: DocumentId;
-  readonly protocol: SessionProtocol;
   readonly connection: Connection;
   /** Who the session authenticated as; null in open mode or before authentication. */
   identity: Identity | null = null;
   /** Whether the session may change the document (read-only sessions still receive it). */
   canWrite = true;
-  private readonly metrics: ConnectionMetrics;
+  /** How the session's protocol says extension frames and acks; it names the protocol too. */
   private readonly dialect: SessionDialect;
   /** Closes the session at its token's expiry (AUTH-5); replaced by each grant. */
   private expiry: { cancel(): void } | null = null;
@@ -98,10 +90,16 @@ export class Session {
   constructor(options: SessionOptions) {
     this.id = options.id;
     this.roomId = options.roomId;
-    this.protocol = options.protocol;
     this.connection = options.connection;
-    this.metrics = options.metrics ?? NO_CONNECTION_METRICS;
     this.dialect = options.dialect ?? (options.protocol === TANDEM_SUBPROTOCOL ? TANDEM_DIALECT : PLAIN_DIALECT);
+    if (this.dialect.protocol !== options.protocol) {
+      throw new Error(`a ${this.dialect.protocol} dialect for a ${options.protocol} session`);
+    }
+  }
+
+  /** Which protocol the session speaks. */
+  get protocol(): SessionProtocol {
+    return this.dialect.protocol;
   }
 
   /** The session's logger (room and session in every line). */
@@ -205,7 +203,7 @@ export class Session {
       if (this.ackTarget <= this.ackSent) return;
       const acks = this.dialect.acks(this.ackSent, this.ackTarget);
       this.ackSent = this.ackTarget;
-      for (const ack of acks) if (this.connection.send(ack)) this.metrics.acked();
+      for (const ack of acks) if (this.connection.send(ack)) this.connection.metrics.acked();
     });
   }
 

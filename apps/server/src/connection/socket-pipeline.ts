@@ -3,7 +3,6 @@ import type { Connection } from './connection.js';
 import { type FrameDecoder, FrameIntake } from './frame-intake.js';
 import type { LiveConnection, PipelineDeps } from './pipeline-deps.js';
 import type { ProtocolAdapter } from './protocol-adapter.js';
-import { createRateLimiter } from './token-bucket.js';
 
 /** One socket's place in the pipeline. */
 export interface PipelineEnds<F> {
@@ -20,8 +19,8 @@ export interface PipelineEnds<F> {
 }
 
 /**
- * Runs one socket through the pipeline: messages into a frame intake (its own rate limiter) that
- * hands frames to the adapter, WebSocket pongs to the connection's liveness (CONN-1), and the close
+ * Runs one socket through the pipeline: messages into a frame intake (which is its rate limiter) that
+ * hands frames to the adapter, WebSocket pongs to the connection's liveness unless it reads them off its stream (CONN-1), and the close
  * to the connection and then the adapter. The socket counts against its address until then (LIMIT-2):
  * one 'close' listener does all of it (every listener, and a third one's array, is kept per socket).
  */
@@ -32,17 +31,12 @@ export function runPipeline<F extends { readonly type: string }>(
 ): void {
   // Locals, not `ends`: the listeners below keep what they name alive for the socket's life.
   const { connection, tracked, adapter, endedMessage, address } = ends;
-  const intake = new FrameIntake(
-    connection,
-    createRateLimiter(deps.limits.rateLimits),
-    deps.metrics,
-    ends.decode,
-    adapter,
-  );
+  const intake = new FrameIntake(connection, deps.limits.rateLimits, deps.metrics, ends.decode, adapter);
   deps.live.add(tracked);
   deps.connections.add(address);
   socket.on('message', (data, isBinary) => intake.receive(data, isBinary));
-  socket.on('pong', () => connection.markAlive());
+  // Over a stream, any bytes read answer a ping (a pong is some): no listener needed (one fewer per socket).
+  if (!connection.readsAnswerPings) socket.on('pong', () => connection.markAlive());
   socket.on('close', (code, reason) => {
     connection.handleTransportClosed();
     deps.live.delete(tracked);

@@ -19,16 +19,17 @@ export interface RateLimiter {
 /**
  * The two token buckets of one connection in one object (LIMIT-1): a message budget and a byte
  * budget, each refilling continuously at its rate up to its burst. A frame takes one message and
- * its size in bytes; a frame refused for its bytes has still spent its message.
+ * its size in bytes; a frame refused for its bytes has still spent its message. A connection's
+ * frame intake is one of these (one object per socket, not two).
  */
-class ConnectionRateLimiter implements RateLimiter {
+export class ConnectionRateLimiter implements RateLimiter {
   private messages: number;
   private bytes: number;
   private last: number;
 
   constructor(
     private readonly limits: RateLimits,
-    private readonly now: () => number,
+    private readonly now: () => number = monotonicMs,
   ) {
     this.messages = limits.messageBurst;
     this.bytes = limits.byteBurst;

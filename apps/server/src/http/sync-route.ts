@@ -50,7 +50,11 @@ export async function syncRoute(app: FastifyInstance, deps: SyncRouteDeps): Prom
     }
     const admission = accept(socket, request);
     if (admission === null) return;
-    openMultiplexConnection(socket, { identity: admission.identity, address: admission.address }, deps);
+    openMultiplexConnection(
+      socket,
+      { identity: admission.identity, stream: request.raw.socket ?? null, address: admission.address },
+      deps,
+    );
   });
 
   // The Hocuspocus provider's wire format, many documents per socket (HP-1).

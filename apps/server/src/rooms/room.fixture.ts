@@ -178,6 +178,8 @@ export function connect(room: Room, id: string, protocol: SessionProtocol = 'pla
     maxBufferedBytes: 64 * 1024 * 1024,
     slowCloseGraceMs: 1000,
     stream: {
+      // Nothing is read from a fixture's peer: only pongs (markAlive) answer its pings.
+      bytesRead: 0,
       cork: () => {
         corked += 1;
       },
