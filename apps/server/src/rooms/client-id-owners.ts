@@ -1,4 +1,5 @@
 import type { Identity } from '../identity.js';
+import { LazyMap } from './lazy-map.js';
 
 /** What the ownership rules read of a session. */
 export interface Claimant {
@@ -76,13 +77,13 @@ export function sameClientAsState(claimant: Identity | null, state: string | nul
  * the older one's end removes no presence a live session holds (AW-6).
  */
 export class ClientIdOwners<S extends Claimant> {
-  private readonly structs = new Map<number, S>();
-  private readonly presence = new Map<number, Holder<S>>();
+  private readonly structs = new LazyMap<number, S>();
+  private readonly presence = new LazyMap<number, Holder<S>>();
   /**
    * A newer session of the same client that announced an id it could not claim yet — here, or on
    * another node (ELSEWHERE) — inherits the id when its holder ends, instead of a removal (AW-6).
    */
-  private readonly successors = new Map<number, Holder<S>>();
+  private readonly successors = new LazyMap<number, Holder<S>>();
   private readonly isMember: (session: S) => boolean;
 
   /** `isMember` tells whether a session is still in the room. */

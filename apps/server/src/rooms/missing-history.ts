@@ -27,8 +27,8 @@ export function hasPending(doc: Y.Doc): boolean {
  */
 export class MissingHistoryWait {
   private readonly deps: MissingHistoryDeps;
-  /** Members whose updates wait in Yjs for missing history. */
-  private readonly waiting = new Set<RoomMember>();
+  /** Members whose updates wait in Yjs for missing history; null while none does (most rooms, always). */
+  private waiting: Set<RoomMember> | null = null;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(deps: MissingHistoryDeps) {
@@ -37,6 +37,7 @@ export class MissingHistoryWait {
 
   /** `member` sent an update that now waits; the deadline starts with the first such update. */
   wait(member: RoomMember): void {
+    if (this.waiting === null) this.waiting = new Set();
     this.waiting.add(member);
     if (this.timer !== undefined) return;
     this.timer = setTimeout(this.expire, this.deps.deadlineMs);
@@ -45,8 +46,8 @@ export class MissingHistoryWait {
 
   /** Nothing waits any more: the senders of earlier out-of-order updates are in the clear. */
   arrived(): void {
-    if (this.waiting.size === 0) return;
-    this.waiting.clear();
+    if (this.waiting === null) return;
+    this.waiting = null;
     this.stop();
   }
 
@@ -58,8 +59,8 @@ export class MissingHistoryWait {
 
   private readonly expire = (): void => {
     this.timer = undefined;
-    const senders = [...this.waiting];
-    this.waiting.clear();
+    const senders = [...(this.waiting ?? [])];
+    this.waiting = null;
     const { doc } = this.deps.document;
     if (!hasPending(doc)) return;
     doc.store.pendingStructs = null;

@@ -1,3 +1,5 @@
+import { LazyMap } from './lazy-map.js';
+
 /** When other nodes last renewed the presence of each client id they own; expired ids are handed back once. */
 export interface PresenceLeases {
   /** Records a renewal (any awareness entry for `clientId` from another node). */
@@ -20,7 +22,7 @@ export interface PresenceLeases {
  * presence on each tick and expires the leases of nodes that went silent (killed or cut off).
  */
 export function startPresenceLeases(timeoutMs: number, tick: () => void): PresenceLeases {
-  const seen = new Map<number, number>();
+  const seen = new LazyMap<number, number>();
   const timer = setInterval(tick, Math.max(100, Math.floor(timeoutMs / 3)));
   timer.unref();
   return {

@@ -1,4 +1,5 @@
 import type { AwarenessEntry } from '@tandem/protocol';
+import { LazyMap } from './lazy-map.js';
 
 /** One client's presence as the room holds it: the JSON text exactly as received, never re-parsed. */
 interface Held {
@@ -16,7 +17,7 @@ interface Held {
  * joining session is sent (their owners renew every 15 s; a client drops them itself after 30 s).
  */
 export class PresenceTable {
-  private readonly held = new Map<number, Held>();
+  private readonly held = new LazyMap<number, Held>();
   private readonly staleMs: number;
   private readonly now: () => number;
 

@@ -37,8 +37,8 @@ export class RoomPresence implements ClusterPresence {
   /** Awareness states, kept as the JSON the clients sent. */
   readonly table = new PresenceTable(PRESENCE_STALE_MS);
   private readonly deps: RoomPresenceDeps;
-  /** Members that have sent an awareness frame (the first one is a client's own announcement). */
-  private readonly announced = new WeakSet<RoomMember>();
+  /** Members that have sent an awareness frame (the first one is a client's own announcement); made on the first. */
+  private announced: WeakSet<RoomMember> | null = null;
   /** Which member writes structs under each Yjs client id (YJS-5) and holds its presence (AW-2). */
   private readonly owners: ClientIdOwners<RoomMember>;
   /** When each client id owned by another node was last announced by it (CLUSTER-6). */
@@ -94,8 +94,10 @@ export class RoomPresence implements ClusterPresence {
     }
     const rewritten = member.identity !== null;
     const entries = admitted.entries;
-    const first = !this.announced.has(member);
-    this.announced.add(member);
+    if (this.announced === null) this.announced = new WeakSet();
+    const announced = this.announced;
+    const first = !announced.has(member);
+    announced.add(member);
     const corrections: AwarenessEntry[] = [];
     const allowed = entries.filter((entry) => {
       const held = this.table.peek(entry.clientId);
