@@ -73,74 +73,112 @@ export function createAutoVersions(deps: {
   readonly now?: () => number;
   readonly timers?: VersionTimers;
 }): AutoVersions {
-  const now = deps.now ?? Date.now;
-  const timers = deps.timers ?? realTimers;
   const window = Math.min(deps.policy.idleMs, deps.policy.maxIntervalMs) / 2;
-
-  const store = async (docId: string, fields: ReturnType<typeof versionState>, authors: readonly VersionAuthor[]) => {
-    const version: NewVersion = { docId, kind: 'auto', label: null, reason: null, authors, createdBy: null, ...fields };
-    const added = await deps.versions.addVersion(version, { since: fields.createdAt - window });
-    if (added.created) {
-      await thinVersions(deps.versions, docId, fields.createdAt, deps.policy.retention);
-    } else if (added.version !== null && authors.length > 0) {
-      await deps.versions.addAuthors(docId, added.version.id, authors);
-    }
-  };
-
-  return {
-    track(docId, document) {
-      let dirty = false;
-      let authors: readonly VersionAuthor[] = [];
-      let idle: unknown = null;
-      let longest: unknown = null;
-      let closed = false;
-      let writing: Promise<void> = Promise.resolve();
-      /** When the last change came (idle is measured from it). */
-      let lastChange = 0;
-      const whenIdle = (): void => {
-        const quietFor = now() - lastChange;
-        if (quietFor >= deps.policy.idleMs) {
-          void take();
-          return;
-        }
-        idle = timers.set(whenIdle, deps.policy.idleMs - quietFor);
+  const taker: VersionTaker = {
+    policy: deps.policy,
+    logger: deps.logger,
+    now: deps.now ?? Date.now,
+    timers: deps.timers ?? realTimers,
+    async store(docId, fields, authors) {
+      const version: NewVersion = {
+        docId,
+        kind: 'auto',
+        label: null,
+        reason: null,
+        authors,
+        createdBy: null,
+        ...fields,
       };
-      const take = (): Promise<void> => {
-        timers.clear(idle);
-        timers.clear(longest);
-        idle = longest = null;
-        if (!dirty) return writing;
-        dirty = false;
-        const covered = authors;
-        authors = [];
-        // The state is read now, synchronously: the room may be destroyed right after.
-        const fields = versionState(document.doc, now());
-        writing = writing
-          .then(() => store(docId, fields, covered))
-          .catch((err: unknown) => deps.logger.warn({ err, room: docId }, 'could not store an automatic version'));
-        return writing;
-      };
-      return {
-        changed(author) {
-          if (closed) return;
-          dirty = true;
-          lastChange = now();
-          // Most changes come from an author already listed: no new list for them.
-          if (author !== null && !authors.some((a) => sameAuthor(a, author))) authors = mergeAuthors(authors, [author]);
-          // One idle timer per burst, pushed back when it fires early, instead of one per change.
-          idle ??= timers.set(whenIdle, deps.policy.idleMs);
-          longest ??= timers.set(() => void take(), deps.policy.maxIntervalMs);
-        },
-        close() {
-          closed = true;
-          return take();
-        },
-        takeAuthors() {
-          const covered = authors;
-          authors = [];
-          return covered;
-        },
-      };
+      const added = await deps.versions.addVersion(version, { since: fields.createdAt - window });
+      if (added.created) {
+        await thinVersions(deps.versions, docId, fields.createdAt, deps.policy.retention);
+      } else if (added.version !== null && authors.length > 0) {
+        await deps.versions.addAuthors(docId, added.version.id, authors);
+      }
     },
   };
+  return { track: (docId, document) => new TrackedRoom(taker, docId, document) };
+}
+
+/** What every tracked room shares: the policy, the clock and timers, and how a version is stored. */
+interface VersionTaker {
+  readonly policy: AutoVersionPolicy;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly timers: VersionTimers;
+  store(docId: string, fields: ReturnType<typeof versionState>, authors: readonly VersionAuthor[]): Promise<void>;
+}
+
+/**
+ * One room's tracking: a class over the shared {@link VersionTaker}, not closures per room (rooms
+ * are many and mostly idle); timer callbacks are made only while the room changes.
+ */
+class TrackedRoom implements RoomVersionTracker {
+  private dirty = false;
+  private authors: readonly VersionAuthor[] = [];
+  private idle: unknown = null;
+  private longest: unknown = null;
+  private closed = false;
+  /** The version being stored, if any (they are stored in order). */
+  private writing: Promise<void> | null = null;
+  /** When the last change came (idle is measured from it). */
+  private lastChange = 0;
+
+  constructor(
+    private readonly taker: VersionTaker,
+    private readonly docId: string,
+    private readonly document: { readonly doc: Y.Doc },
+  ) {}
+
+  changed(author: VersionAuthor | null): void {
+    if (this.closed) return;
+    const { timers, policy } = this.taker;
+    this.dirty = true;
+    this.lastChange = this.taker.now();
+    // Most changes come from an author already listed: no new list for them.
+    if (author !== null && !this.authors.some((a) => sameAuthor(a, author))) {
+      this.authors = mergeAuthors(this.authors, [author]);
+    }
+    // One idle timer per burst, pushed back when it fires early, instead of one per change.
+    this.idle ??= timers.set(() => this.whenIdle(), policy.idleMs);
+    this.longest ??= timers.set(() => void this.take(), policy.maxIntervalMs);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.take();
+  }
+
+  takeAuthors(): readonly VersionAuthor[] {
+    const covered = this.authors;
+    this.authors = [];
+    return covered;
+  }
+
+  private whenIdle(): void {
+    const { timers, policy } = this.taker;
+    const quietFor = this.taker.now() - this.lastChange;
+    if (quietFor >= policy.idleMs) {
+      void this.take();
+      return;
+    }
+    this.idle = timers.set(() => this.whenIdle(), policy.idleMs - quietFor);
+  }
+
+  private take(): Promise<void> {
+    const { timers } = this.taker;
+    timers.clear(this.idle);
+    timers.clear(this.longest);
+    this.idle = this.longest = null;
+    if (!this.dirty) return this.writing ?? Promise.resolve();
+    this.dirty = false;
+    const covered = this.takeAuthors();
+    // The state is read now, synchronously: the room may be destroyed right after.
+    const fields = versionState(this.document.doc, this.taker.now());
+    const { taker, docId } = this;
+    this.writing = (this.writing ?? Promise.resolve())
+      .then(() => taker.store(docId, fields, covered))
+      .catch((err: unknown) => taker.logger.warn({ err, room: docId }, 'could not store an automatic version'));
+    return this.writing;
+  }
 }

@@ -30,7 +30,7 @@ describe('client id ownership', () => {
     const mallory = session('mallory', user('mallory'));
     const back = session('back', user('ada'));
     for (const s of [old, mallory, back]) members.add(s);
-    const none = () => undefined;
+    const none = { peek: () => undefined };
     expect(owners.claimStructs(old, [1, 2], none)).toMatchObject({ ok: true, takenFrom: [] });
     owners.claimPresence(old, { clientId: 2, clock: 1, state: '{}' }, undefined);
     expect(owners.claimStructs(mallory, [3, 1], none)).toEqual({ ok: false, clientId: 1 });

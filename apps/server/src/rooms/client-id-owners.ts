@@ -99,7 +99,7 @@ export class ClientIdOwners<S extends Claimant> {
   claimStructs(
     session: S,
     clients: readonly number[],
-    heldPresence: (clientId: number) => HeldPresence | undefined,
+    heldPresence: { peek(clientId: number): HeldPresence | undefined },
   ): Claim<S> {
     const takenFrom = new Set<S>();
     const fromElsewhere: number[] = [];
@@ -112,7 +112,8 @@ export class ClientIdOwners<S extends Claimant> {
     for (const clientId of clients) {
       const holder = this.presence.get(clientId);
       if (holder === ELSEWHERE) {
-        if (sameClientAsState(session.identity, heldPresence(clientId)?.state ?? null)) fromElsewhere.push(clientId);
+        if (sameClientAsState(session.identity, heldPresence.peek(clientId)?.state ?? null))
+          fromElsewhere.push(clientId);
       } else if (holder !== undefined && holder !== session && sameClient(session.identity, holder.identity)) {
         takenFrom.add(holder);
       }

@@ -40,7 +40,7 @@ export class MissingHistoryWait {
     if (this.waiting === null) this.waiting = new Set();
     this.waiting.add(member);
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(this.expire, this.deps.deadlineMs);
+    this.timer = setTimeout(() => this.expire(), this.deps.deadlineMs);
     this.timer.unref();
   }
 
@@ -57,7 +57,7 @@ export class MissingHistoryWait {
     this.timer = undefined;
   }
 
-  private readonly expire = (): void => {
+  private expire(): void {
     this.timer = undefined;
     const senders = [...(this.waiting ?? [])];
     this.waiting = null;
@@ -73,5 +73,5 @@ export class MissingHistoryWait {
     for (const sender of senders) {
       sender.close(CloseCode.policyViolation, 'update depends on history the server never received');
     }
-  };
+  }
 }

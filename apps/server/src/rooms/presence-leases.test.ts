@@ -4,7 +4,7 @@ import { startPresenceLeases } from './presence-leases.js';
 
 describe('presence leases (CLUSTER-6)', () => {
   it('hands back ids not renewed within the timeout, once', () => {
-    const leases = startPresenceLeases(1_000, () => {});
+    const leases = startPresenceLeases(1_000, { renewLeases: () => {} });
     try {
       leases.renew(1, 0);
       leases.renew(2, 0);
@@ -22,7 +22,7 @@ describe('presence leases (CLUSTER-6)', () => {
 
   it('ticks every third of the timeout until stopped', async () => {
     let ticks = 0;
-    const leases = startPresenceLeases(300, () => ticks++);
+    const leases = startPresenceLeases(300, { renewLeases: () => ticks++ });
     await waitFor(() => ticks >= 2, { what: 'two ticks', timeoutMs: 2_000 });
     leases.stop();
   });

@@ -21,28 +21,56 @@ export interface PresenceLeases {
  * Starts lease tracking with a tick every third of `timeoutMs`: the room renews its own sessions'
  * presence on each tick and expires the leases of nodes that went silent (killed or cut off).
  */
-export function startPresenceLeases(timeoutMs: number, tick: () => void): PresenceLeases {
-  const seen = new LazyMap<number, number>();
-  const timer = setInterval(tick, Math.max(100, Math.floor(timeoutMs / 3)));
-  timer.unref();
-  return {
-    renew(clientId, now = Date.now()) {
-      seen.set(clientId, now);
-    },
-    handOver(clientId, now = Date.now()) {
-      seen.set(clientId, now + timeoutMs);
-    },
-    forget(clientId) {
-      seen.delete(clientId);
-    },
-    takeExpired(now = Date.now()) {
-      const expired: number[] = [];
-      for (const [clientId, at] of seen) if (now - at >= timeoutMs) expired.push(clientId);
-      for (const clientId of expired) seen.delete(clientId);
-      return expired;
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
+export function startPresenceLeases(timeoutMs: number, owner: LeaseOwner): PresenceLeases {
+  return new LeaseTable(timeoutMs, owner);
+}
+
+/** Whose leases they are: ticked every third of the timeout. */
+export interface LeaseOwner {
+  renewLeases(): void;
+}
+
+/** The interval's callback, shared by every room (its owner is the interval's argument, not a closure per room). */
+function tick(owner: LeaseOwner): void {
+  owner.renewLeases();
+}
+
+/**
+ * One room's leases: a class, not a factory of closures (one object per room instead of six; rooms
+ * are many and mostly idle).
+ */
+class LeaseTable implements PresenceLeases {
+  private readonly seen = new LazyMap<number, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly timeoutMs: number,
+    owner: LeaseOwner,
+  ) {
+    this.timer = setInterval(tick, Math.max(100, Math.floor(timeoutMs / 3)), owner);
+    this.timer.unref();
+  }
+
+  renew(clientId: number, now = Date.now()): void {
+    this.seen.set(clientId, now);
+  }
+
+  handOver(clientId: number, now = Date.now()): void {
+    this.seen.set(clientId, now + this.timeoutMs);
+  }
+
+  forget(clientId: number): void {
+    this.seen.delete(clientId);
+  }
+
+  takeExpired(now = Date.now()): number[] {
+    const expired: number[] = [];
+    for (const [clientId, at] of this.seen) if (now - at >= this.timeoutMs) expired.push(clientId);
+    for (const clientId of expired) this.seen.delete(clientId);
+    return expired;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }

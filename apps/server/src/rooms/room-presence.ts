@@ -48,7 +48,7 @@ export class RoomPresence implements ClusterPresence {
     this.deps = deps;
     this.owners = new ClientIdOwners<RoomMember>((member) => deps.members.has(member));
     // Renew this node's presence a few times per timeout, and expire other nodes' stale leases.
-    this.leases = startPresenceLeases(deps.awarenessTimeoutMs, this.renew);
+    this.leases = startPresenceLeases(deps.awarenessTimeoutMs, this);
   }
 
   /**
@@ -56,7 +56,7 @@ export class RoomPresence implements ClusterPresence {
    * client are retired and ids taken from another node's lease are announced at once (AW-6).
    */
   claimStructs(member: RoomMember, clients: readonly number[]): Claim<RoomMember> {
-    const claim = this.owners.claimStructs(member, clients, this.held);
+    const claim = this.owners.claimStructs(member, clients, this.table);
     if (claim.ok) this.tookOver(claim, true);
     return claim;
   }
@@ -161,8 +161,6 @@ export class RoomPresence implements ClusterPresence {
     this.leases.stop();
   }
 
-  private readonly held = (clientId: number): HeldPresence | undefined => this.table.peek(clientId);
-
   /**
    * After a granted claim: older sessions of the same client are retired (4409), and ids that moved
    * here from another node's lease stop expiring and (when `announce`) are published at once, so
@@ -208,7 +206,8 @@ export class RoomPresence implements ClusterPresence {
     if (publish) this.deps.publish(update);
   }
 
-  private readonly renew = (): void => {
+  /** One lease tick: renews this node's presence elsewhere and expires other nodes' stale leases. */
+  renewLeases(): void {
     const own = this.localUpdate();
     if (own !== null) this.deps.publish(own);
     const removed: number[] = [];
@@ -226,7 +225,7 @@ export class RoomPresence implements ClusterPresence {
     this.relay(this.table.remove(removed), null, false);
     // Forget the clocks too: if that node comes back, its next renewal (same clock) must apply again.
     for (const clientId of removed) this.table.forget(clientId);
-  };
+  }
 }
 
 /**
