@@ -123,7 +123,11 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   const versions = deps.versions ?? createMemoryVersionStore();
   let registryRef: RoomRegistry | undefined;
   let persistenceRef: PersistenceScheduler | undefined;
-  const { telemetry, registry: metrics } = createPrometheusTelemetry({
+  const {
+    telemetry,
+    registry: metrics,
+    scrape,
+  } = createPrometheusTelemetry({
     connections: () => sessions.size,
     rooms: () => registryRef?.stats().rooms ?? 0,
     storeBacklogBytes: () => persistenceRef?.pendingBytes ?? 0,
@@ -260,7 +264,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
   // Before every route, so the description covers all that carry schemas.
   await openApi(app);
   await app.register(healthRoutes, { store, fanout, persistence });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await scrape()));
   await app.register(adminRoutes, {
     adminToken: config.adminToken,
     store,

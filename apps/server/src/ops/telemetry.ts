@@ -34,9 +34,25 @@ export interface TelemetrySources {
 }
 
 /** Prometheus metrics for one server instance (its own registry: no global state). */
-export function createPrometheusTelemetry(sources: TelemetrySources): { telemetry: Telemetry; registry: Registry } {
+export function createPrometheusTelemetry(sources: TelemetrySources): {
+  telemetry: Telemetry;
+  registry: Registry;
+  /** The metrics as `/metrics` serves them (Node's default metrics join at the first scrape). */
+  scrape(): Promise<string>;
+} {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // Node's default metrics (CPU, memory, GC, event-loop delay) are registered at the first scrape:
+  // their event-loop delay histogram samples the loop every 10 ms, 100 wake-ups a second for as long
+  // as the process lives, which a node nobody scrapes should not pay for (an idle node woke 97 times
+  // a second and used 10x the y-websocket server's CPU doing nothing).
+  let defaultMetrics = false;
+  const scrape = () => {
+    if (!defaultMetrics) {
+      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+      defaultMetrics = true;
+    }
+    return registry.metrics();
+  };
   const framesIn = tally(registry, 'tandem_frames_in_total', 'Frames received, by frame type', 'type');
   const bytesIn = tally(registry, 'tandem_bytes_in_total', 'Bytes received, by frame type', 'type');
   const framesOut = tally(registry, 'tandem_frames_out_total', 'Frames sent');
@@ -113,6 +129,7 @@ export function createPrometheusTelemetry(sources: TelemetrySources): { telemetr
   });
   return {
     registry,
+    scrape,
     telemetry: {
       frameIn(type, bytes) {
         framesIn(type, 1);
