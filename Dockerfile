@@ -33,10 +33,13 @@ RUN $PNPM --filter @tandem/server deploy --prod --legacy /out/apps/server \
 
 # Runtime stage: Node and the built files, nothing else; runs as the unprivileged `node` user.
 FROM node:24-bookworm-slim
+# MALLOC_TRIM_THRESHOLD_ (apps/server/runtime-env.json, decision 0025): glibc returns freed memory
+# to the system instead of keeping what the store's threads and large documents once needed.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=1234 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ /app/
 RUN mkdir -p /data && chown node:node /data \

@@ -5,13 +5,15 @@
 // Node built-ins only: this runs before anything is installed.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, exitCodeOf, install, main, ROOT, step } from './lib.mjs';
 import { ensureSystemPackages } from './system-deps.mjs';
 import { buildRequirements } from './test-requirements.mjs';
 
 const SERVER_ENTRY = join(ROOT, 'apps', 'server', 'dist', 'main.js');
+/** The environment the server is meant to run with (the Docker image sets the same; decision 0025). */
+const RUNTIME_ENV = join(ROOT, 'apps', 'server', 'runtime-env.json');
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 // Under `npm start` one Ctrl-C can reach us twice within milliseconds (from the
 // terminal, and forwarded by npm when its script shell execs us); pass it on
@@ -41,7 +43,8 @@ main(
     const detached = process.platform !== 'win32';
     const server = spawn(process.execPath, [SERVER_ENTRY], {
       cwd: ROOT,
-      env: process.env,
+      // The allocator settings the Docker image runs with too (decision 0025); the caller's own win.
+      env: { ...runtimeEnv(), ...process.env },
       stdio: 'inherit',
       detached,
     });
@@ -84,3 +87,8 @@ main(
   },
   { name: 'npm start' },
 );
+
+/** `apps/server/runtime-env.json`: variables the server's process should start with. */
+function runtimeEnv() {
+  return JSON.parse(readFileSync(RUNTIME_ENV, 'utf8'));
+}

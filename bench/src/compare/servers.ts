@@ -84,6 +84,11 @@ export function serverLabel(kind: ServerKind, runtime: Runtime): string {
   return runtime === 'node22' ? `${name}@node22` : name;
 }
 
+/** The environment Tandem's launchers give its process (`apps/server/runtime-env.json`, beside its dist/). */
+export function tandemRuntimeEnv(entry: string): Record<string, string> {
+  return JSON.parse(readFileSync(join(dirname(entry), '..', 'runtime-env.json'), 'utf8')) as Record<string, string>;
+}
+
 /** Starts a server and resolves once it accepts connections. */
 export async function startBenchServer(options: StartOptions): Promise<ServerHandle> {
   const port = await freePort();
@@ -98,6 +103,8 @@ export async function startBenchServer(options: StartOptions): Promise<ServerHan
   let entry: string;
   if (isTandem(options.kind)) {
     entry = fileURLToPath(import.meta.resolve('@tandem/server'));
+    // Started as its Docker image and `npm start` start it: with apps/server/runtime-env.json (decision 0025).
+    Object.assign(env, tandemRuntimeEnv(entry));
     // ALLOW_OPEN_MODE: the bench runs without auth, as the peers do (NODE_ENV=production refuses otherwise).
     // MAX_CONNECTIONS_PER_IP: every bench client comes from 127.0.0.1 (the peers have no such limit).
     Object.assign(env, {
