@@ -183,6 +183,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     versions: createAutoVersions({
       versions,
       logger,
+      merger: snapshots,
       policy: {
         idleMs: config.versions.idleMs,
         maxIntervalMs: config.versions.maxIntervalMs,

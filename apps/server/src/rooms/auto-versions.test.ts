@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { createMemoryVersionStore } from '../storage/memory-version-store.js';
 import type { VersionStore } from '../storage/version-store.js';
 import { type AutoVersionPolicy, createAutoVersions, type VersionTimers } from './auto-versions.js';
+import { RoomDocument } from './room-document.js';
 
 /** Timers a test advances by hand, on a clock it owns. */
 function manualTimers() {
@@ -48,7 +49,7 @@ const setup = (store: VersionStore = createMemoryVersionStore()) => {
   const clock = manualTimers();
   const auto = createAutoVersions({ versions: store, policy, logger: pino({ level: 'silent' }), ...clock });
   const doc = new Y.Doc();
-  const tracker = auto.track('doc', { doc });
+  const tracker = auto.track('doc', RoomDocument.of(doc));
   const type = (text: string, author: typeof ada | null = ada) => {
     doc.getText('t').insert(doc.getText('t').length, text);
     tracker.changed(author);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import * as Y from 'yjs';
+import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
 import { type RetentionPolicy, thinVersions } from '../storage/version-retention.js';
 import {
   mergeAuthors,
@@ -9,6 +9,7 @@ import {
   type VersionAuthor,
   type VersionStore,
 } from '../storage/version-store.js';
+import type { DocumentState } from './room-document.js';
 
 /** When automatic versions are taken (VER-3). */
 export interface AutoVersionPolicy {
@@ -46,17 +47,20 @@ export interface RoomVersionTracker {
 
 /** Takes automatic versions of the rooms it tracks. */
 export interface AutoVersions {
-  track(docId: string, document: { readonly doc: Y.Doc }): RoomVersionTracker;
+  track(docId: string, document: DocumentState): RoomVersionTracker;
 }
 
-/** What an automatic version covers: a digest of the state vector, equal on every node holding the same state. */
-export function coversOf(doc: Y.Doc): string {
-  return createHash('sha256').update(Y.encodeStateVector(doc)).digest('base64url');
+/**
+ * What an automatic version covers: a digest of the state vector (Yjs encoding, clients in a
+ * fixed order), equal on every node holding the same state, whether as a Y.Doc or as bytes.
+ */
+export function coversOf(stateVector: Uint8Array): string {
+  return createHash('sha256').update(stateVector).digest('base64url');
 }
 
-/** The document's whole state as a new version's fields (its time, state and what it covers). */
-export function versionState(doc: Y.Doc, now: number): Pick<NewVersion, 'state' | 'covers' | 'createdAt'> {
-  return { state: Y.encodeStateAsUpdate(doc), covers: coversOf(doc), createdAt: now };
+/** An automatic version's fields, read at once: its state as parts, merged before it is stored. */
+interface VersionParts extends Pick<NewVersion, 'covers' | 'createdAt'> {
+  readonly parts: readonly Uint8Array[];
 }
 
 /**
@@ -72,14 +76,17 @@ export function createAutoVersions(deps: {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly timers?: VersionTimers;
+  /** Merges a version's state when the document gave it in parts (default: here; the server passes the snapshot thread). */
+  readonly merger?: Pick<SnapshotBuilder, 'merge'>;
 }): AutoVersions {
+  const merger = deps.merger ?? snapshotsHere;
   const window = Math.min(deps.policy.idleMs, deps.policy.maxIntervalMs) / 2;
   const taker: VersionTaker = {
     policy: deps.policy,
     logger: deps.logger,
     now: deps.now ?? Date.now,
     timers: deps.timers ?? realTimers,
-    async store(docId, fields, authors) {
+    async store(docId, { parts, covers, createdAt }, authors) {
       const version: NewVersion = {
         docId,
         kind: 'auto',
@@ -87,11 +94,13 @@ export function createAutoVersions(deps: {
         reason: null,
         authors,
         createdBy: null,
-        ...fields,
+        state: parts.length === 1 ? (parts[0] as Uint8Array) : await merger.merge(parts),
+        covers,
+        createdAt,
       };
-      const added = await deps.versions.addVersion(version, { since: fields.createdAt - window });
+      const added = await deps.versions.addVersion(version, { since: createdAt - window });
       if (added.created) {
-        await thinVersions(deps.versions, docId, fields.createdAt, deps.policy.retention);
+        await thinVersions(deps.versions, docId, createdAt, deps.policy.retention);
       } else if (added.version !== null && authors.length > 0) {
         await deps.versions.addAuthors(docId, added.version.id, authors);
       }
@@ -106,7 +115,7 @@ interface VersionTaker {
   readonly logger: Logger;
   readonly now: () => number;
   readonly timers: VersionTimers;
-  store(docId: string, fields: ReturnType<typeof versionState>, authors: readonly VersionAuthor[]): Promise<void>;
+  store(docId: string, fields: VersionParts, authors: readonly VersionAuthor[]): Promise<void>;
 }
 
 /**
@@ -127,7 +136,7 @@ class TrackedRoom implements RoomVersionTracker {
   constructor(
     private readonly taker: VersionTaker,
     private readonly docId: string,
-    private readonly document: { readonly doc: Y.Doc },
+    private readonly document: DocumentState,
   ) {}
 
   changed(author: VersionAuthor | null): void {
@@ -173,8 +182,13 @@ class TrackedRoom implements RoomVersionTracker {
     if (!this.dirty) return this.writing ?? Promise.resolve();
     this.dirty = false;
     const covered = this.takeAuthors();
-    // The state is read now, synchronously: the room may be destroyed right after.
-    const fields = versionState(this.document.doc, this.taker.now());
+    // The state is read now, synchronously (the room may be destroyed right after); a large
+    // document's parts are merged off the event loop.
+    const fields: VersionParts = {
+      parts: this.document.stateParts(),
+      covers: coversOf(this.document.stateVector()),
+      createdAt: this.taker.now(),
+    };
     const { taker, docId } = this;
     this.writing = (this.writing ?? Promise.resolve())
       .then(() => taker.store(docId, fields, covered))

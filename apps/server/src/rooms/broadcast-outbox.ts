@@ -1,5 +1,5 @@
 import { encode } from '@tandem/protocol';
-import * as Y from 'yjs';
+import { mergeUpdates } from '../storage/snapshot.js';
 import type { RoomMember } from './member.js';
 
 /** A turn's coalesced frame is sent early once it holds this much, so no single frame grows without bound. */
@@ -84,7 +84,7 @@ export class BroadcastOutbox {
     this.queuedBytes = 0;
     if (batch.length === 0 || this.halted) return;
     if (batch.length >= MERGE_FROM_UPDATES) {
-      const merged = [encode.syncUpdate(mergeAll(batch.map((o) => o.update)))];
+      const merged = [encode.syncUpdate(mergeUpdates(batch.map((o) => o.update)))];
       const ownBytes = new Map<RoomMember | null, number>();
       for (const o of batch) ownBytes.set(o.origin, (ownBytes.get(o.origin) ?? 0) + o.update.byteLength);
       for (const member of this.members) {
@@ -93,7 +93,7 @@ export class BroadcastOutbox {
           continue;
         }
         const others = batch.filter((o) => o.origin !== member).map((o) => o.update);
-        if (others.length > 0) member.sendAll([encode.syncUpdate(mergeAll(others))]);
+        if (others.length > 0) member.sendAll([encode.syncUpdate(mergeUpdates(others))]);
       }
     } else {
       const origins = new Set(batch.map((o) => o.origin));
@@ -104,7 +104,7 @@ export class BroadcastOutbox {
     }
     const local = batch.filter((o) => o.local).map((o) => o.update);
     if (local.length >= MERGE_FROM_UPDATES) {
-      this.publish(mergeAll(local));
+      this.publish(mergeUpdates(local));
     } else {
       for (const update of local) this.publish(update);
     }
@@ -114,8 +114,4 @@ export class BroadcastOutbox {
     this.flushScheduled = false;
     this.flush();
   };
-}
-
-function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
-  return updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[]);
 }

@@ -14,8 +14,9 @@ export async function currentDoc(
 ): Promise<Y.Doc> {
   const live = registry.get(id);
   if (live !== undefined) {
+    const state = await live.settledState();
     const copy = new Y.Doc({ guid: id });
-    Y.applyUpdate(copy, Y.encodeStateAsUpdate(live.doc));
+    Y.applyUpdate(copy, state);
     return copy;
   }
   return docFromStored(await store.load(id), id);

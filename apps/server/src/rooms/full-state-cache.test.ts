@@ -1,16 +1,45 @@
 import { decodeFrame } from '@tandem/protocol';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DIFF_FROM_BYTES_MAX, FullStateCache } from './full-state-cache.js';
+import { emptyMerged } from '../storage/snapshot.js';
+import { FullStateCache } from './full-state-cache.js';
 import { mapAfter, mapUpdate } from './room.fixture.js';
-import { RoomDocument } from './room-document.js';
+import { MERGE_HERE_MAX_BYTES, RoomDocument } from './room-document.js';
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc());
 
-function stateOf(frame: Uint8Array): Record<string, unknown> {
-  const decoded = decodeFrame(frame);
-  if (!decoded.ok || decoded.frame.type !== 'sync-step2') throw new Error('expected a sync step 2');
-  return mapAfter(decoded.frame.update);
+/** The frames `cache` answers `stateVector` with, sent at once (no merge due). */
+function answerNow(cache: FullStateCache, stateVector: Uint8Array): readonly Uint8Array[] {
+  let sent: readonly Uint8Array[] | null = null;
+  cache.answer(
+    stateVector,
+    {
+      sendAll: (frames) => {
+        sent = frames;
+      },
+    },
+    (err) => {
+      throw err;
+    },
+  );
+  if (sent === null) throw new Error('no answer sent at once');
+  return sent;
+}
+
+/** The updates of an answer: a sync step 2 first, then any update frames. */
+function updatesOf(frames: readonly Uint8Array[]): Uint8Array[] {
+  return frames.map((frame, i) => {
+    const decoded = decodeFrame(frame);
+    const expected = i === 0 ? 'sync-step2' : 'sync-update';
+    if (!decoded.ok || decoded.frame.type !== expected) throw new Error(`expected a ${expected} frame`);
+    return (decoded.frame as { update: Uint8Array }).update;
+  });
+}
+
+function stateOf(frames: readonly Uint8Array[]): Record<string, unknown> {
+  const updates = updatesOf(frames);
+  expect(updates).toHaveLength(1);
+  return mapAfter(updates[0] as Uint8Array);
 }
 
 describe('FullStateCache', () => {
@@ -18,15 +47,15 @@ describe('FullStateCache', () => {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
     const cache = new FullStateCache(RoomDocument.of(doc));
-    const first = cache.syncStep2For(EMPTY_STATE_VECTOR);
-    expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(first);
+    const first = answerNow(cache, EMPTY_STATE_VECTOR);
+    expect(answerNow(cache, EMPTY_STATE_VECTOR)).toBe(first);
     expect(stateOf(first)).toEqual({ k: 'v' });
     Y.applyUpdate(doc, mapUpdate('k2', 'v2'));
-    const second = cache.syncStep2For(EMPTY_STATE_VECTOR);
+    const second = answerNow(cache, EMPTY_STATE_VECTOR);
     expect(second).not.toBe(first);
     expect(stateOf(second)).toEqual({ k: 'v', k2: 'v2' });
     cache.forget();
-    expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).not.toBe(second);
+    expect(answerNow(cache, EMPTY_STATE_VECTOR)).not.toBe(second);
   });
 
   it('SYNC-2: answers any other state vector with a fresh diff, never cached', () => {
@@ -34,8 +63,8 @@ describe('FullStateCache', () => {
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
     const cache = new FullStateCache(RoomDocument.of(doc));
     const sv = Y.encodeStateVector(doc);
-    const upToDate = cache.syncStep2For(sv);
-    expect(cache.syncStep2For(sv)).not.toBe(upToDate);
+    const upToDate = answerNow(cache, sv);
+    expect(answerNow(cache, sv)).not.toBe(upToDate);
     expect(stateOf(upToDate)).toEqual({});
   });
 
@@ -43,31 +72,28 @@ describe('FullStateCache', () => {
     const doc = new Y.Doc();
     const cache = new FullStateCache(RoomDocument.of(doc));
     cache.dispose();
-    const before = cache.syncStep2For(EMPTY_STATE_VECTOR);
+    const before = answerNow(cache, EMPTY_STATE_VECTOR);
     Y.applyUpdate(doc, mapUpdate('k', 'v'));
-    expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(before);
+    expect(answerNow(cache, EMPTY_STATE_VECTOR)).toBe(before);
   });
 
   it('SYNC-2: serves a document kept as merged bytes without building its Y.Doc, until a change after it is built', () => {
     const source = new Y.Doc();
     Y.applyUpdate(source, mapUpdate('k', 'v'));
-    const merged = { state: Y.encodeStateAsUpdate(source), stateVector: Y.encodeStateVector(source) };
+    const merged = { state: Y.encodeStateAsUpdate(source), stateVector: Y.encodeStateVector(source), complete: true };
     const document = RoomDocument.fromMerged('d', merged);
     const cache = new FullStateCache(document);
-    const first = cache.syncStep2For(EMPTY_STATE_VECTOR);
+    const first = answerNow(cache, EMPTY_STATE_VECTOR);
     expect(stateOf(first)).toEqual({ k: 'v' });
     expect(document.isBuilt).toBe(false);
     const doc = document.doc;
-    expect(cache.syncStep2For(EMPTY_STATE_VECTOR)).toBe(first);
+    expect(answerNow(cache, EMPTY_STATE_VECTOR)).toBe(first);
     Y.applyUpdate(doc, mapUpdate('k2', 'v2'));
-    expect(stateOf(cache.syncStep2For(EMPTY_STATE_VECTOR))).toEqual({ k: 'v', k2: 'v2' });
+    expect(stateOf(answerNow(cache, EMPTY_STATE_VECTOR))).toEqual({ k: 'v', k2: 'v2' });
   });
 
-  it('SYNC-1: answers a joiner that holds part of a small document kept as bytes from the bytes, and of a large one by building it once', () => {
-    for (const [size, builds] of [
-      [1_000, false],
-      [DIFF_FROM_BYTES_MAX + 1_000, true],
-    ] as const) {
+  it('SYNC-1: answers a joiner that holds part of a document kept as bytes from the bytes, small or large, without building its Y.Doc', () => {
+    for (const size of [1_000, MERGE_HERE_MAX_BYTES + 1_000]) {
       const source = new Y.Doc();
       const text = source.getText('t');
       text.insert(0, 'x'.repeat(size));
@@ -77,12 +103,18 @@ describe('FullStateCache', () => {
       const document = RoomDocument.fromMerged('d', {
         state: Y.encodeStateAsUpdate(source),
         stateVector: Y.encodeStateVector(source),
+        complete: true,
       });
-      const answer = decodeFrame(new FullStateCache(document).syncStep2For(Y.encodeStateVector(joiner)));
-      if (!answer.ok || answer.frame.type !== 'sync-step2') throw new Error('expected a sync step 2');
-      Y.applyUpdate(joiner, answer.frame.update);
-      expect(joiner.getText('t').toString()).toBe(text.toString());
-      expect(document.isBuilt).toBe(builds);
+      const answer = updatesOf(answerNow(new FullStateCache(document), Y.encodeStateVector(joiner)));
+      expect(answer).toHaveLength(1);
+      Y.applyUpdate(joiner, answer[0] as Uint8Array);
+      expect(joiner.getText('t').toString() === text.toString()).toBe(true);
+      expect(document.isBuilt).toBe(false);
     }
+  });
+
+  it('YJS-4: a state vector Yjs cannot decode throws before anything is sent, whether or not a merge is due', () => {
+    const document = RoomDocument.fromMerged('d', emptyMerged());
+    expect(() => answerNow(new FullStateCache(document), Uint8Array.of(5, 200))).toThrow();
   });
 });

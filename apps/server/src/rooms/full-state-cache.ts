@@ -2,49 +2,75 @@ import { encode } from '@tandem/protocol';
 import * as Y from 'yjs';
 import type { RoomDocument } from './room-document.js';
 
-/**
- * Largest merged state answered with `Y.diffUpdate` rather than by building the Y.Doc. The diff
- * reads every struct of the bytes each time (10–25 ms for the bench's 10 MiB document, against
- * 0.5 ms from a built Y.Doc), so a large document is built once for all later joiners instead.
- */
-export const DIFF_FROM_BYTES_MAX = 64 * 1024;
-
 /** An empty state vector is the single byte 0 (no clients). */
 function isEmptyStateVector(stateVector: Uint8Array): boolean {
   return stateVector.byteLength === 1 && stateVector[0] === 0;
 }
 
+/** Where a joiner's answer goes. */
+export interface JoinAnswerTarget {
+  sendAll(frames: readonly Uint8Array[]): void;
+}
+
 /**
- * The whole document as one sync step 2 frame, built for the first joiner with an empty state
- * vector and shared by every other until the document changes: a crowd opening a large document
- * at once costs one encode, not one each — and none while the document is still its merged bytes.
+ * Answers joiners' sync step 1 (SYNC-1, SYNC-2). The whole document as one sync step 2 frame is
+ * built for the first joiner with an empty state vector and shared by every other until the
+ * document changes: a crowd opening a large document at once costs one encode (or one copy of the
+ * merged bytes), not one each. A document kept as bytes answers from them (`Y.diffUpdate` for a
+ * joiner that holds part of it) and builds no Y.Doc; a large one with updates appended since its
+ * bytes were merged first waits for the snapshot thread to merge them (see {@link RoomDocument}).
  */
 export class FullStateCache {
   private readonly document: RoomDocument;
-  private cached: Uint8Array | null = null;
+  private cached: readonly Uint8Array[] | null = null;
 
-  /** Watches `document`: once its Y.Doc exists, any transaction outdates the cached frame. */
+  /**
+   * Watches `document`: once its Y.Doc exists, any transaction outdates the cached frame; before,
+   * the room calls {@link forget} when it appends an update to the bytes.
+   */
   constructor(document: RoomDocument) {
     this.document = document;
-    const merged = document.mergedState;
-    if (merged !== null) this.cached = encode.syncStep2(merged);
     document.onBuilt((doc) => doc.on('afterTransaction', this.forget));
   }
 
-  /** The answer to a sync step 1: what the document holds beyond `stateVector` (SYNC-1). */
-  syncStep2For(stateVector: Uint8Array): Uint8Array {
-    if (!isEmptyStateVector(stateVector)) {
-      // A small document still kept as bytes (a new one) answers from them: a joiner that brings
-      // content of its own (offline edits, a reconnect) does not make the room build its Y.Doc.
-      const merged = this.document.mergedState;
-      const missing =
-        merged !== null && merged.byteLength <= DIFF_FROM_BYTES_MAX
-          ? Y.diffUpdate(merged, stateVector)
-          : Y.encodeStateAsUpdate(this.document.doc, stateVector);
-      return encode.syncStep2(missing);
+  /**
+   * Sends `to` what the document holds beyond `stateVector`: at once, or once the merger is done
+   * (`failed` is told of an error then). Throws, before anything is sent, for a state vector
+   * Yjs cannot decode.
+   */
+  answer(stateVector: Uint8Array, to: JoinAnswerTarget, failed: (err: unknown) => void): void {
+    if (!this.document.mergeDue) {
+      to.sendAll(this.framesFor(stateVector));
+      return;
     }
-    this.cached ??= encode.syncStep2(Y.encodeStateAsUpdate(this.document.doc));
-    return this.cached;
+    Y.decodeStateVector(stateVector);
+    this.document
+      .whenMerged()
+      .then(() => to.sendAll(this.framesFor(stateVector)))
+      .catch(failed);
+  }
+
+  /**
+   * The answer's frames: a sync step 2 holding what the document holds beyond `stateVector`,
+   * preceded by the updates appended to a large document's bytes since they were last merged (a
+   * client holds those until the sync step 2 brings what they build on, so when it counts itself
+   * synced it holds all of it).
+   */
+  private framesFor(stateVector: Uint8Array): readonly Uint8Array[] {
+    const empty = isEmptyStateVector(stateVector);
+    if (empty && this.cached !== null) return this.cached;
+    const state = this.document.joinState();
+    if (state === null) {
+      const doc = this.document.doc;
+      const frames = [encode.syncStep2(empty ? Y.encodeStateAsUpdate(doc) : Y.encodeStateAsUpdate(doc, stateVector))];
+      if (empty) this.cached = frames;
+      return frames;
+    }
+    const step2 = encode.syncStep2(empty ? state.merged : Y.diffUpdate(state.merged, stateVector));
+    if (state.appended !== null) return [encode.syncUpdate(state.appended), step2];
+    const frames = [step2];
+    if (empty) this.cached = frames;
+    return frames;
   }
 
   /** Any transaction (applied, pending or not) and any dropped pending update outdate the cached state. */

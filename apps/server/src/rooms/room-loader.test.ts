@@ -13,6 +13,7 @@ import { JoinError } from './join-error.js';
 import { createPersistenceScheduler } from './persistence-scheduler.js';
 import { connect, logger, mapUpdate, ROOM } from './room.fixture.js';
 import type { Room } from './room.js';
+import { MERGE_HERE_MAX_BYTES, MERGER_FOLD_UPDATES } from './room-document.js';
 import { loadRoom } from './room-loader.js';
 
 const loaded: Room[] = [];
@@ -107,7 +108,7 @@ describe('loadRoom', () => {
     expect(subscriptions.open).toBe(0);
   });
 
-  it('STORE-5/SYNC-1: a new document loads without a Y.Doc; joiners, with content or without, sync from its bytes; the first edit builds it', async () => {
+  it('STORE-5/SYNC-1: a new document loads without a Y.Doc; joiners, with content or without, sync from its bytes; edits are appended to them', async () => {
     const store = createMemoryDocStore();
     const { deps } = depsOver(store);
     const room = await loadRoom(deps, ROOM, () => {});
@@ -132,7 +133,14 @@ describe('loadRoom', () => {
     expect(offline.getText('t').toString()).toBe('offline');
     expect(room.docBuilt).toBe(false);
     room.receive(returning.session, { type: 'sync-step2', update: Y.encodeStateAsUpdate(offline) });
-    expect(room.docBuilt).toBe(true);
+    expect(room.docBuilt).toBe(false);
+    const joiner = connect(room, 'joiner');
+    joiner.take();
+    room.receive(joiner.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+    const joined = new Y.Doc();
+    Y.applyUpdate(joined, step2Update(joiner.take()));
+    expect(joined.getText('t').toString()).toBe('offline');
+    expect(room.docBuilt).toBe(false);
     expect(room.doc.getText('t').toString()).toBe('offline');
     for (const update of await relayedTo(fresh, 'the offline content relayed to the other joiner')) {
       Y.applyUpdate(empty, update);
@@ -164,12 +172,13 @@ describe('loadRoom', () => {
           built.push(merged);
           return merged;
         },
+        merge: (updates) => thread.merge(updates),
         close: () => thread.close(),
       };
       return { store, snapshots, built, source };
     };
 
-    it('STORE-5/SYNC-1: loads as its merged bytes: joiners sync without a Y.Doc; the first edit builds it, reaches them and is stored', async () => {
+    it('STORE-5/SYNC-1: loads as its merged bytes: joiners sync without a Y.Doc; an edit is appended to them, reaches them and is stored', async () => {
       const { store, snapshots, built, source } = await setUp();
       const { deps } = depsOver(store);
       const room = await loadRoom({ ...deps, snapshots, preparedLoadBytes: 1 }, ROOM, () => {});
@@ -207,8 +216,8 @@ describe('loadRoom', () => {
       docs.a.getText('t').insert(0, '> ');
       const edit = Y.encodeStateAsUpdate(docs.a, before);
       room.receive(a.session, { type: 'sync-update', update: edit });
-      expect(room.docBuilt).toBe(true);
-      expect(room.doc.getText('t').toString()).toBe('> snapshot one two three');
+      expect(room.docBuilt).toBe(false);
+      expect(room.stateVector()).toEqual(Y.encodeStateVector(docs.a));
       for (const update of await relayedTo(b, "a's edit relayed to b")) Y.applyUpdate(docs.b, update);
       expect(docs.b.getText('t').toString()).toBe('> snapshot one two three');
       await waitFor(async () => (await store.load(ROOM)).updates.length === 4, { what: 'the edit stored' });
@@ -216,15 +225,56 @@ describe('loadRoom', () => {
       const after = new Y.Doc();
       Y.applyUpdate(after, step2Update(b.take()));
       expect(after.getText('t').toString()).toBe('> snapshot one two three');
+      expect(room.docBuilt).toBe(false);
+      expect(room.doc.getText('t').toString()).toBe('> snapshot one two three');
     });
 
-    it('STORE-5: below the size the document is built here, without the thread', async () => {
+    it('STORE-5: below the size the document is merged here, without the thread', async () => {
       const { store, snapshots, built } = await setUp();
       const { deps } = depsOver(store);
       const room = await loadRoom({ ...deps, snapshots, preparedLoadBytes: 1_000_000 }, ROOM, () => {});
       loaded.push(room);
       expect(built).toHaveLength(0);
+      expect(room.docBuilt).toBe(false);
       expect(room.doc.getText('t').toString()).toBe('snapshot one two three');
+    });
+
+    it('SYNC-2: updates appended to a large document are merged into its bytes on the snapshot thread; joiners get everything, no Y.Doc built', async () => {
+      const { store, snapshots, source } = await setUp();
+      const merges: number[] = [];
+      const counting: SnapshotBuilder = {
+        ...snapshots,
+        merge: (updates) => {
+          merges.push(updates.length);
+          return snapshots.merge(updates);
+        },
+      };
+      const { deps } = depsOver(store);
+      const room = await loadRoom({ ...deps, snapshots: counting, preparedLoadBytes: 1 }, ROOM, () => {});
+      loaded.push(room);
+      const a = connect(room, 'a');
+      a.take();
+      const text = source.getText('t');
+      const send = (edit: () => void) => {
+        const before = Y.encodeStateVector(source);
+        edit();
+        room.receive(a.session, { type: 'sync-update', update: Y.encodeStateAsUpdate(source, before) });
+      };
+      // A paste larger than the bytes merged on the event loop, then edits until a batch is due.
+      send(() => text.insert(0, `${'p'.repeat(MERGE_HERE_MAX_BYTES + 1_000)}|`));
+      for (let i = 1; i < MERGER_FOLD_UPDATES; i++) send(() => text.insert((i * 97) % text.length, 'e'));
+      expect(merges).toEqual([1 + MERGER_FOLD_UPDATES]);
+      await waitFor(() => room.stateParts().length === 1, { what: 'the merged bytes taken from the thread' });
+      const joiner = connect(room, 'joiner');
+      joiner.take();
+      room.receive(joiner.session, { type: 'sync-step1', stateVector: Y.encodeStateVector(new Y.Doc()) });
+      const joined = new Y.Doc();
+      Y.applyUpdate(joined, step2Update(joiner.take()));
+      expect(joined.getText('t').toString() === source.getText('t').toString()).toBe(true);
+      expect(room.docBuilt).toBe(false);
+      await waitFor(async () => (await store.load(ROOM)).updates.length === 3 + MERGER_FOLD_UPDATES, {
+        what: 'the edits stored',
+      });
     });
 
     it('ROOM-3: stored bytes the thread cannot merge fail the load with a 1011 JoinError, keeping nothing', async () => {

@@ -2,7 +2,7 @@ import { CloseCode } from '@tandem/protocol';
 import type { Logger } from 'pino';
 import type { Fanout } from '../fanout/fanout.js';
 import type { DocStore, StoredDoc } from '../storage/doc-store.js';
-import { docFromStored, emptyMerged, isEmptyStored } from '../storage/snapshot.js';
+import { emptyMerged, isEmptyStored, mergedOf } from '../storage/snapshot.js';
 import type { SnapshotBuilder } from '../storage/snapshot-thread.js';
 import type { AutoVersions } from './auto-versions.js';
 import type { Compactor } from './compactor.js';
@@ -28,7 +28,7 @@ export interface RoomLoaderDeps {
   readonly versions?: AutoVersions;
   /**
    * Merges large stored documents off the event loop when they load (see {@link
-   * PREPARED_LOAD_BYTES}); without it every document is built into a Y.Doc here.
+   * PREPARED_LOAD_BYTES}); without it every document is merged here.
    */
   readonly snapshots?: SnapshotBuilder;
   /** Stored size from which a load is prepared by {@link snapshots} (default {@link PREPARED_LOAD_BYTES}). */
@@ -37,10 +37,10 @@ export interface RoomLoaderDeps {
 
 /**
  * From this stored size (snapshot plus log) a document's load is prepared on the snapshot thread:
- * it merges the log into the document's whole state and state vector, and the room keeps those
- * bytes until something needs its Y.Doc (see {@link RoomDocument}). A crowd opening a 9.6 MiB
- * document then costs the event loop no apply and no full encode (a few hundred ms each); below
- * this size both take a few ms and the thread's round trip is not worth it.
+ * it merges the log into the document's whole state and state vector, which the room keeps as
+ * bytes (see {@link RoomDocument}). A crowd opening a 9.6 MiB document then costs the event loop
+ * no apply and no full encode (a few hundred ms each); below this size both take a few ms and are
+ * done here: the thread's round trip is not worth it.
  */
 export const PREPARED_LOAD_BYTES = 256 * 1024;
 
@@ -56,14 +56,14 @@ async function readStored(
   roomId: string,
 ): Promise<{ stored: StoredDoc; document: RoomDocument }> {
   const stored = await deps.store.load(roomId);
-  // A new document is kept as its (empty) bytes too: until someone edits it, its room holds no Y.Doc.
-  if (isEmptyStored(stored)) return { stored, document: RoomDocument.fromMerged(roomId, emptyMerged()) };
+  // A new document is kept as its (empty) bytes too.
   const { snapshots } = deps;
+  if (isEmptyStored(stored)) return { stored, document: RoomDocument.fromMerged(roomId, emptyMerged(), snapshots) };
   if (snapshots === undefined || storedBytes(stored) < (deps.preparedLoadBytes ?? PREPARED_LOAD_BYTES)) {
-    // Stored bytes Yjs cannot apply fail the load like an I/O error does.
-    return { stored, document: RoomDocument.of(docFromStored(stored, roomId)) };
+    // Merged here (a few ms at most); stored bytes Yjs cannot apply fail the load like an I/O error does.
+    return { stored, document: RoomDocument.fromMerged(roomId, mergedOf(stored, roomId), snapshots) };
   }
-  return { stored, document: RoomDocument.fromMerged(roomId, await snapshots.build(stored, roomId)) };
+  return { stored, document: RoomDocument.fromMerged(roomId, await snapshots.build(stored, roomId), snapshots) };
 }
 
 /**

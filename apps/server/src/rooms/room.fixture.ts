@@ -20,11 +20,12 @@ import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fa
 import type { DocumentId, Identity, SessionId } from '../identity.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
-import { docFromStored } from '../storage/snapshot.js';
+import { docFromStored, mergedOf } from '../storage/snapshot.js';
 import { type Compactor, createCompactor } from './compactor.js';
 import type { RoomMember } from './member.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { Room } from './room.js';
+import { RoomDocument } from './room-document.js';
 import type { WritePolicy } from './write-policy.js';
 
 export const logger = pino({ level: 'silent' });
@@ -117,7 +118,8 @@ export function roomKit(): RoomKit {
     async openRoom(node, id = ROOM, writePolicy, awarenessTimeoutMs) {
       const stored = await sharedStore.load(id);
       node.compactor.track(id, stored);
-      const room = new Room(id, docFromStored(stored), {
+      // As the loader makes it: the stored document merged, kept as bytes until a Y.Doc is needed.
+      const room = new Room(id, RoomDocument.fromMerged(id, mergedOf(stored, id)), {
         fanout: node.fanout,
         persistence: node.persistence,
         compactor: node.compactor,

@@ -14,7 +14,7 @@ import type { RoomMember } from './member.js';
 import { hasPending, MissingHistoryWait } from './missing-history.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
 import type { PresenceTable } from './presence-table.js';
-import { isEmptyUpdate, RoomDocument } from './room-document.js';
+import { type DocumentState, RoomDocument } from './room-document.js';
 import { RoomPresence } from './room-presence.js';
 import type { ClientClocks } from './update-guard.js';
 import { type ImportVerdict, mustStore, WriteAdmission } from './write-admission.js';
@@ -58,11 +58,12 @@ export interface RoomDeps {
 const DEFAULT_AWARENESS_TIMEOUT_MS = 30_000;
 
 /**
- * One document's live state: the Y.Doc and the members editing it. Dispatches their frames to
+ * One document's live state: the document (its bytes, or a Y.Doc once something needs one; see
+ * {@link RoomDocument}) and the members editing it. Dispatches their frames to
  * the policies it is made of — write admission, the missing-history wait, the broadcast outbox,
  * presence and the cluster link — and persists and acks what they write.
  */
-export class Room {
+export class Room implements DocumentState {
   readonly id: string;
   private readonly document: RoomDocument;
   private readonly deps: RoomDeps;
@@ -80,8 +81,8 @@ export class Room {
   private docChanges = 0;
 
   /**
-   * Creates a room around a document read from the store: a Y.Doc (see {@link docFromStored}) or
-   * a large document's merged bytes, built into a Y.Doc when first needed (see {@link RoomDocument}).
+   * Creates a room around a document read from the store: its merged bytes, built into a Y.Doc
+   * when first needed (see {@link RoomDocument}), or a Y.Doc.
    */
   constructor(id: string, doc: Y.Doc | RoomDocument, deps: RoomDeps) {
     this.id = id;
@@ -131,9 +132,28 @@ export class Room {
     return this.document.doc;
   }
 
-  /** Whether the room's Y.Doc exists (a large document loads as merged bytes and is built when first needed). */
+  /** Whether the room's Y.Doc exists (a document loads as merged bytes and is built when first needed). */
   get docBuilt(): boolean {
     return this.document.isBuilt;
+  }
+
+  /**
+   * The whole document as one update, once the updates appended to a large document's bytes are
+   * merged by the snapshot thread (what is left is merged here, a few at most).
+   */
+  async settledState(): Promise<Uint8Array> {
+    await this.document.whenMerged();
+    return this.document.wholeState();
+  }
+
+  /** The whole document as updates that together make it, without merging or building anything large. */
+  stateParts(): readonly Uint8Array[] {
+    return this.document.stateParts();
+  }
+
+  /** The document's state vector (Yjs encoding), without building its Y.Doc. */
+  stateVector(): Uint8Array {
+    return this.document.stateVector();
   }
 
   /** Awareness states (presence), kept as the JSON the clients sent. */
@@ -230,7 +250,12 @@ export class Room {
   receive(member: RoomMember, frame: Frame): void {
     switch (frame.type) {
       case 'sync-step1':
-        this.guard(member, 'sync step 1', () => member.send(this.fullState.syncStep2For(frame.stateVector)));
+        this.guard(member, 'sync step 1', () =>
+          this.fullState.answer(frame.stateVector, member, (err) => {
+            this.deps.logger.error({ err, room: this.id }, 'could not answer a sync step 1');
+            member.close(CloseCode.internalError, 'could not read the document');
+          }),
+        );
         return;
       case 'sync-step2':
       case 'sync-update':
@@ -315,20 +340,33 @@ export class Room {
     const frameNumber = member.nextUpdateFrame();
     const admitted = this.admission.admit(member, update);
     if (admitted === null) return;
-    const changesBefore = this.docChanges;
-    // A joiner's empty sync step 2 changes nothing: a document still kept as merged bytes stays so.
-    const doc = this.document.isBuilt || !isEmptyUpdate(update) ? this.document.doc : null;
-    try {
-      if (doc !== null) Y.applyUpdate(doc, update, member);
-    } catch (err) {
-      member.log.warn({ err }, 'rejected malformed update');
-      member.close(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
-      return;
+    let changed: boolean;
+    let pending = false;
+    if (this.document.canAppend(admitted.incomplete)) {
+      // Everything it builds on is in the document: appended to the bytes and relayed as it came.
+      changed = admitted.writtenClients.length > 0 || admitted.deletes;
+      if (changed) {
+        this.document.append(update, admitted.covered);
+        this.fullState.forget();
+        this.outbox.push(member, update, true);
+        this.versions?.changed(authorOf(member));
+      }
+    } else {
+      const changesBefore = this.docChanges;
+      const { doc } = this.document;
+      try {
+        Y.applyUpdate(doc, update, member);
+      } catch (err) {
+        member.log.warn({ err }, 'rejected malformed update');
+        member.close(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      changed = this.docChanges !== changesBefore;
+      pending = hasPending(doc);
     }
-    const pending = doc !== null && hasPending(doc);
     if (!pending) this.history.arrived();
     else if (admitted.incomplete) this.history.wait(member);
-    const stored = mustStore(update, this.docChanges !== changesBefore, pending, this.link.hasRemoteContent);
+    const stored = mustStore(update, changed, pending, this.link.hasRemoteContent);
     const durable = stored
       ? this.deps.persistence.enqueue(this.id, update, member.acknowledges)
       : this.deps.persistence.lastPending(this.id, member.acknowledges);

@@ -92,6 +92,26 @@ describe('inspectUpdate', () => {
     });
   });
 
+  it('YJS-3: structs of one client listed in two blocks with a gap between them are incomplete, and report the range they cover', () => {
+    // Client 5: GC structs at clocks [0, 3) and [10, 12), no Skip between: the clocks 3..9 are missing.
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 2);
+    for (const [clock, len] of [
+      [0, 3],
+      [10, 2],
+    ] as const) {
+      encoding.writeVarUint(e, 1);
+      encoding.writeVarUint(e, 5);
+      encoding.writeVarUint(e, clock);
+      encoding.writeUint8(e, 0);
+      encoding.writeVarUint(e, len);
+    }
+    encoding.writeVarUint(e, 0);
+    const verdict = inspectUpdate(encoding.toUint8Array(e), new Map(), DEFAULT_UPDATE_LIMITS);
+    expect(verdict).toMatchObject({ ok: true, incomplete: true, deletes: false });
+    expect(verdict.ok && verdict.covered).toEqual(new Map([[5, { from: 0, to: 12 }]]));
+  });
+
   it('YJS-4: malformed bytes are refused with 1007', () => {
     expect(inspectUpdate(Uint8Array.of(1, 5, 200), new Map(), DEFAULT_UPDATE_LIMITS)).toMatchObject({
       ok: false,

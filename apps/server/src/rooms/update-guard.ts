@@ -15,6 +15,12 @@ export interface ClientClocks {
   get(client: number): number | undefined;
 }
 
+/** The clocks of one client's structs in an update: [from, to). */
+export interface ClockRange {
+  from: number;
+  to: number;
+}
+
 /** The verdict on an incoming update, before it touches the document. */
 export type UpdateVerdict =
   | {
@@ -23,6 +29,10 @@ export type UpdateVerdict =
       readonly writtenClients: readonly number[];
       /** It builds on history the document does not have (yet): Yjs will hold it pending. */
       readonly incomplete: boolean;
+      /** The clock range of each client's structs in the update: [from, to). */
+      readonly covered: ReadonlyMap<number, ClockRange>;
+      /** It deletes something (its delete set is not empty). */
+      readonly deletes: boolean;
     }
   | { readonly ok: false; readonly code: number; readonly reason: string };
 
@@ -48,7 +58,7 @@ export function inspectUpdate(update: Uint8Array, stateVector: ClientClocks, lim
     return refuse(CloseCode.undecodable, `malformed update: ${err instanceof Error ? err.message : String(err)}`);
   }
   // What the update itself brings, per client: [first clock, end clock).
-  const covered = new Map<number, { from: number; to: number }>();
+  const covered = new Map<number, ClockRange>();
   let incomplete = false;
   for (const struct of decoded.structs) {
     const { client, clock } = struct.id;
@@ -58,8 +68,14 @@ export function inspectUpdate(update: Uint8Array, stateVector: ClientClocks, lim
     }
     if (struct instanceof Y.Skip) incomplete = true;
     const range = covered.get(client);
-    if (range === undefined) covered.set(client, { from: clock, to: end });
-    else range.to = Math.max(range.to, end);
+    if (range === undefined) {
+      covered.set(client, { from: clock, to: end });
+    } else {
+      // Structs of one client listed with a gap between them (a crafted update): the gap is missing.
+      if (clock > range.to || end < range.from) incomplete = true;
+      range.from = Math.min(range.from, clock);
+      range.to = Math.max(range.to, end);
+    }
   }
   const known = (id: Y.ID | null | undefined): boolean => {
     if (id === null || id === undefined) return true;
@@ -86,7 +102,7 @@ export function inspectUpdate(update: Uint8Array, stateVector: ClientClocks, lim
   const writtenClients = [...covered]
     .filter(([client, range]) => range.to > (stateVector.get(client) ?? 0))
     .map(([client]) => client);
-  return { ok: true, writtenClients, incomplete };
+  return { ok: true, writtenClients, incomplete, covered, deletes: decoded.ds.clients.size > 0 };
 }
 
 function refuse(code: number, reason: string): UpdateVerdict {

@@ -47,7 +47,13 @@ describe('WriteAdmission', () => {
     const { admission, claimed } = admissionOf();
     const member = fakeMember('a');
     const [first] = twoUpdates();
-    expect(admission.admit(member, first)).toEqual({ ok: true, writtenClients: [7], incomplete: false });
+    expect(admission.admit(member, first)).toEqual({
+      ok: true,
+      writtenClients: [7],
+      incomplete: false,
+      covered: new Map([[7, { from: 0, to: 2 }]]),
+      deletes: false,
+    });
     expect(claimed).toEqual([{ member, clients: [7] }]);
     expect(member.closes).toEqual([]);
   });

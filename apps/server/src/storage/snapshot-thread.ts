@@ -1,13 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { StoredDoc } from './doc-store.js';
 import { onDemand } from './on-demand.js';
-import { type MergedDoc, mergedOf } from './snapshot.js';
+import { type MergedDoc, mergedOf, mergeUpdates } from './snapshot.js';
 import { type WorkerCalls, workerCalls, workerScript } from './worker-thread.js';
 
 /** Builds the one update a stored document amounts to, and its state vector (see {@link mergedOf}). */
 export interface SnapshotBuilder {
   /** Resolves with the merged update and state vector; rejects when Yjs rejects the stored bytes. */
   build(stored: StoredDoc, guid: string): Promise<MergedDoc>;
+  /** Resolves with `updates` merged into one update (`Y.mergeUpdates`: no document is built). */
+  merge(updates: readonly Uint8Array[]): Promise<Uint8Array>;
   /** Stops the builder's thread, if it has one running; later builds reject. */
   close(): Promise<void>;
 }
@@ -15,6 +17,7 @@ export interface SnapshotBuilder {
 /** Builds snapshots on the calling thread (tests, tools). */
 export const snapshotsHere: SnapshotBuilder = {
   build: async (stored, guid) => mergedOf(stored, guid),
+  merge: async (updates) => mergeUpdates(updates),
   close: async () => {},
 };
 
@@ -54,8 +57,11 @@ export function openSnapshotThread(options: SnapshotThreadOptions = {}): Snapsho
     idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
     closedError,
   });
+  const build = (stored: StoredDoc, guid: string) =>
+    thread.use(async ({ calls }) => (await calls.call({ stored, guid })) as MergedDoc);
   return {
-    build: (stored, guid) => thread.use(async ({ calls }) => (await calls.call({ stored, guid })) as MergedDoc),
+    build,
+    merge: (updates) => thread.use(async ({ calls }) => (await calls.call({ merge: updates })) as Uint8Array),
     close: () => thread.close(),
   };
 }

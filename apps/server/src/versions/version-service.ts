@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { versionState } from '../rooms/auto-versions.js';
+import { coversOf } from '../rooms/auto-versions.js';
 import { restoreUpdate } from '../rooms/restore-diff.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
@@ -47,7 +47,8 @@ export function createVersionService(deps: {
     reason: VersionReason | null,
     by: VersionAuthor,
   ): Promise<VersionRecord> => {
-    const fields = versionState(room.doc, now());
+    const state = await room.settledState();
+    const fields = { state, covers: coversOf(room.stateVector()), createdAt: now() };
     const authors = room.takeVersionAuthors();
     const added = await deps.versions.addVersion({
       docId: room.id,
