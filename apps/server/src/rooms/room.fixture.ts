@@ -20,7 +20,7 @@ import { createMemoryFanoutBus, type MemoryFanoutBus } from '../fanout/memory-fa
 import type { DocumentId, Identity, SessionId } from '../identity.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
-import { docFromStored, mergedOf } from '../storage/snapshot.js';
+import { mergedOf } from '../storage/snapshot.js';
 import { type Compactor, createCompactor } from './compactor.js';
 import type { RoomMember } from './member.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
