@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
 import { openSnapshotThread, type SnapshotBuilder } from '../storage/snapshot-thread.js';
 import { openSqliteDocStore } from '../storage/sqlite-doc-store.js';
-import { createCompactor } from './compactor.js';
+import { createCompactor, storedLogOf } from './compactor.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -60,7 +60,7 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
     const updates = typedUpdates(4);
     for (const update of updates.slice(0, 3)) await store.append([{ docId: 'd', update }]);
     const expected = textOf(await store.load('d'));
-    compactor.track('d', await store.load('d'));
+    compactor.track('d', storedLogOf(await store.load('d')));
     await compactor.settled('d');
     const compacted = await store.load('d');
     expect(compacted.updates).toEqual([]);
@@ -88,7 +88,7 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
       snapshots,
     });
     const order: string[] = [];
-    compactor.track('big', await store.load('big'));
+    compactor.track('big', storedLogOf(await store.load('big')));
     const compaction = compactor.settled('big').then(() => order.push('compaction'));
     await store.append([{ docId: 'other', update: typedUpdates(1)[0] as Uint8Array }]);
     order.push('commit');

@@ -12,14 +12,25 @@ export interface CompactionPolicy {
 
 /** Compaction policy: counts each loaded document's log and merges it into a snapshot past a threshold. */
 export interface Compactor {
-  /** Starts tracking a document as loaded. */
-  track(docId: string, stored: StoredDoc): void;
+  /** Starts tracking a document as loaded, with the update log it was loaded with. */
+  track(docId: string, log: StoredLog): void;
   /** Records an append that the store has taken; may start a compaction. */
   noteAppended(docId: string, bytes: number): void;
   /** Resolves when no compaction is running for `docId` (or for any document when omitted). */
   settled(docId?: string): Promise<void>;
   /** Stops tracking a document (after {@link settled}). */
   untrack(docId: string): void;
+}
+
+/** A stored document's update log, counted (see {@link storedLogOf}). */
+export interface StoredLog {
+  readonly updates: number;
+  readonly bytes: number;
+}
+
+/** How many updates and bytes `stored` holds after its snapshot. */
+export function storedLogOf(stored: StoredDoc): StoredLog {
+  return { updates: stored.updates.length, bytes: stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0) };
 }
 
 interface LogState {
@@ -64,11 +75,12 @@ export function createCompactor(deps: CompactorDeps): Compactor {
   const compactStored = async (docId: string, stored: StoredDoc): Promise<LogCompaction | null> => {
     const last = stored.updates.at(-1);
     if (last === undefined) return null;
-    const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
-    const updates = stored.updates.length;
+    // Counted first: the build and the store take the bytes over (no copy of a large document stays here).
+    const { updates, bytes } = storedLogOf(stored);
     const snapshot = (await snapshots.build(stored, docId)).state;
+    const snapshotBytes = snapshot.byteLength;
     await deps.store.compact(docId, snapshot, last.seq);
-    return { throughSeq: last.seq, updates, bytes, snapshotBytes: snapshot.byteLength };
+    return { throughSeq: last.seq, updates, bytes, snapshotBytes };
   };
 
   const compact = async (docId: string, state: LogState) => {
@@ -106,9 +118,8 @@ export function createCompactor(deps: CompactorDeps): Compactor {
   };
 
   return {
-    track(docId, stored) {
-      const bytes = stored.updates.reduce((sum, u) => sum + u.update.byteLength, 0);
-      const state: LogState = { updates: stored.updates.length, bytes, running: null };
+    track(docId, log) {
+      const state: LogState = { updates: log.updates, bytes: log.bytes, running: null };
       logs.set(docId, state);
       maybeCompact(docId, state);
     },

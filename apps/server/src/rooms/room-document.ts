@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { ownBytes } from '../storage/owned-bytes.js';
 import { type MergedDoc, mergeUpdates } from '../storage/snapshot.js';
 import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
 import type { ClockRange } from './update-guard.js';
@@ -146,8 +147,8 @@ export class RoomDocument implements DocumentState {
       if (range.to > (clocks.get(client) ?? 0)) clocks.set(client, range.to);
     }
     this.vector = null;
-    // A view into a larger buffer (a socket read) would keep all of it alive: keep a copy.
-    const own = update.byteOffset === 0 && update.byteLength === update.buffer.byteLength ? update : update.slice();
+    // A frame is a view into the socket's read buffer: keep a copy of it, not all of that.
+    const own = ownBytes(update);
     if (this.appended === null) this.appended = [own];
     else this.appended.push(own);
     this.appendedBytes += own.byteLength;

@@ -8,7 +8,7 @@ import type { DocStore, StoredDoc } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import type { MergedDoc } from '../storage/snapshot.js';
 import { openSnapshotThread, type SnapshotBuilder } from '../storage/snapshot-thread.js';
-import type { Compactor } from './compactor.js';
+import type { Compactor, StoredLog } from './compactor.js';
 import { JoinError } from './join-error.js';
 import { createPersistenceScheduler } from './persistence-scheduler.js';
 import { connect, logger, mapUpdate, ROOM } from './room.fixture.js';
@@ -66,9 +66,9 @@ function depsOver(store: DocStore) {
       };
     },
   };
-  const tracked: { docId: string; stored: StoredDoc }[] = [];
+  const tracked: { docId: string; log: StoredLog }[] = [];
   const compactor: Compactor = {
-    track: (docId, stored) => tracked.push({ docId, stored }),
+    track: (docId, log) => tracked.push({ docId, log }),
     noteAppended: () => {},
     settled: async () => {},
     untrack: () => {},
@@ -86,7 +86,7 @@ describe('loadRoom', () => {
     loaded.push(room);
     expect(room.doc.getMap('m').get('k')).toBe('stored');
     expect(published.map((m) => m.kind)).toEqual(['sync-request']);
-    expect(tracked.map((t) => [t.docId, t.stored.updates.length])).toEqual([[ROOM, 1]]);
+    expect(tracked.map((t) => [t.docId, t.log.updates])).toEqual([[ROOM, 1]]);
     expect(subscriptions.open).toBe(1);
   });
 

@@ -5,7 +5,7 @@ import type { DocStore, StoredDoc } from '../storage/doc-store.js';
 import { emptyMerged, isEmptyStored, mergedOf } from '../storage/snapshot.js';
 import type { SnapshotBuilder } from '../storage/snapshot-thread.js';
 import type { AutoVersions } from './auto-versions.js';
-import type { Compactor } from './compactor.js';
+import { type Compactor, type StoredLog, storedLogOf } from './compactor.js';
 import { subscribeEarly } from './early-subscription.js';
 import { JoinError } from './join-error.js';
 import type { PersistenceScheduler } from './persistence-scheduler.js';
@@ -50,20 +50,19 @@ function storedBytes(stored: StoredDoc): number {
   return bytes;
 }
 
-/** The stored document and the room's document made from it: merged off the event loop when large. */
-async function readStored(
-  deps: RoomLoaderDeps,
-  roomId: string,
-): Promise<{ stored: StoredDoc; document: RoomDocument }> {
+/** The stored document's log and the room's document made from it: merged off the event loop when large. */
+async function readStored(deps: RoomLoaderDeps, roomId: string): Promise<{ log: StoredLog; document: RoomDocument }> {
   const stored = await deps.store.load(roomId);
+  // Counted before a build takes the bytes over.
+  const log = storedLogOf(stored);
   // A new document is kept as its (empty) bytes too.
   const { snapshots } = deps;
-  if (isEmptyStored(stored)) return { stored, document: RoomDocument.fromMerged(roomId, emptyMerged(), snapshots) };
+  if (isEmptyStored(stored)) return { log, document: RoomDocument.fromMerged(roomId, emptyMerged(), snapshots) };
   if (snapshots === undefined || storedBytes(stored) < (deps.preparedLoadBytes ?? PREPARED_LOAD_BYTES)) {
     // Merged here (a few ms at most); stored bytes Yjs cannot apply fail the load like an I/O error does.
-    return { stored, document: RoomDocument.fromMerged(roomId, mergedOf(stored, roomId), snapshots) };
+    return { log, document: RoomDocument.fromMerged(roomId, mergedOf(stored, roomId), snapshots) };
   }
-  return { stored, document: RoomDocument.fromMerged(roomId, await snapshots.build(stored, roomId), snapshots) };
+  return { log, document: RoomDocument.fromMerged(roomId, await snapshots.build(stored, roomId), snapshots) };
 }
 
 /**
@@ -78,7 +77,7 @@ export function loadRoom(deps: RoomLoaderDeps, roomId: string, onFailed: (room: 
   return subscription.ready
     .then(() => readStored(deps, roomId))
     .then(
-      ({ stored, document }) => {
+      ({ log, document }) => {
         const room = new Room(roomId, document, {
           fanout: deps.fanout,
           persistence: deps.persistence,
@@ -92,9 +91,9 @@ export function loadRoom(deps: RoomLoaderDeps, roomId: string, onFailed: (room: 
         });
         // Another node may have relayed an update before our subscription and not committed it yet.
         room.catchUp();
-        deps.compactor.track(roomId, stored);
+        deps.compactor.track(roomId, log);
         deps.logger.info(
-          { room: roomId, updates: stored.updates.length, ms: Date.now() - started, asBytes: !room.docBuilt },
+          { room: roomId, updates: log.updates, ms: Date.now() - started, asBytes: !room.docBuilt },
           'room loaded',
         );
         return room;

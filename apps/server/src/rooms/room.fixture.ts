@@ -21,7 +21,7 @@ import type { DocumentId, Identity, SessionId } from '../identity.js';
 import type { AppendEntry, DocStore } from '../storage/doc-store.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { mergedOf } from '../storage/snapshot.js';
-import { type Compactor, createCompactor } from './compactor.js';
+import { type Compactor, createCompactor, storedLogOf } from './compactor.js';
 import type { RoomMember } from './member.js';
 import { createPersistenceScheduler, type PersistenceScheduler } from './persistence-scheduler.js';
 import { Room } from './room.js';
@@ -117,7 +117,7 @@ export function roomKit(): RoomKit {
     },
     async openRoom(node, id = ROOM, writePolicy, awarenessTimeoutMs) {
       const stored = await sharedStore.load(id);
-      node.compactor.track(id, stored);
+      node.compactor.track(id, storedLogOf(stored));
       // As the loader makes it: the stored document merged, kept as bytes until a Y.Doc is needed.
       const room = new Room(id, RoomDocument.fromMerged(id, mergedOf(stored, id)), {
         fanout: node.fanout,

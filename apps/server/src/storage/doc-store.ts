@@ -31,6 +31,7 @@ export interface DocStore {
   /**
    * Replaces the snapshot and every logged update with seq <= `throughSeq` by `snapshot`, atomically.
    * Does nothing when the stored snapshot already covers a later position (a stale compaction).
+   * `snapshot` is handed over: a store may take its buffer (detached afterwards) instead of copying it.
    */
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<void>;
   /** Removes a document entirely. */

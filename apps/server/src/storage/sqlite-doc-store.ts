@@ -1,4 +1,5 @@
 import type { DocStore, StoredDoc } from './doc-store.js';
+import { transferableBuffers } from './owned-bytes.js';
 import { openSqliteThread, type SqliteCall, type SqliteThread } from './sqlite-thread.js';
 
 export { SQLITE_FILE } from './sqlite-engine.js';
@@ -36,7 +37,8 @@ export function sqliteDocStoreOn(thread: SqliteThread): DocStore {
       if (entries.length > 0) await call({ op: 'append', entries });
     },
     async compact(docId, snapshot, throughSeq) {
-      await call({ op: 'compact', docId, snapshot, throughSeq });
+      // Handed over (DocStore.compact): a large snapshot moves to the thread instead of being copied.
+      await thread.call({ op: 'compact', docId, snapshot, throughSeq }, transferableBuffers([snapshot]));
     },
     async delete(docId) {
       await call({ op: 'delete', docId });

@@ -12,6 +12,7 @@ import {
 import Database from 'better-sqlite3';
 import { CorruptDataError } from './corrupt-data-error.js';
 import type { AppendEntry, StoredDoc, StoredUpdate } from './doc-store.js';
+import { ownBytes } from './owned-bytes.js';
 
 /** File name of the embedded database inside DATA_DIR (the shared storage format's). */
 export { SQLITE_FILE };
@@ -121,13 +122,13 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
       if (!matchesChecksum(docRow.snapshot, docRow.snapshot_sum)) {
         throw new CorruptDataError(`snapshot of document ${JSON.stringify(docId)} fails its checksum`);
       }
-      snapshot = new Uint8Array(docRow.snapshot);
+      snapshot = ownBytes(docRow.snapshot);
     }
     const updates: StoredUpdate[] = selectUpdates.all(docId).map((row) => {
       if (!(row.data instanceof Uint8Array) || !matchesChecksum(row.data, row.sum)) {
         throw new CorruptDataError(`update ${row.seq} of document ${JSON.stringify(docId)} fails its checksum`);
       }
-      return { seq: row.seq, update: new Uint8Array(row.data) };
+      return { seq: row.seq, update: ownBytes(row.data) };
     });
     return { snapshot, updates };
   });

@@ -18,8 +18,11 @@ export type SqliteCall = WithoutId<SqliteRequest>;
 export interface SqliteThread {
   /** Resolves once the database is open; rejects when it cannot be (e.g. a newer schema version). */
   readonly opened: Promise<void>;
-  /** Runs one request on the thread (starting it when it is not running); resolves with its value. */
-  call(request: SqliteCall): Promise<unknown>;
+  /**
+   * Runs one request on the thread (starting it when it is not running); resolves with its value.
+   * `transfer` moves those buffers to the thread instead of copying them (they are detached here).
+   */
+  call(request: SqliteCall, transfer?: readonly ArrayBuffer[]): Promise<unknown>;
   /** Whether the thread is running (or starting) now. */
   readonly running: boolean;
   /** Releases one of the thread's users; the last release closes the databases and ends the thread. */
@@ -86,7 +89,7 @@ export function openSqliteThread(options: SqliteThreadOptions): SqliteThread {
 
   return {
     opened,
-    call: (request) => thread.use(({ calls }) => calls.call(request)),
+    call: (request, transfer) => thread.use(({ calls }) => calls.call(request, transfer)),
     get running() {
       return thread.running;
     },

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppendEntry } from './doc-store.js';
+import { releaseNow, transferableBuffers } from './owned-bytes.js';
 import { openSqliteEngine, type SqliteEngine } from './sqlite-engine.js';
 import { openSqliteVersionEngine, type SqliteVersionEngine, type SqliteVersionOp } from './sqlite-version-engine.js';
 import { errorOf, lowerThreadPriority, type WorkerReply } from './worker-thread.js';
@@ -46,15 +47,15 @@ function run(engines: Engines, request: SqliteRequest): { value?: unknown; trans
   switch (request.op) {
     case 'load': {
       const doc = engine.load(request.docId);
-      const transfer = doc.updates.map(({ update }) => update.buffer as ArrayBuffer);
-      if (doc.snapshot !== null) transfer.push(doc.snapshot.buffer as ArrayBuffer);
-      return { value: doc, transfer };
+      return { value: doc, transfer: transferableBuffers([doc.snapshot, ...doc.updates.map((u) => u.update)]) };
     }
     case 'append':
       engine.append(request.entries);
       return { transfer: [] };
     case 'compact':
       engine.compact(request.docId, request.snapshot, request.throughSeq);
+      // Written: a large document's snapshot would otherwise stay in this thread until its next full GC.
+      releaseNow(request.snapshot);
       return { transfer: [] };
     case 'delete':
       engine.delete(request.docId);
