@@ -13,12 +13,13 @@ export interface JoinAnswerTarget {
 }
 
 /**
- * Answers joiners' sync step 1 (SYNC-1, SYNC-2). The whole document as one sync step 2 frame is
- * built for the first joiner with an empty state vector and shared by every other until the
- * document changes: a crowd opening a large document at once costs one encode (or one copy of the
- * merged bytes), not one each. A document kept as bytes answers from them (`Y.diffUpdate` for a
- * joiner that holds part of it) and builds no Y.Doc; a large one with updates appended since its
- * bytes were merged first waits for the snapshot thread to merge them (see {@link RoomDocument}).
+ * Answers joiners' sync step 1 (SYNC-1, SYNC-2). A document kept as bytes answers from them and
+ * builds no Y.Doc: a joiner with an empty state vector gets the bytes' own sync step 2 frame
+ * ({@link RoomDocument.syncStep2}: no copy, however many join), one that holds part of it
+ * `Y.diffUpdate` of them; a large one with updates appended since its bytes were merged first waits
+ * for the snapshot thread to merge them. Once the Y.Doc is built, the whole document as one sync
+ * step 2 frame is encoded for the first joiner with an empty state vector; either frame is shared
+ * by every other until the document changes: a crowd opening it at once costs one encode at most.
  */
 export class FullStateCache {
   private readonly document: RoomDocument;
@@ -66,7 +67,8 @@ export class FullStateCache {
       if (empty) this.cached = frames;
       return frames;
     }
-    const step2 = encode.syncStep2(empty ? state.merged : Y.diffUpdate(state.merged, stateVector));
+    // A fresh joiner gets the document's own frame: no copy, and keeping it costs nothing more.
+    const step2 = empty ? this.document.syncStep2() : encode.syncStep2(Y.diffUpdate(state.merged, stateVector));
     if (state.appended !== null) return [encode.syncUpdate(state.appended), step2];
     const frames = [step2];
     if (empty) this.cached = frames;

@@ -3,6 +3,7 @@ import { decodeFrame } from '@tandem/protocol';
 import { waitFor } from '@tandem/test-utils';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { framedState } from '../storage/framed-state.js';
 import { createMemoryDocStore } from '../storage/memory-doc-store.js';
 import { emptyMerged, mergedOf } from '../storage/snapshot.js';
 import { snapshotsHere } from '../storage/snapshot-thread.js';
@@ -203,5 +204,34 @@ describe('RoomDocument kept as bytes', () => {
     expect(document.isBuilt).toBe(false);
     expect(document.stateVector()).toEqual(Y.encodeStateVector(a.doc));
     expect(document.doc.getText('t').toString() === a.text.toString()).toBe(true);
+  });
+
+  it("SYNC-2: answers a fresh joiner with the bytes' own sync step 2 frame: framed once, then no copy; bytes a thread framed are not copied at all", () => {
+    const source = new Y.Doc();
+    source.getText('t').insert(0, 'x'.repeat(5_000));
+    const merged = mergedOf({ snapshot: null, updates: [{ seq: 1, update: Y.encodeStateAsUpdate(source) }] }, 'd');
+    const document = RoomDocument.fromMerged('d', merged);
+    const frame = document.syncStep2();
+    const decoded = decodeFrame(frame);
+    expect(decoded.ok && decoded.frame.type === 'sync-step2').toBe(true);
+    // The document now keeps the frame's body as its bytes: one copy of the document, not two.
+    expect(document.mergedState?.buffer).toBe(frame.buffer);
+    expect(document.syncStep2()).toBe(frame);
+    // Framed by a thread (as the snapshot worker returns it): the frame is the bytes' own buffer.
+    const framed = framedState(Y.encodeStateAsUpdate(source));
+    const fromThread = RoomDocument.fromMerged('d', { ...merged, state: framed.state });
+    expect(fromThread.syncStep2().buffer).toBe(framed.frame.buffer);
+    expect(fromThread.syncStep2().byteLength).toBe(framed.frame.byteLength);
+    // An edit appended and merged: the next answer is a new frame holding it.
+    const w = writer(33);
+    Y.applyUpdate(w.doc, Y.encodeStateAsUpdate(source));
+    w.take();
+    w.text.insert(0, 'new ');
+    appendChecked(document, w.take()[0] as Uint8Array);
+    expect(document.joinState()?.appended).toBeNull();
+    const next = decodeFrame(document.syncStep2());
+    const joiner = new Y.Doc();
+    if (next.ok && next.frame.type === 'sync-step2') Y.applyUpdate(joiner, next.frame.update);
+    expect(joiner.getText('t').toString() === w.text.toString()).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { frameAround, framedState } from '../storage/framed-state.js';
 import { ownBytes } from '../storage/owned-bytes.js';
 import { type MergedDoc, mergeUpdates } from '../storage/snapshot.js';
 import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
@@ -56,7 +57,9 @@ export class RoomDocument implements DocumentState {
   private readonly guid: string;
   private built: Y.Doc | null;
   /** While not built: the state as of the last merge. */
-  private merged: Uint8Array | null;
+  private merged: Uint8Array | null = null;
+  /** The sync step 2 frame `merged` is the body of, once there is one (see {@link syncStep2}). */
+  private mergedFrame: Uint8Array | null = null;
   /** While not built: the encoded state vector, null when the clocks changed since it was encoded. */
   private vector: Uint8Array | null;
   /** While not built: the next clock of each client, decoded from the vector on first read. */
@@ -88,7 +91,7 @@ export class RoomDocument implements DocumentState {
     this.guid = guid;
     this.merger = merger;
     this.built = doc;
-    this.merged = merged?.state ?? null;
+    this.setMerged(merged?.state ?? null);
     this.vector = merged?.stateVector ?? null;
     this.complete = merged?.complete ?? false;
   }
@@ -113,7 +116,7 @@ export class RoomDocument implements DocumentState {
       for (const update of appended ?? []) Y.applyUpdate(doc, update);
     });
     this.built = doc;
-    this.merged = null;
+    this.setMerged(null);
     this.vector = null;
     this.clocks = null;
     this.appended = null;
@@ -193,6 +196,26 @@ export class RoomDocument implements DocumentState {
     return { merged: this.merged, appended: this.appended === null ? null : mergeUpdates(this.appended) };
   }
 
+  /**
+   * The merged bytes as a sync step 2 frame, the answer to a joiner with an empty state vector
+   * (call while not built, after {@link joinState}). Bytes a thread merged come framed; others are
+   * framed here on first use, and the frame's copy becomes the bytes the document keeps: a document
+   * is held once, and answering more joiners copies nothing.
+   */
+  syncStep2(): Uint8Array {
+    if (this.mergedFrame === null) {
+      const { frame, state } = framedState(this.merged as Uint8Array);
+      this.merged = state;
+      this.mergedFrame = frame;
+    }
+    return this.mergedFrame;
+  }
+
+  private setMerged(merged: Uint8Array | null): void {
+    this.merged = merged;
+    this.mergedFrame = merged === null ? null : frameAround(merged);
+  }
+
   /** Small enough (bytes merged plus appended) to be merged on the event loop. */
   private isSmall(): boolean {
     return (this.merged as Uint8Array).byteLength + this.appendedBytes <= MERGE_HERE_MAX_BYTES;
@@ -245,7 +268,7 @@ export class RoomDocument implements DocumentState {
   /** Merges the appended updates into the bytes, here. */
   private fold(): void {
     if (this.appended === null) return;
-    this.merged = mergeUpdates([this.merged as Uint8Array, ...this.appended]);
+    this.setMerged(mergeUpdates([this.merged as Uint8Array, ...this.appended]));
     this.appended = null;
     this.appendedBytes = 0;
   }
@@ -265,7 +288,7 @@ export class RoomDocument implements DocumentState {
     const count = batch.length;
     const take = (merged: Uint8Array) => {
       if (this.merged !== base || this.appended !== batch) return;
-      this.merged = merged;
+      this.setMerged(merged);
       const rest = batch.slice(count);
       this.appended = rest.length > 0 ? rest : null;
       this.appendedBytes = rest.reduce((sum, u) => sum + u.byteLength, 0);

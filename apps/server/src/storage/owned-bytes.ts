@@ -27,13 +27,13 @@ export function transferableBuffers(parts: Iterable<Uint8Array | null>): ArrayBu
 }
 
 /**
- * Frees the memory of `bytes` now instead of at the thread's next full GC, which a thread that
- * allocates little (the store's) may not run for minutes: the buffer is transferred into a message
- * on a channel that is closed at once, and the dropped message frees it. `bytes` (and every view
- * of its buffer) is empty afterwards. Bytes that do not span their buffer are left alone.
+ * Frees the buffer under `bytes` now (all of it) instead of at the thread's next full GC, which a
+ * thread that allocates little (the store's) may not run for minutes: the buffer is transferred
+ * into a message on a channel closed at once, and the dropped message frees it. Only for a buffer
+ * nothing else uses, such as a received message's own: every view of it is empty afterwards.
  */
 export function releaseNow(bytes: Uint8Array): void {
-  if (!spansBuffer(bytes) || !(bytes.buffer instanceof ArrayBuffer) || bytes.byteLength === 0) return;
+  if (!(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength === 0) return;
   const { port1, port2 } = new MessageChannel();
   port1.postMessage(null, [bytes.buffer]);
   port1.close();

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { StoredDoc } from './doc-store.js';
-import { mergedOf, mergeUpdates } from './snapshot.js';
+import { framedState } from './framed-state.js';
+import { type MergedDoc, mergedOf, mergeUpdates } from './snapshot.js';
 import { errorOf, lowerThreadPriority, type WorkerReply } from './worker-thread.js';
 
 /**
@@ -25,17 +26,21 @@ function serve(): void {
   lowerThreadPriority(SNAPSHOT_THREAD_NICENESS);
   port.on('message', (request: SnapshotRequest) => {
     try {
+      // Results come framed as a sync step 2 (framed-state.ts): the room answers joiners with the
+      // frame, so the copy that framing costs is made here, not on the event loop, and only once.
       if ('merge' in request) {
-        const merged = mergeUpdates(request.merge);
-        port.postMessage({ id: request.id, ok: true, value: merged } satisfies WorkerReply, [
-          merged.buffer as ArrayBuffer,
+        const { frame, state } = framedState(mergeUpdates(request.merge));
+        port.postMessage({ id: request.id, ok: true, value: state } satisfies WorkerReply, [
+          frame.buffer as ArrayBuffer,
         ]);
         return;
       }
-      const value = mergedOf(request.stored, request.guid);
+      const merged = mergedOf(request.stored, request.guid);
+      const { frame, state } = framedState(merged.state);
+      const value: MergedDoc = { ...merged, state };
       port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, [
-        value.state.buffer as ArrayBuffer,
-        value.stateVector.buffer as ArrayBuffer,
+        frame.buffer as ArrayBuffer,
+        merged.stateVector.buffer as ArrayBuffer,
       ]);
     } catch (err) {
       port.postMessage({ id: request.id, ok: false, error: errorOf(err) } satisfies WorkerReply);

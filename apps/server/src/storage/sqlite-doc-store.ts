@@ -1,4 +1,5 @@
 import type { DocStore, StoredDoc } from './doc-store.js';
+import { frameAround } from './framed-state.js';
 import { transferableBuffers } from './owned-bytes.js';
 import { openSqliteThread, type SqliteCall, type SqliteThread } from './sqlite-thread.js';
 
@@ -37,8 +38,10 @@ export function sqliteDocStoreOn(thread: SqliteThread): DocStore {
       if (entries.length > 0) await call({ op: 'append', entries });
     },
     async compact(docId, snapshot, throughSeq) {
-      // Handed over (DocStore.compact): a large snapshot moves to the thread instead of being copied.
-      await thread.call({ op: 'compact', docId, snapshot, throughSeq }, transferableBuffers([snapshot]));
+      // Handed over (DocStore.compact): a large snapshot moves to the thread instead of being copied
+      // (with the sync step 2 frame around it when a thread framed it: framed-state.ts).
+      const own = frameAround(snapshot) ?? snapshot;
+      await thread.call({ op: 'compact', docId, snapshot, throughSeq }, transferableBuffers([own]));
     },
     async delete(docId) {
       await call({ op: 'delete', docId });

@@ -54,7 +54,7 @@ function run(engines: Engines, request: SqliteRequest): { value?: unknown; trans
       return { transfer: [] };
     case 'compact':
       engine.compact(request.docId, request.snapshot, request.throughSeq);
-      // Written: a large document's snapshot would otherwise stay in this thread until its next full GC.
+      // Written: the message's own copy of a large snapshot would otherwise stay until this thread's next full GC.
       releaseNow(request.snapshot);
       return { transfer: [] };
     case 'delete':
