@@ -33,8 +33,11 @@ function presenceStub(local: Uint8Array | null = null) {
   return { presence, remote };
 }
 
+/** The room's way with a remote update when its document is a Y.Doc: applied with the cluster origin. */
+const applyTo = (doc: Y.Doc) => (update: Uint8Array) => Y.applyUpdate(doc, update, FROM_CLUSTER);
+
 function linkOver(doc: Y.Doc, fanout: Fanout) {
-  return new ClusterLink({ roomId: ROOM, document: RoomDocument.of(doc), fanout, logger });
+  return new ClusterLink({ roomId: ROOM, document: RoomDocument.of(doc), applyRemote: applyTo(doc), fanout, logger });
 }
 
 describe('ClusterLink', () => {
@@ -108,7 +111,14 @@ describe('ClusterLink', () => {
     const { fanout, deliver, handlers } = manualFanout();
     const early = subscribeEarly(fanout, ROOM);
     deliver({ kind: 'update', payload: mapUpdate('early', '1') });
-    const link = new ClusterLink({ roomId: ROOM, document: RoomDocument.of(doc), fanout, logger, subscription: early });
+    const link = new ClusterLink({
+      roomId: ROOM,
+      document: RoomDocument.of(doc),
+      applyRemote: applyTo(doc),
+      fanout,
+      logger,
+      subscription: early,
+    });
     link.start(presenceStub().presence);
     expect(doc.getMap('m').get('early')).toBe('1');
     link.close();

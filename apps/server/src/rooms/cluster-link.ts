@@ -22,8 +22,18 @@ export type StatelessDelivery = (body: Uint8Array) => void;
 /** What the link needs. */
 export interface ClusterLinkDeps {
   readonly roomId: string;
-  /** The room's document: its state vector is read without building the Y.Doc, which only content needs. */
-  readonly document: { readonly doc: Y.Doc; stateVector(): Uint8Array };
+  /**
+   * The room's document: its state vector and state are read without building the Y.Doc (the
+   * exchange answers from the bytes); only stored state read back builds it.
+   */
+  readonly document: {
+    readonly doc: Y.Doc;
+    readonly builtDoc: Y.Doc | null;
+    stateVector(): Uint8Array;
+    stateParts(): readonly Uint8Array[];
+  };
+  /** Takes another node's update: the room appends it to its bytes or applies it to its Y.Doc (origin {@link FROM_CLUSTER}). */
+  readonly applyRemote: (update: Uint8Array) => void;
   readonly fanout: Fanout;
   readonly logger: Logger;
   /** A subscription taken before the room loaded (join without gaps); without it the link subscribes on start. */
@@ -124,15 +134,22 @@ export class ClusterLink {
       switch (message.kind) {
         case 'update':
           this.remoteContent = true;
-          Y.applyUpdate(document.doc, message.payload, FROM_CLUSTER);
+          this.deps.applyRemote(message.payload);
           return;
         case 'awareness':
           presence.applyRemote(message.payload);
           return;
         case 'sync-request':
         case 'sync-state': {
-          const missing = Y.encodeStateAsUpdate(document.doc, message.payload);
-          if (!isEmptyUpdate(missing)) fanout.publish(roomId, { kind: 'update', payload: missing });
+          // What the asking node lacks: from the Y.Doc, or from each part of the bytes (their union).
+          const built = document.builtDoc;
+          const missing =
+            built === null
+              ? document.stateParts().map((part) => Y.diffUpdate(part, message.payload))
+              : [Y.encodeStateAsUpdate(built, message.payload)];
+          for (const update of missing) {
+            if (!isEmptyUpdate(update)) fanout.publish(roomId, { kind: 'update', payload: update });
+          }
           if (message.kind === 'sync-request') {
             fanout.publish(roomId, { kind: 'sync-state', payload: document.stateVector() });
             this.publishLocalPresence();

@@ -51,6 +51,52 @@ describe('Room: across nodes', () => {
     expect((await kit.sharedStore.load(ROOM)).updates).toHaveLength(1);
   });
 
+  it("SYNC-3/CLUSTER-3: another node's updates and the state exchange are served from the bytes: neither node builds a Y.Doc", async () => {
+    setUp();
+    const node1 = createNode('n1');
+    const node2 = createNode('n2');
+    const room1 = await openRoom(node1);
+    const room2 = await openRoom(node2);
+    const a = connect(room1, 'a');
+    const x = connect(room2, 'x');
+    a.take();
+    x.take();
+    room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
+    room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k2', 'v2') });
+    const received: Frame[] = [];
+    await waitFor(
+      () => {
+        received.push(...x.take());
+        return updatesIn(received).length >= 2;
+      },
+      { timeoutMs: 2000, what: 'both updates at node 2' },
+    );
+    expect(mapAfter(...updatesIn(received))).toEqual({ k: 'v', k2: 'v2' });
+    // Relayed here, not stored or published again.
+    await node2.persistence.flush();
+    expect(node2.appends).toEqual([]);
+    expect(node2.published).toEqual([]);
+    // A joiner at node 2 gets both from the bytes.
+    const y = connect(room2, 'y');
+    y.take();
+    room2.receive(y.session, { type: 'sync-step1', stateVector: Uint8Array.of(0) });
+    const answer = y.take().flatMap((f) => (f.type === 'sync-step2' ? [f.update] : []));
+    expect(mapAfter(...answer)).toEqual({ k: 'v', k2: 'v2' });
+    // A node that has none of it asks (CLUSTER-3): both nodes answer from their bytes.
+    const asker = createNode('n3');
+    const answers: Uint8Array[] = [];
+    const subscription = asker.fanout.subscribe(ROOM, (m) => {
+      if (m.kind === 'update') answers.push(m.payload);
+    });
+    await subscription.ready;
+    asker.fanout.publish(ROOM, { kind: 'sync-request', payload: Uint8Array.of(0) });
+    await waitFor(() => answers.length >= 2, { timeoutMs: 2000, what: 'the answers to the sync request' });
+    subscription.close();
+    expect(mapAfter(...answers)).toEqual({ k: 'v', k2: 'v2' });
+    expect(room1.docBuilt).toBe(false);
+    expect(room2.docBuilt).toBe(false);
+  });
+
   it('AW-3: awareness states, and their removal when the owner leaves, reach the other node', async () => {
     setUp();
     const room1 = await openRoom(createNode('n1'));

@@ -95,6 +95,7 @@ export class Room implements DocumentState {
     this.link = new ClusterLink({
       roomId: id,
       document,
+      applyRemote: (update) => this.applyRemoteUpdate(update),
       fanout: deps.fanout,
       logger: deps.logger,
       ...(deps.subscription === undefined ? {} : { subscription: deps.subscription }),
@@ -381,6 +382,27 @@ export class Room implements DocumentState {
       },
       (err: unknown) => this.fail(err),
     );
+  }
+
+  /**
+   * Another node's update (it was admitted where it was written): appended to the bytes when the
+   * guard finds it complete, and relayed to the members here (not stored or published again, as
+   * an update the Y.Doc applies with origin FROM_CLUSTER); otherwise applied to the Y.Doc.
+   */
+  private applyRemoteUpdate(update: Uint8Array): void {
+    if (!this.document.isBuilt) {
+      const verdict = this.admission.inspect(update);
+      if (verdict.ok && this.document.canAppend(verdict.incomplete)) {
+        if (verdict.writtenClients.length > 0 || verdict.deletes) {
+          this.document.append(update, verdict.covered);
+          this.fullState.forget();
+          this.outbox.push(null, update, false);
+          this.versions?.changed(null);
+        }
+        return;
+      }
+    }
+    Y.applyUpdate(this.document.doc, update, FROM_CLUSTER);
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {

@@ -71,13 +71,18 @@ export class WriteAdmission {
     return verdict;
   }
 
+  /** The guard's verdict on another node's update: inspected only (it was admitted where it was written). */
+  inspect(update: Uint8Array): UpdateVerdict {
+    return inspectUpdate(update, this.deps.clocks, this.deps.policy.updateLimits);
+  }
+
   /**
    * The verdict on an admin import (OPS-6): inspected like any update; one that builds on history
    * the document lacks is refused too, as nobody would send that history. Throws
    * {@link WritesPausedError} while the store backlog is full.
    */
   admitImport(update: Uint8Array): ImportVerdict {
-    const verdict = inspectUpdate(update, this.deps.clocks, this.deps.policy.updateLimits);
+    const verdict = this.inspect(update);
     if (!verdict.ok) return { ok: false, reason: verdict.reason };
     if (writesPausedFor(this.deps.persistence, update)) throw new WritesPausedError();
     if (verdict.incomplete) {
@@ -94,7 +99,7 @@ export class WriteAdmission {
    * any; null too for an update the guard refuses (admission names that).
    */
   liveWriterOf(update: Uint8Array): number | null {
-    const verdict = inspectUpdate(update, this.deps.clocks, this.deps.policy.updateLimits);
+    const verdict = this.inspect(update);
     return verdict.ok ? this.deps.claims.liveStructWriter(verdict.writtenClients) : null;
   }
 }
