@@ -19,17 +19,23 @@ import {
 const kit = roomKit();
 const { setUp, createNode, openRoom } = kit;
 
+/** The room on two nodes, with a member on each (`a` on the first, `x` on the second), their greetings taken. */
+async function twoNodes() {
+  setUp();
+  const node1 = createNode('n1');
+  const node2 = createNode('n2');
+  const room1 = await openRoom(node1);
+  const room2 = await openRoom(node2);
+  const a = connect(room1, 'a');
+  const x = connect(room2, 'x');
+  a.take();
+  x.take();
+  return { node1, node2, room1, room2, a, x };
+}
+
 describe('Room: across nodes', () => {
   it('SYNC-3: an update reaches the same room on another node, which relays it but does not persist or republish it', async () => {
-    setUp();
-    const node1 = createNode('n1');
-    const node2 = createNode('n2');
-    const room1 = await openRoom(node1);
-    const room2 = await openRoom(node2);
-    const a = connect(room1, 'a');
-    const x = connect(room2, 'x');
-    a.take();
-    x.take();
+    const { node1, node2, room1, room2, a, x } = await twoNodes();
 
     room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
     const received: Frame[] = [];
@@ -52,15 +58,7 @@ describe('Room: across nodes', () => {
   });
 
   it("SYNC-3/CLUSTER-3: another node's updates and the state exchange are served from the bytes: neither node builds a Y.Doc", async () => {
-    setUp();
-    const node1 = createNode('n1');
-    const node2 = createNode('n2');
-    const room1 = await openRoom(node1);
-    const room2 = await openRoom(node2);
-    const a = connect(room1, 'a');
-    const x = connect(room2, 'x');
-    a.take();
-    x.take();
+    const { node2, room1, room2, a, x } = await twoNodes();
     room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k', 'v') });
     room1.receive(a.session, { type: 'sync-update', update: mapUpdate('k2', 'v2') });
     const received: Frame[] = [];
