@@ -102,4 +102,42 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
     expect((await store.load('other')).updates).toHaveLength(1);
     compactor.untrack('big');
   });
+
+  it('STORE-5/ACK-1: documents due together are compacted one at a time, so a commit waits behind one compaction at most', async () => {
+    const opened = await open();
+    const calls: string[] = [];
+    // The real store, with its calls written down in the order they reach it.
+    const store: DocStore = {
+      ...opened.store,
+      load: (docId) => {
+        calls.push(`load ${docId}`);
+        return opened.store.load(docId);
+      },
+      compact: (docId, snapshot, throughSeq) => {
+        calls.push(`compact ${docId}`);
+        return opened.store.compact(docId, snapshot, throughSeq);
+      },
+    };
+    const docs = ['a', 'b', 'c'];
+    const updates = typedUpdates(3);
+    for (const docId of docs) await store.append(updates.map((update) => ({ docId, update })));
+    const expected = textOf(await opened.store.load('a'));
+    calls.length = 0;
+    const compactor = createCompactor({
+      store,
+      logger,
+      policy: { afterUpdates: 3, afterBytes: 2 ** 30 },
+      snapshots: opened.snapshots,
+    });
+    for (const docId of docs) compactor.track(docId, storedLogOf(await opened.store.load(docId)));
+    await compactor.settled();
+    // Before, the three loads reached the store back to back, then the three writes.
+    expect(calls).toEqual(['load a', 'compact a', 'load b', 'compact b', 'load c', 'compact c']);
+    for (const docId of docs) {
+      const compacted = await opened.store.load(docId);
+      expect(compacted.updates).toEqual([]);
+      expect(textOf(compacted)).toBe(expected);
+      compactor.untrack(docId);
+    }
+  });
 });

@@ -102,10 +102,19 @@ export function createCompactor(deps: CompactorDeps): Compactor {
     );
   };
 
+  /**
+   * The compaction queued last: compactions run one at a time across documents, in the order they
+   * became due. Rooms written at the same pace reach the threshold together; started at once,
+   * their loads and writes reach the store back to back, and every commit queued behind them waits
+   * for all of them (a durable ack's tail). One at a time, a commit waits for one at most.
+   */
+  let queue: Promise<void> = Promise.resolve();
+
   const maybeCompact = (docId: string, state: LogState) => {
     if (state.running !== null) return;
     if (state.updates < deps.policy.afterUpdates && state.bytes < deps.policy.afterBytes) return;
-    state.running = compact(docId, state)
+    state.running = queue
+      .then(() => compact(docId, state))
       .catch((err: unknown) => {
         // Nothing changed in the store; try again after another threshold's worth of updates.
         state.updates = 0;
@@ -115,6 +124,7 @@ export function createCompactor(deps: CompactorDeps): Compactor {
       .finally(() => {
         state.running = null;
       });
+    queue = state.running;
   };
 
   return {
