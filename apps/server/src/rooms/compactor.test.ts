@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@tandem/test-utils';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
 import { openSnapshotThread, type SnapshotBuilder } from '../storage/snapshot-thread.js';
 import { openSqliteDocStore } from '../storage/sqlite-doc-store.js';
-import { createCompactor, storedLogOf } from './compactor.js';
+import { createCompactor, type StoredLog, storedLogOf } from './compactor.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -38,6 +39,23 @@ function textOf(stored: Awaited<ReturnType<DocStore['load']>>): string {
   return doc.getText('t').toString();
 }
 
+/** The real store, with its reads and compactions written down in the order they reach it. */
+function recording(inner: DocStore): { store: DocStore; calls: string[] } {
+  const calls: string[] = [];
+  const store: DocStore = {
+    ...inner,
+    load: (docId) => {
+      calls.push(`load ${docId}`);
+      return inner.load(docId);
+    },
+    compact: (docId, snapshot, throughSeq) => {
+      calls.push(`compact ${docId}`);
+      return inner.compact(docId, snapshot, throughSeq);
+    },
+  };
+  return { store, calls };
+}
+
 describe('compactor on the SQLite store with the snapshot thread', () => {
   const closers: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -52,6 +70,17 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
     const snapshots = openSnapshotThread({ idleMs: 60_000 });
     closers.push(() => snapshots.close());
     return { store, snapshots };
+  };
+
+  /** Documents with 3 logged updates each, and a compactor due at 3 whose store calls are recorded. */
+  const dueAfterThree = async (docs: readonly string[]) => {
+    const opened = await open();
+    const { store, calls } = recording(opened.store);
+    const updates = typedUpdates(3);
+    for (const docId of docs) await store.append(updates.map((update) => ({ docId, update })));
+    const policy = { afterUpdates: 3, afterBytes: 2 ** 30 };
+    const compactor = createCompactor({ store, logger, policy, snapshots: opened.snapshots });
+    return { opened, calls, compactor };
   };
 
   it('STORE-5: a compaction merges the whole log into the snapshot; updates appended later follow it', async () => {
@@ -104,40 +133,36 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
   });
 
   it('STORE-5/ACK-1: documents due together are compacted one at a time, so a commit waits behind one compaction at most', async () => {
-    const opened = await open();
-    const calls: string[] = [];
-    // The real store, with its calls written down in the order they reach it.
-    const store: DocStore = {
-      ...opened.store,
-      load: (docId) => {
-        calls.push(`load ${docId}`);
-        return opened.store.load(docId);
-      },
-      compact: (docId, snapshot, throughSeq) => {
-        calls.push(`compact ${docId}`);
-        return opened.store.compact(docId, snapshot, throughSeq);
-      },
-    };
     const docs = ['a', 'b', 'c'];
-    const updates = typedUpdates(3);
-    for (const docId of docs) await store.append(updates.map((update) => ({ docId, update })));
+    const { opened, calls, compactor } = await dueAfterThree(docs);
     const expected = textOf(await opened.store.load('a'));
-    calls.length = 0;
-    const compactor = createCompactor({
-      store,
-      logger,
-      policy: { afterUpdates: 3, afterBytes: 2 ** 30 },
-      snapshots: opened.snapshots,
-    });
-    for (const docId of docs) compactor.track(docId, storedLogOf(await opened.store.load(docId)));
-    await compactor.settled();
+    const logs = await Promise.all(docs.map(async (docId) => storedLogOf(await opened.store.load(docId))));
+    docs.forEach((docId, i) => compactor.track(docId, logs[i] as StoredLog));
+    await waitFor(() => calls.length === 6, { timeoutMs: 10_000 });
     // Before, the three loads reached the store back to back, then the three writes.
     expect(calls).toEqual(['load a', 'compact a', 'load b', 'compact b', 'load c', 'compact c']);
+    await compactor.settled();
     for (const docId of docs) {
       const compacted = await opened.store.load(docId);
       expect(compacted.updates).toEqual([]);
       expect(textOf(compacted)).toBe(expected);
       compactor.untrack(docId);
     }
+  });
+
+  it('STORE-5/ROOM-2: a room that unloads or closes does not wait for other documents’ compactions: its own, not started yet, is dropped', async () => {
+    const { opened, calls, compactor } = await dueAfterThree(['a', 'b']);
+    const order: string[] = [];
+    compactor.track('a', { updates: 3, bytes: 1 });
+    compactor.track('b', { updates: 3, bytes: 1 });
+    const a = compactor.settled('a').then(() => order.push('a compacted'));
+    await compactor.settled('b');
+    order.push('b settled');
+    await a;
+    expect(order).toEqual(['b settled', 'a compacted']);
+    expect(calls).toEqual(['load a', 'compact a']);
+    expect((await opened.store.load('b')).updates).toHaveLength(3);
+    compactor.untrack('a');
+    compactor.untrack('b');
   });
 });

@@ -16,7 +16,11 @@ export interface Compactor {
   track(docId: string, log: StoredLog): void;
   /** Records an append that the store has taken; may start a compaction. */
   noteAppended(docId: string, bytes: number): void;
-  /** Resolves when no compaction is running for `docId` (or for any document when omitted). */
+  /**
+   * Resolves when no compaction is running for `docId` (or for any document when omitted). A
+   * compaction still waiting for its turn is dropped instead of waited for: the document is
+   * compacted when it is next loaded, or after its next append.
+   */
   settled(docId?: string): Promise<void>;
   /** Stops tracking a document (after {@link settled}). */
   untrack(docId: string): void;
@@ -36,7 +40,12 @@ export function storedLogOf(stored: StoredDoc): StoredLog {
 interface LogState {
   updates: number;
   bytes: number;
+  /** Settles when the compaction due for this document ended or was dropped; null when none is. */
   running: Promise<void> | null;
+  /** Settles {@link running}. */
+  release: () => void;
+  /** Due, waiting for its turn (not started). */
+  waiting: boolean;
 }
 
 /** What one compaction merged. */
@@ -103,18 +112,25 @@ export function createCompactor(deps: CompactorDeps): Compactor {
   };
 
   /**
-   * The compaction queued last: compactions run one at a time across documents, in the order they
-   * became due. Rooms written at the same pace reach the threshold together; started at once,
-   * their loads and writes reach the store back to back, and every commit queued behind them waits
-   * for all of them (a durable ack's tail). One at a time, a commit waits for one at most.
+   * Documents due for a compaction, in the order they became due: compactions run one at a time
+   * across documents. Rooms written at the same pace reach the threshold together; started at
+   * once, their loads and writes reach the store back to back, and every commit queued behind
+   * them waits for all of them (a durable ack's tail). One at a time, a commit waits for one.
    */
-  let queue: Promise<void> = Promise.resolve();
+  const due: [string, LogState][] = [];
+  let active = false;
 
-  const maybeCompact = (docId: string, state: LogState) => {
-    if (state.running !== null) return;
-    if (state.updates < deps.policy.afterUpdates && state.bytes < deps.policy.afterBytes) return;
-    state.running = queue
-      .then(() => compact(docId, state))
+  /** Starts the next compaction due, if any (its first step, the store's read, starts now). */
+  const next = (): void => {
+    const entry = due.shift();
+    if (entry === undefined) {
+      active = false;
+      return;
+    }
+    active = true;
+    const [docId, state] = entry;
+    state.waiting = false;
+    compact(docId, state)
       .catch((err: unknown) => {
         // Nothing changed in the store; try again after another threshold's worth of updates.
         state.updates = 0;
@@ -123,13 +139,44 @@ export function createCompactor(deps: CompactorDeps): Compactor {
       })
       .finally(() => {
         state.running = null;
+        state.release();
+        next();
       });
-    queue = state.running;
+  };
+
+  const maybeCompact = (docId: string, state: LogState) => {
+    if (state.running !== null) return;
+    if (state.updates < deps.policy.afterUpdates && state.bytes < deps.policy.afterBytes) return;
+    state.running = new Promise<void>((resolve) => {
+      state.release = resolve;
+    });
+    state.waiting = true;
+    due.push([docId, state]);
+    if (!active) next();
+  };
+
+  /** Drops a compaction still waiting for its turn; returns what is left to wait for. */
+  const settle = (state: LogState | undefined): Promise<void> | null => {
+    if (state === undefined || !state.waiting) return state?.running ?? null;
+    due.splice(
+      due.findIndex(([, s]) => s === state),
+      1,
+    );
+    state.waiting = false;
+    state.running = null;
+    state.release();
+    return null;
   };
 
   return {
     track(docId, log) {
-      const state: LogState = { updates: log.updates, bytes: log.bytes, running: null };
+      const state: LogState = {
+        updates: log.updates,
+        bytes: log.bytes,
+        running: null,
+        release: () => {},
+        waiting: false,
+      };
       logs.set(docId, state);
       maybeCompact(docId, state);
     },
@@ -142,7 +189,7 @@ export function createCompactor(deps: CompactorDeps): Compactor {
     },
     async settled(docId) {
       const states = docId === undefined ? [...logs.values()] : [logs.get(docId)];
-      await Promise.all(states.map((s) => s?.running));
+      await Promise.all(states.map(settle));
     },
     untrack(docId) {
       logs.delete(docId);

@@ -9,7 +9,13 @@ import { emptyMerged, mergedOf } from '../storage/snapshot.js';
 import { snapshotsHere } from '../storage/snapshot-thread.js';
 import { coversOf } from './auto-versions.js';
 import { FullStateCache } from './full-state-cache.js';
-import { FOLD_UPDATES, MERGE_HERE_MAX_BYTES, MERGER_FOLD_UPDATES, RoomDocument } from './room-document.js';
+import {
+  FOLD_UPDATES,
+  foldThreshold,
+  MERGE_HERE_MAX_BYTES,
+  MERGER_FOLD_UPDATES,
+  RoomDocument,
+} from './room-document.js';
 import { DEFAULT_UPDATE_LIMITS, inspectUpdate } from './update-guard.js';
 
 /** Appends `update` the way the room does: inspected against the document's clocks first. */
@@ -78,6 +84,38 @@ describe('RoomDocument kept as bytes', () => {
     expect(document.stateVector()).toEqual(Y.encodeStateVector(a.doc));
     expect(document.isBuilt).toBe(false);
     expect(document.doc.getText('t').toString()).toBe(a.text.toString());
+  });
+
+  it('folds a small document at its own count: documents written at the same pace do not all merge in the same turn', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `cap3-${i}`);
+    const thresholds = names.map(foldThreshold);
+    for (const t of thresholds) {
+      expect(t).toBeGreaterThanOrEqual(FOLD_UPDATES / 2);
+      expect(t).toBeLessThan((FOLD_UPDATES * 3) / 2);
+    }
+    expect(new Set(thresholds).size).toBeGreaterThan(30);
+    expect(names.map(foldThreshold)).toEqual(thresholds);
+    // Two documents given the same edits merge them into their bytes at their own counts.
+    const first = 'cap3-0';
+    const second = names.find((n) => foldThreshold(n) !== foldThreshold(first)) as string;
+    const foldsOf = (name: string) => {
+      const document = RoomDocument.fromMerged(name, emptyMerged());
+      const a = writer(7);
+      let frame = document.syncStep2();
+      const folds: number[] = [];
+      for (let i = 1; i <= FOLD_UPDATES * 2; i++) {
+        a.text.insert(a.text.length, 'x');
+        for (const u of a.take()) appendChecked(document, u);
+        const now = document.syncStep2();
+        if (now !== frame) folds.push(i);
+        frame = now;
+      }
+      expect(document.isBuilt).toBe(false);
+      return folds;
+    };
+    expect(foldsOf(first)[0]).toBe(foldThreshold(first));
+    expect(foldsOf(second)[0]).toBe(foldThreshold(second));
+    expect(foldThreshold(first)).not.toBe(foldThreshold(second));
   });
 
   it('takes the same version state and covers from the bytes as from the Y.Doc (VER-3 on nodes that hold either)', () => {

@@ -12,7 +12,7 @@ export function isEmptyUpdate(update: Uint8Array): boolean {
 
 /**
  * Up to this many bytes (merged plus appended) a document's appended updates are merged into its
- * bytes on the event loop (a few ms at most), once {@link FOLD_UPDATES} wait; beyond, by the
+ * bytes on the event loop (a few ms at most), once about {@link FOLD_UPDATES} wait; beyond, by the
  * {@link Merger} (the snapshot thread): merging a 10 MiB document's bytes takes 250–450 ms, and
  * a 2 MB document of 200,000 one-letter items as long, so a large document's batches are larger.
  */
@@ -23,6 +23,19 @@ export const MERGE_HERE_MAX_BYTES = 64 * 1024;
  * hold the event loop 1–2 ms each, where 256 held it 5 ms.
  */
 export const FOLD_UPDATES = 64;
+
+/**
+ * How many appended updates a small document folds at (see {@link FOLD_UPDATES}): from half to one
+ * and a half times it, fixed per document by its name. Rooms written at the same pace would
+ * otherwise all fold within the same few milliseconds, every {@link FOLD_UPDATES} updates, and
+ * hold the event loop for all of them at once; the average batch stays {@link FOLD_UPDATES}.
+ */
+export function foldThreshold(guid: string): number {
+  // FNV-1a over the name's UTF-16 code units: spread, not secret.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < guid.length; i++) hash = Math.imul(hash ^ guid.charCodeAt(i), 0x01000193);
+  return FOLD_UPDATES / 2 + ((hash >>> 0) % FOLD_UPDATES);
+}
 /**
  * A large document's are merged by the merger once this many wait: about 1 MB of small updates'
  * objects kept apart at most. Their bytes cost no more apart than merged, and a merge holds a
@@ -67,6 +80,8 @@ export class RoomDocument implements DocumentState {
   /** Updates appended since the last merge, in order; null while there are none. */
   private appended: Uint8Array[] | null = null;
   private appendedBytes = 0;
+  /** A small document's appended updates are folded once this many wait ({@link foldThreshold}). */
+  private readonly foldAt: number;
   /** The bytes hold nothing Yjs would keep pending: updates may be appended to them. */
   private readonly complete: boolean;
   private readonly merger: Merger;
@@ -89,6 +104,7 @@ export class RoomDocument implements DocumentState {
 
   private constructor(guid: string, doc: Y.Doc | null, merged: MergedDoc | null, merger: Merger = snapshotsHere) {
     this.guid = guid;
+    this.foldAt = foldThreshold(guid);
     this.merger = merger;
     this.built = doc;
     this.setMerged(merged?.state ?? null);
@@ -157,7 +173,7 @@ export class RoomDocument implements DocumentState {
     this.appendedBytes += own.byteLength;
     const waiting = this.appended.length;
     if (this.isSmall()) {
-      if (waiting >= FOLD_UPDATES) this.fold();
+      if (waiting >= this.foldAt) this.fold();
     } else if (waiting >= MERGER_FOLD_UPDATES) {
       void this.foldByMerger();
     }
