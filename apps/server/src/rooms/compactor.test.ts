@@ -137,7 +137,7 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
     const { opened, calls, compactor } = await dueAfterThree(docs);
     const expected = textOf(await opened.store.load('a'));
     const logs = await Promise.all(docs.map(async (docId) => storedLogOf(await opened.store.load(docId))));
-    docs.forEach((docId, i) => compactor.track(docId, logs[i] as StoredLog));
+    for (const [i, docId] of docs.entries()) compactor.track(docId, logs[i] as StoredLog);
     await waitFor(() => calls.length === 6, { timeoutMs: 10_000 });
     // Before, the three loads reached the store back to back, then the three writes.
     expect(calls).toEqual(['load a', 'compact a', 'load b', 'compact b', 'load c', 'compact c']);
