@@ -62,6 +62,47 @@ describe('SqliteDocStore', () => {
     }
   });
 
+  it('STORE-11: a write waits for another connection holding the write lock instead of failing "database is locked"', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tandem-locked-'));
+    try {
+      const store = await openSqliteDocStore({ dataDir });
+      const versions = openSqliteVersionStore({ dataDir });
+      const { version } = await versions.addVersion({
+        docId: 'doc',
+        kind: 'named',
+        label: null,
+        reason: null,
+        createdAt: 1,
+        covers: 'c',
+        authors: [],
+        createdBy: null,
+        state: new Uint8Array([1]),
+      });
+      // Another connection (another handle, a tool) holds the write lock for a moment.
+      const raw = new Database(join(dataDir, SQLITE_FILE));
+      raw.exec('BEGIN IMMEDIATE');
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          raw.exec('COMMIT');
+          raw.close();
+          resolve();
+        }, 300),
+      );
+      // A first append to a document reads its numbers, then writes; adding authors reads, then writes.
+      await Promise.all([
+        store.append([{ docId: 'new-doc', update: new Uint8Array([7]) }]),
+        versions.addAuthors('doc', version.id, [{ userId: 'u1', name: 'Ada' }]),
+        released,
+      ]);
+      expect((await store.load('new-doc')).updates.map((u) => [...u.update])).toEqual([[7]]);
+      expect((await versions.getVersion('doc', version.id))?.authors).toEqual([{ userId: 'u1', name: 'Ada' }]);
+      await store.close();
+      await versions.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database written by a newer schema version', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tandem-schema-'));
     try {

@@ -75,6 +75,10 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
   const deleteDoc = db.prepare<[string]>('DELETE FROM docs WHERE doc = ?');
   const listDocs = db.prepare<[], { doc: string }>('SELECT doc FROM docs ORDER BY doc');
 
+  // Every transaction that writes begins IMMEDIATE: it takes the write lock first, waiting out
+  // (busy_timeout) another connection's write — the document directory's, the versions', a second
+  // handle's. A deferred one that reads first and then writes cannot wait: SQLite fails its
+  // upgrade at once with "database is locked" (STORE-11).
   // The last seq given out per document. This process is the database's only writer (the CLI
   // opens it read-only), so sequence numbers come from memory: an append writes its update rows
   // and nothing else, instead of also rewriting the document's row for every update.
@@ -95,7 +99,7 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
   });
   const append = (entries: readonly AppendEntry[]): void => {
     try {
-      appendAll(entries);
+      appendAll.immediate(entries);
     } catch (err) {
       // Rolled back: re-read the numbers from the database next time.
       lastSeqs.clear();
@@ -138,8 +142,8 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
     append(entries) {
       if (entries.length > 0) append(entries);
     },
-    compact: (docId, snapshot, throughSeq) => compactDoc(docId, snapshot, throughSeq),
-    delete: (docId) => deleteAll(docId),
+    compact: (docId, snapshot, throughSeq) => compactDoc.immediate(docId, snapshot, throughSeq),
+    delete: (docId) => deleteAll.immediate(docId),
     list: () => listDocs.all().map((row) => row.doc),
     check() {
       db.prepare('SELECT 1').get();

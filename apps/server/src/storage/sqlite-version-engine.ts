@@ -34,8 +34,8 @@ export type SqliteVersionOp = Exclude<keyof SqliteVersionEngine, 'close'>;
 
 /**
  * Versions in the embedded SQLite database (table `versions`, a connection of its own on the store's
- * thread, beside the document log's): the insert of an automatic version is one immediate
- * transaction, and its fsync never blocks the event loop.
+ * thread, beside the document log's): every write is one immediate transaction (it waits out
+ * another connection's write instead of failing, STORE-11), and its fsync never blocks the event loop.
  */
 export function openSqliteVersionEngine(options: { dataDir: string }): SqliteVersionEngine {
   mkdirSync(options.dataDir, { recursive: true });
@@ -109,7 +109,7 @@ export function openSqliteVersionEngine(options: { dataDir: string }): SqliteVer
       return new Uint8Array(row.state);
     },
     addAuthors(docId, id, authors) {
-      if (isVersionId(id)) addAuthors(docId, Number(id), authors);
+      if (isVersionId(id)) addAuthors.immediate(docId, Number(id), authors);
     },
     versionTimeline(docId): VersionTime[] {
       return timeline.all(docId).map((r) => ({
@@ -119,7 +119,7 @@ export function openSqliteVersionEngine(options: { dataDir: string }): SqliteVer
       }));
     },
     deleteVersions(docId, ids) {
-      return removeSome(docId, ids);
+      return removeSome.immediate(docId, ids);
     },
     deleteAllVersions(docId) {
       removeAll.run(docId);
