@@ -325,11 +325,12 @@ describe('store backlog bound', () => {
     );
     const late2 = connectStockClient(syncUrl, room);
     readers.push(late2);
+    // The room now holds about 57 MiB: a joiner's first sync takes about 2.2 s on an idle machine
+    // and 12 s with both cores busy (CI runs test files in parallel), so this wait is as long as
+    // the resend wait above.
     await waitFor(
       () => late2.provider.synced && tokensIn(late2.doc).size === WRITERS * (WARMUP_FRAMES + OUTAGE_FRAMES + 1),
-      {
-        what: 'every token in the room',
-      },
+      { what: 'every token in the room', timeoutMs: 30_000 },
     );
 
     const store = openPostgresDocStore({ url: databaseUrl });
