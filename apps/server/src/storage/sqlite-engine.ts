@@ -46,7 +46,8 @@ export function openSqliteEngine(dataDir: string): SqliteEngine {
     );
   }
   db.exec(SQLITE_SCHEMA);
-  db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  // Written once: the thread opens the database again after every idle spell (STORE-10).
+  if (version !== SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
 
   const lastLogged = db.prepare<[string], { last: number | null }>(
     'SELECT max(seq) AS last FROM updates WHERE doc = ?',
