@@ -43,10 +43,14 @@ export interface ServerScenarioResult {
   readonly dataBytesAfter: number;
 }
 
-/** Runs `writers` closed-loop writers against a fresh server for `seconds`. */
-export async function runAckScenario(writers: number, seconds: number): Promise<ServerScenarioResult> {
+/** Runs `writers` closed-loop writers against a fresh server (on `core`, if given) for `seconds`. */
+export async function runAckScenario(
+  writers: number,
+  seconds: number,
+  core: number | null = null,
+): Promise<ServerScenarioResult> {
   const rooms = writers === 1 ? 1 : ACK_ROOMS;
-  const server = await startServer();
+  const server = await startServer({ core });
   const clients: Writer[] = [];
   try {
     const connected = await Promise.allSettled(

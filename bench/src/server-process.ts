@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +29,13 @@ export function serverEntry(): string {
   return SERVER_ENTRY;
 }
 
-/** Starts `node apps/server/dist/main.js` on a free port and waits until it listens. */
-export async function startServer(): Promise<BenchServer> {
+/**
+ * Starts `node apps/server/dist/main.js` on a free port and waits until it listens. With `core`,
+ * the server and every thread it has or starts run on that core only (`taskset -a`): a child
+ * otherwise inherits the affinity of the process that starts it — `compare` pins itself, the load
+ * generator, to core 1, and its ack scenario's server used to share that core with its writers.
+ */
+export async function startServer(options: { core?: number | null } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   const server = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, { readyLine: STARTED }).catch(
     (err: unknown) => {
@@ -38,6 +44,15 @@ export async function startServer(): Promise<BenchServer> {
     },
   );
   const proc = server.process;
+  const pid = proc.child.pid;
+  if (options.core !== undefined && options.core !== null && pid !== undefined) {
+    const pinned = spawnSync('taskset', ['-a', '-pc', String(options.core), String(pid)], { stdio: 'ignore' });
+    if (pinned.status !== 0) {
+      await proc.stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`taskset could not pin the server to core ${options.core}`);
+    }
+  }
   return {
     port: server.port,
     dataDir,
