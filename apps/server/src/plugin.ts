@@ -167,7 +167,7 @@ async function tandemPlugin(app: FastifyInstance, options: TandemOptions): Promi
     compactor: createCompactor({
       store,
       logger: logger,
-      policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes },
+      policy: { afterUpdates: config.compactAfterUpdates, afterBytes: config.compactAfterBytes, spread: true },
       snapshots,
     }),
     snapshots,

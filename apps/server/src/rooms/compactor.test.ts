@@ -9,6 +9,7 @@ import type { DocStore } from '../storage/doc-store.js';
 import { openSnapshotThread, type SnapshotBuilder } from '../storage/snapshot-thread.js';
 import { openSqliteDocStore } from '../storage/sqlite-doc-store.js';
 import { createCompactor, type StoredLog, storedLogOf } from './compactor.js';
+import { spreadByName } from './spread-by-name.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -148,6 +149,35 @@ describe('compactor on the SQLite store with the snapshot thread', () => {
       expect(textOf(compacted)).toBe(expected);
       compactor.untrack(docId);
     }
+  });
+
+  it('PERSIST-3: with the spread on, each document compacts at its own count, half to one and a half times the threshold', async () => {
+    const { store, snapshots } = await open();
+    const { calls, store: recorded } = recording(store);
+    const policy = { afterUpdates: 20, afterBytes: 2 ** 30, spread: true };
+    const compactor = createCompactor({ store: recorded, logger, policy, snapshots });
+    const names = Array.from({ length: 40 }, (_, i) => `room-${i}`);
+    const counts = names.map((name) => spreadByName(name, 20));
+    // Rooms written at the same pace no longer all fall due at the same update.
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...counts)).toBeLessThan(30);
+    expect(new Set(counts).size).toBeGreaterThan(10);
+    const low = names[counts.indexOf(Math.min(...counts))] as string;
+    const high = names[counts.indexOf(Math.max(...counts))] as string;
+    const updates = typedUpdates(Math.max(...counts));
+    for (const docId of [low, high]) compactor.track(docId, { updates: 0, bytes: 0 });
+    for (const [i, update] of updates.entries()) {
+      for (const docId of [low, high]) {
+        await store.append([{ docId, update }]);
+        compactor.noteAppended(docId, update.byteLength);
+      }
+      await compactor.settled();
+      // The low room compacts at its count and not before; the high room only at its own.
+      expect(calls.includes(`compact ${low}`)).toBe(i + 1 >= Math.min(...counts));
+      expect(calls.includes(`compact ${high}`)).toBe(i + 1 >= Math.max(...counts));
+    }
+    compactor.untrack(low);
+    compactor.untrack(high);
   });
 
   it('STORE-5/ROOM-2: a room that unloads or closes does not wait for other documents’ compactions: its own, not started yet, is dropped', async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DocStore, StoredDoc } from '../storage/doc-store.js';
 import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
+import { spreadByName } from './spread-by-name.js';
 
 /** When a document's update log is merged into its snapshot. */
 export interface CompactionPolicy {
@@ -8,6 +9,11 @@ export interface CompactionPolicy {
   readonly afterUpdates: number;
   /** Compact once the log holds this many bytes. */
   readonly afterBytes: number;
+  /**
+   * Each document compacts at its own count of updates, from half to one and a half times
+   * `afterUpdates` by its name ({@link spreadByName}), instead of every document at `afterUpdates`.
+   */
+  readonly spread?: boolean;
 }
 
 /** Compaction policy: counts each loaded document's log and merges it into a snapshot past a threshold. */
@@ -38,6 +44,8 @@ export function storedLogOf(stored: StoredDoc): StoredLog {
 }
 
 interface LogState {
+  /** This document's threshold in updates (see {@link CompactionPolicy.spread}). */
+  readonly afterUpdates: number;
   updates: number;
   bytes: number;
   /** Settles when the compaction due for this document ended or was dropped; null when none is. */
@@ -146,7 +154,7 @@ export function createCompactor(deps: CompactorDeps): Compactor {
 
   const maybeCompact = (docId: string, state: LogState) => {
     if (state.running !== null) return;
-    if (state.updates < deps.policy.afterUpdates && state.bytes < deps.policy.afterBytes) return;
+    if (state.updates < state.afterUpdates && state.bytes < deps.policy.afterBytes) return;
     state.running = new Promise<void>((resolve) => {
       state.release = resolve;
     });
@@ -170,7 +178,9 @@ export function createCompactor(deps: CompactorDeps): Compactor {
 
   return {
     track(docId, log) {
+      const { afterUpdates, spread } = deps.policy;
       const state: LogState = {
+        afterUpdates: spread === true ? spreadByName(docId, afterUpdates) : afterUpdates,
         updates: log.updates,
         bytes: log.bytes,
         running: null,

@@ -3,6 +3,7 @@ import { frameAround, framedState } from '../storage/framed-state.js';
 import { ownBytes } from '../storage/owned-bytes.js';
 import { type MergedDoc, mergeUpdates } from '../storage/snapshot.js';
 import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
+import { spreadByName } from './spread-by-name.js';
 import type { ClockRange } from './update-guard.js';
 
 /** True for an update that carries no structs and no deletions: Yjs encodes it as the two bytes 0, 0. */
@@ -31,10 +32,7 @@ export const FOLD_UPDATES = 64;
  * hold the event loop for all of them at once; the average batch stays {@link FOLD_UPDATES}.
  */
 export function foldThreshold(guid: string): number {
-  // FNV-1a over the name's UTF-16 code units: spread, not secret.
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < guid.length; i++) hash = Math.imul(hash ^ guid.charCodeAt(i), 0x01000193);
-  return FOLD_UPDATES / 2 + ((hash >>> 0) % FOLD_UPDATES);
+  return spreadByName(guid, FOLD_UPDATES);
 }
 /**
  * A large document's are merged by the merger once this many wait: about 1 MB of small updates'
