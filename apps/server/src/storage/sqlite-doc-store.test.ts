@@ -67,7 +67,7 @@ describe('SqliteDocStore', () => {
     try {
       const store = await openSqliteDocStore({ dataDir });
       const versions = openSqliteVersionStore({ dataDir });
-      const { version } = await versions.addVersion({
+      const added = await versions.addVersion({
         docId: 'doc',
         kind: 'named',
         label: null,
@@ -78,6 +78,7 @@ describe('SqliteDocStore', () => {
         createdBy: null,
         state: new Uint8Array([1]),
       });
+      const id = added.version?.id as string;
       // Another connection (another handle, a tool) holds the write lock for a moment.
       const raw = new Database(join(dataDir, SQLITE_FILE));
       raw.exec('BEGIN IMMEDIATE');
@@ -91,11 +92,11 @@ describe('SqliteDocStore', () => {
       // A first append to a document reads its numbers, then writes; adding authors reads, then writes.
       await Promise.all([
         store.append([{ docId: 'new-doc', update: new Uint8Array([7]) }]),
-        versions.addAuthors('doc', version.id, [{ userId: 'u1', name: 'Ada' }]),
+        versions.addAuthors('doc', id, [{ userId: 'u1', name: 'Ada' }]),
         released,
       ]);
       expect((await store.load('new-doc')).updates.map((u) => [...u.update])).toEqual([[7]]);
-      expect((await versions.getVersion('doc', version.id))?.authors).toEqual([{ userId: 'u1', name: 'Ada' }]);
+      expect((await versions.getVersion('doc', id))?.authors).toEqual([{ userId: 'u1', name: 'Ada' }]);
       await store.close();
       await versions.close();
     } finally {
