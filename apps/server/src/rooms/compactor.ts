@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DocStore, StoredDoc } from '../storage/doc-store.js';
 import { type SnapshotBuilder, snapshotsHere } from '../storage/snapshot-thread.js';
-import { spreadByName } from './spread-by-name.js';
+import { spreadAboveByName } from './spread-by-name.js';
 
 /** When a document's update log is merged into its snapshot. */
 export interface CompactionPolicy {
@@ -10,8 +10,8 @@ export interface CompactionPolicy {
   /** Compact once the log holds this many bytes. */
   readonly afterBytes: number;
   /**
-   * Each document compacts at its own count of updates, from half to one and a half times
-   * `afterUpdates` by its name ({@link spreadByName}), instead of every document at `afterUpdates`.
+   * Each document compacts at its own count of updates, from `afterUpdates` to just under twice
+   * it by its name ({@link spreadAboveByName}), instead of every document at `afterUpdates`.
    */
   readonly spread?: boolean;
 }
@@ -180,7 +180,7 @@ export function createCompactor(deps: CompactorDeps): Compactor {
     track(docId, log) {
       const { afterUpdates, spread } = deps.policy;
       const state: LogState = {
-        afterUpdates: spread === true ? spreadByName(docId, afterUpdates) : afterUpdates,
+        afterUpdates: spread === true ? spreadAboveByName(docId, afterUpdates) : afterUpdates,
         updates: log.updates,
         bytes: log.bytes,
         running: null,
