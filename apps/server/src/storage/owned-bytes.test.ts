@@ -40,7 +40,9 @@ describe('owned bytes', () => {
   it('releaseNow frees a large buffer without waiting for a GC, all of it under a view', async () => {
     const before = process.memoryUsage().arrayBuffers;
     const big = new Uint8Array(64 * 2 ** 20).fill(7);
-    expect(process.memoryUsage().arrayBuffers).toBeGreaterThanOrEqual(before + big.byteLength);
+    // Counted (half of it at least: a GC between the two reads may free other, unrelated buffers;
+    // in CI one freed 3.9 KB and failed an exact bound).
+    expect(process.memoryUsage().arrayBuffers).toBeGreaterThanOrEqual(before + big.byteLength / 2);
     releaseNow(big);
     expect(big.byteLength).toBe(0);
     // `big` is still referenced here: only the release can have freed its memory.
